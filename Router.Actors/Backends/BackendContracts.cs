@@ -1,0 +1,137 @@
+using System.Collections.Immutable;
+using System.Threading.Channels;
+
+namespace Router.Actors.Backends;
+
+/// <summary>The backend APIs a request can be sent to.</summary>
+public enum BackendApi
+{
+    OllamaGenerate,
+    OllamaChat,
+    OllamaEmbed,
+    OllamaEmbeddings,
+    OpenAIChatCompletions,
+    OpenAICompletions,
+    OpenAIEmbeddings,
+}
+
+/// <summary>
+/// A request as the backend receives it: <paramref name="Body"/> is JSON in the API's own format
+/// (passed through unchanged from the client where the API matches), with the model chosen.
+/// </summary>
+public sealed record BackendRequest(BackendApi Api, ReadOnlyMemory<byte> Body, bool Stream);
+
+/// <summary>Token counts and backend-reported timings, as far as the backend reports them.</summary>
+public sealed record BackendUsage(int PromptTokens, int CompletionTokens)
+{
+    /// <summary>Backend-measured generation time (Ollama's eval_duration), when reported.</summary>
+    public TimeSpan? EvalDuration { get; init; }
+    public static readonly BackendUsage None = new(0, 0);
+}
+
+public enum BackendErrorKind
+{
+    /// <summary>The connection could not be made (refused, reset, DNS).</summary>
+    ConnectFailed,
+    /// <summary>No first byte within the first-byte timeout, or silence beyond the idle timeout.</summary>
+    Timeout,
+    /// <summary>The backend answered with a non-success status.</summary>
+    HttpStatus,
+    /// <summary>The answer could not be parsed.</summary>
+    Protocol,
+    /// <summary>The stream broke after it had started.</summary>
+    StreamBroken,
+    /// <summary>The backend type does not offer this API.</summary>
+    NotSupported,
+}
+
+/// <summary>A backend failure as a value.</summary>
+/// <param name="StatusCode">The backend's HTTP status, for <see cref="BackendErrorKind.HttpStatus"/>.</param>
+/// <param name="Body">The backend's error body, when it sent one.</param>
+public sealed record BackendError(BackendErrorKind Kind, string Message, int? StatusCode = null, ReadOnlyMemory<byte> Body = default)
+{
+    /// <summary>
+    /// A failure worth trying on another backend: connection, timeout, 5xx. A 4xx is the client's
+    /// mistake and goes back to the client unchanged.
+    /// </summary>
+    public bool IsRetryable => Kind is BackendErrorKind.ConnectFailed or BackendErrorKind.Timeout
+        or BackendErrorKind.StreamBroken or BackendErrorKind.NotSupported
+        || (Kind == BackendErrorKind.HttpStatus && StatusCode is null or >= 500);
+}
+
+/// <summary>One event of a streaming answer.</summary>
+public abstract record StreamEvent;
+
+/// <summary>
+/// One chunk as the backend framed it. <paramref name="Raw"/> is the JSON of one NDJSON line or one
+/// SSE <c>data:</c> event (without framing), so surfaces of the same API family forward it unchanged;
+/// <paramref name="Text"/> is the generated text in it (may be empty).
+/// </summary>
+public sealed record StreamChunk(ReadOnlyMemory<byte> Raw, string Text) : StreamEvent;
+
+/// <summary>The stream ended normally. Always the last event of a successful stream.</summary>
+public sealed record StreamCompleted(BackendUsage Usage) : StreamEvent;
+
+/// <summary>The stream failed. Always the last event of a failed stream.</summary>
+public sealed record StreamFailed(BackendError Error) : StreamEvent;
+
+/// <summary>A non-streaming answer: the backend's status and body, or an error.</summary>
+public sealed record BackendResponse(int StatusCode, ReadOnlyMemory<byte> Body, BackendUsage Usage);
+
+/// <summary>A model a backend holds.</summary>
+public sealed record BackendModel(string Name, long SizeBytes = 0, DateTimeOffset? ModifiedAt = null)
+{
+    /// <summary>The backend's own JSON for this model in /api/tags, for passthrough unions.</summary>
+    public ReadOnlyMemory<byte> Raw { get; init; }
+}
+
+/// <summary>Talks to one backend server. One instance per backend, with its own pooled handler.</summary>
+public interface IBackendClient : IDisposable
+{
+    string BackendId { get; }
+
+    /// <summary>Whether this backend type offers <paramref name="api"/>.</summary>
+    bool Supports(BackendApi api);
+
+    /// <summary>Sends a non-streaming request. Expected failures come back as <see cref="BackendError"/>, not exceptions.</summary>
+    Task<Result<BackendResponse, BackendError>> SendAsync(BackendRequest request, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Starts a streaming request. Events arrive on a bounded channel; a slow reader stops reads
+    /// from the backend socket (backpressure). Cancelling <paramref name="cancellationToken"/> aborts the
+    /// backend call. The last event is <see cref="StreamCompleted"/> or <see cref="StreamFailed"/>.
+    /// </summary>
+    ChannelReader<StreamEvent> Stream(BackendRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Cheap liveness probe (Ollama: GET /api/version; OpenAI: GET /v1/models).</summary>
+    Task<Result<TimeSpan, BackendError>> ProbeAsync(CancellationToken cancellationToken);
+
+    /// <summary>The models the backend holds (Ollama: /api/tags; OpenAI: /v1/models).</summary>
+    Task<Result<ImmutableArray<BackendModel>, BackendError>> ListModelsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Raw passthrough for informational endpoints (/api/ps, /api/show, /api/version).</summary>
+    Task<Result<BackendResponse, BackendError>> PassthroughAsync(HttpMethod method, string path, ReadOnlyMemory<byte> body, CancellationToken cancellationToken);
+}
+
+/// <summary>A value or an expected error. Used where failure is part of normal operation.</summary>
+public readonly struct Result<TValue, TError>
+    where TError : class
+{
+    private readonly TValue? _value;
+    private readonly TError? _error;
+
+    private Result(TValue? value, TError? error)
+    {
+        _value = value;
+        _error = error;
+    }
+
+    public bool IsOk => _error is null;
+    public TValue Value => _error is null ? _value! : throw new InvalidOperationException("The result is an error: " + _error);
+    public TError Error => _error ?? throw new InvalidOperationException("The result is not an error.");
+
+    public static Result<TValue, TError> Ok(TValue value) => new(value, null);
+    public static Result<TValue, TError> Fail(TError error) => new(default, error ?? throw new ArgumentNullException(nameof(error)));
+
+    public static implicit operator Result<TValue, TError>(TError error) => Fail(error);
+}

@@ -1,0 +1,107 @@
+using System.Collections.Immutable;
+using Router.Actors.Routing;
+
+namespace Router.Actors.Config;
+
+/// <summary>The whole configuration, immutable. Built by the HOCON or legacy YAML loader.</summary>
+public sealed record RouterConfig
+{
+    public ServerConfig Server { get; init; } = new();
+    public RoutingConfig Routing { get; init; } = new();
+    public TelemetryConfig Telemetry { get; init; } = new();
+    public ImmutableArray<BackendConfig> Backends { get; init; } = ImmutableArray<BackendConfig>.Empty;
+}
+
+public sealed record ServerConfig
+{
+    /// <summary>Bind address. Loopback by default; exposing the router to a network is explicit.</summary>
+    public string Host { get; init; } = "127.0.0.1";
+    public int HttpPort { get; init; } = 8080;
+    public int GrpcPort { get; init; } = 50051;
+    public long MaxRequestBodyBytes { get; init; } = 10L * 1024 * 1024;
+    /// <summary>Largest gRPC message accepted or sent.</summary>
+    public int GrpcMaxMessageBytes { get; init; } = 4 * 1024 * 1024;
+}
+
+public sealed record RoutingConfig
+{
+    public EfficiencyMode DefaultMode { get; init; } = EfficiencyMode.Balanced;
+    /// <summary>Legacy <c>power_aware</c>: weigh power in Balanced.</summary>
+    public bool PowerAware { get; init; } = true;
+    /// <summary>Legacy <c>auto_optimize</c>/<c>auto_optimize_latency</c>: start in Auto.</summary>
+    public bool AutoOptimize { get; init; }
+    /// <summary>Attempts per request including the first (fallback before the first byte).</summary>
+    public int MaxAttempts { get; init; } = 3;
+    /// <summary>How long a queued request may wait before it ages one priority level.</summary>
+    public TimeSpan AgingInterval { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>Samples of live metrics before they replace configured characteristics.</summary>
+    public int MinSamplesForLiveMetrics { get; init; } = 3;
+    /// <summary>Expected answer length when a request does not say, for energy estimates.</summary>
+    public int DefaultExpectedTokens { get; init; } = 128;
+}
+
+public sealed record TelemetryConfig
+{
+    /// <summary>Root of the sysfs tree (tests point it at a fake tree).</summary>
+    public string SysfsRoot { get; init; } = "/sys";
+    public TimeSpan SampleInterval { get; init; } = TimeSpan.FromSeconds(2);
+    /// <summary>Optional OTLP endpoint; null disables export.</summary>
+    public Uri? OtlpEndpoint { get; init; }
+    public bool NvidiaSmi { get; init; } = true;
+}
+
+public sealed record BackendTimeouts
+{
+    public TimeSpan Connect { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>From sending the request to the first byte of the answer (model load included).</summary>
+    public TimeSpan FirstByte { get; init; } = TimeSpan.FromSeconds(120);
+    /// <summary>Longest silence between two chunks of a streaming answer.</summary>
+    public TimeSpan Idle { get; init; } = TimeSpan.FromSeconds(60);
+}
+
+public sealed record HealthCheckConfig
+{
+    public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>Probe interval while unhealthy; doubles per failure up to <see cref="Interval"/>.</summary>
+    public TimeSpan UnhealthyInterval { get; init; } = TimeSpan.FromSeconds(2);
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(3);
+    /// <summary>Consecutive failed requests that eject the backend.</summary>
+    public int EjectAfterFailures { get; init; } = 3;
+    /// <summary>First ejection period; each repeated ejection doubles it, up to <see cref="MaxEjection"/>.</summary>
+    public TimeSpan BaseEjection { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan MaxEjection { get; init; } = TimeSpan.FromMinutes(5);
+    public TimeSpan ModelRefreshInterval { get; init; } = TimeSpan.FromSeconds(60);
+}
+
+/// <summary>Which sensors belong to a backend's device (names relative to the sysfs root).</summary>
+public sealed record SensorConfig
+{
+    /// <summary>Thermal zone types or hwmon names/labels, e.g. <c>x86_pkg_temp</c>, <c>amdgpu</c>.</summary>
+    public ImmutableArray<string> Temperature { get; init; } = ImmutableArray<string>.Empty;
+    /// <summary>RAPL domain name for measured power, e.g. <c>package-0</c>, or <c>nvidia-smi</c>.</summary>
+    public string? Power { get; init; }
+    public double HotC { get; init; } = 80;
+    public double LimitC { get; init; } = 95;
+}
+
+public sealed record BackendConfig
+{
+    public required string Id { get; init; }
+    /// <summary><c>ollama</c> or <c>openai</c> (any OpenAI-compatible server).</summary>
+    public string Type { get; init; } = "ollama";
+    public string Name { get; init; } = "";
+    public string Hardware { get; init; } = "cpu";
+    public bool Enabled { get; init; } = true;
+    public required Uri Endpoint { get; init; }
+    public double PowerWatts { get; init; }
+    public double AvgLatencyMs { get; init; }
+    public int Priority { get; init; }
+    public int MaxConcurrent { get; init; } = 1;
+    /// <summary>Bound of the waiting queue per priority, indexed by <see cref="Runtime.Priority"/>.</summary>
+    public ImmutableArray<int> QueueLimits { get; init; } = ImmutableArray.Create(16, 64, 64, 64);
+    /// <summary>Optional API key sent as a bearer token (OpenAI-compatible servers).</summary>
+    public string? ApiKey { get; init; }
+    public BackendTimeouts Timeouts { get; init; } = new();
+    public HealthCheckConfig Health { get; init; } = new();
+    public SensorConfig Sensors { get; init; } = new();
+}
