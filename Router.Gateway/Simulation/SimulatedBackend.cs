@@ -106,6 +106,7 @@ public sealed partial class SimulatedBackend : IAsyncDisposable
             await _listenerStopping.CancelAsync().ConfigureAwait(false);
             await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
             await app.DisposeAsync().ConfigureAwait(false);
+            SignalChanged();
         }
         finally
         {
@@ -123,7 +124,10 @@ public sealed partial class SimulatedBackend : IAsyncDisposable
         await StartListenerAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Waits until <paramref name="condition"/> holds; re-checked whenever requests start or end, tokens are written or writes block.</summary>
+    /// <summary>
+    /// Waits until <paramref name="condition"/> holds; re-checked whenever requests start or end, tokens are
+    /// written, writes block or unblock, and the listener stops or starts.
+    /// </summary>
     public async Task WaitUntilAsync(Func<SimulatedBackend, bool> condition, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(condition);
@@ -193,6 +197,7 @@ public sealed partial class SimulatedBackend : IAsyncDisposable
             _port = new Uri(address).Port;
             _app = app;
             Faults.RefuseConnections = false;
+            SignalChanged();
         }
         finally
         {
