@@ -22,6 +22,7 @@ public sealed partial class SimulatedBackend : IAsyncDisposable
     private int _activeRequests;
     private long _requestsServed;
     private long _tokensWritten;
+    private long _connectionsAccepted;
     private int _blockedWriters;
     private TaskCompletionSource? _changed;
     private int _disposed;
@@ -65,6 +66,9 @@ public sealed partial class SimulatedBackend : IAsyncDisposable
 
     /// <summary>API requests answered to the end.</summary>
     public long RequestsServed => Interlocked.Read(ref _requestsServed);
+
+    /// <summary>TCP connections accepted so far (keep-alive reuses one for many requests).</summary>
+    public long ConnectionsAccepted => Interlocked.Read(ref _connectionsAccepted);
 
     /// <summary>Tokens written to clients, over all requests.</summary>
     public long TokensWritten => Interlocked.Read(ref _tokensWritten);
@@ -173,7 +177,11 @@ public sealed partial class SimulatedBackend : IAsyncDisposable
                 // A client that stops reading must block the generator (backpressure), not be cut
                 // off for a low data rate.
                 kestrel.Limits.MinResponseDataRate = null;
-                kestrel.Listen(IPAddress.Loopback, _port);
+                kestrel.Listen(IPAddress.Loopback, _port, listen => listen.Use(next => connection =>
+                {
+                    Interlocked.Increment(ref _connectionsAccepted);
+                    return next(connection);
+                }));
             });
             builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(2));
             WebApplication app = builder.Build();
