@@ -28,6 +28,24 @@ public sealed class SimulatedBackendTests
     }
 
     [Fact]
+    public async Task Stream_ScaledProfile_TakesAtLeastTheScaledDeviceTime()
+    {
+        // CPU: 1200 ms to the first token, 10 tokens/s. At scale 0.25: 300 ms, then 25 ms per token.
+        await using SimulatedBackend cpu = await SimulatedBackend.StartAsync(DeviceProfile.Cpu, new SimulatorOptions { TimeScale = 0.25 });
+        using var http = new HttpClient();
+        var started = System.Diagnostics.Stopwatch.StartNew();
+
+        using HttpResponseMessage response = await http.PostAsync(new Uri(cpu.Endpoint, "api/generate"),
+            new StringContent("""{"model":"llama3.2:1b","prompt":"x","options":{"num_predict":5}}"""), Timeout());
+        string body = await response.Content.ReadAsStringAsync(Timeout());
+        TimeSpan elapsed = started.Elapsed;
+
+        // A lower bound only: delays are never shorter than asked, a busy machine only makes them longer.
+        Assert.True(elapsed >= TimeSpan.FromMilliseconds(300 + (4 * 25) - 5), $"took {elapsed.TotalMilliseconds} ms");
+        Assert.Equal(6, body.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+
+    [Fact]
     public async Task Generate_EmbeddingModel_Is400()
     {
         await using SimulatedBackend sim = await StartSimulatorAsync();
