@@ -16,7 +16,7 @@ public sealed class BackendFailureTests
     public async Task Send_RefusedConnection_IsConnectFailedAndRecoversWhenAcceptingAgain()
     {
         await using SimulatedBackend sim = await StartSimulatorAsync();
-        using IBackendClient client = BackendClientFactory.Create(Config(sim.Endpoint));
+        using IBackendClient client = BackendClientFactory.Create(BackendTestKit.Config(sim.Endpoint));
         await sim.RefuseConnectionsAsync();
 
         Result<TimeSpan, BackendError> refused = await client.ProbeAsync(Timeout());
@@ -35,7 +35,7 @@ public sealed class BackendFailureTests
     public async Task Stream_ServerError_IsHttpStatusRetryableWithBody()
     {
         await using SimulatedBackend sim = await StartSimulatorAsync();
-        using IBackendClient client = BackendClientFactory.Create(Config(sim.Endpoint));
+        using IBackendClient client = BackendClientFactory.Create(BackendTestKit.Config(sim.Endpoint));
         sim.Faults.ErrorStatus = 503;
 
         List<StreamEvent> events = await ReadAllAsync(client.Stream(Generate, Timeout()));
@@ -51,7 +51,7 @@ public sealed class BackendFailureTests
     public async Task Stream_ClientError_IsHttpStatusNotRetryable()
     {
         await using SimulatedBackend sim = await StartSimulatorAsync();
-        using IBackendClient client = BackendClientFactory.Create(Config(sim.Endpoint));
+        using IBackendClient client = BackendClientFactory.Create(BackendTestKit.Config(sim.Endpoint));
 
         List<StreamEvent> events = await ReadAllAsync(client.Stream(
             Json(BackendApi.OllamaChat, """{"model":"llama3.2:1b"}""", true), Timeout()));
@@ -65,7 +65,7 @@ public sealed class BackendFailureTests
     public async Task Stream_HangingBackend_TimesOutBeforeTheFirstByteAndFreesTheServer()
     {
         await using SimulatedBackend sim = await StartSimulatorAsync();
-        using IBackendClient client = BackendClientFactory.Create(Config(sim.Endpoint, timeouts: new BackendTimeouts
+        using IBackendClient client = BackendClientFactory.Create(BackendTestKit.Config(sim.Endpoint, timeouts: new BackendTimeouts
         {
             FirstByte = TimeSpan.FromMilliseconds(300),
             Idle = TimeSpan.FromSeconds(30),
@@ -84,7 +84,7 @@ public sealed class BackendFailureTests
     public async Task Send_HangingBackend_TimesOut()
     {
         await using SimulatedBackend sim = await StartSimulatorAsync();
-        using IBackendClient client = BackendClientFactory.Create(Config(sim.Endpoint, timeouts: new BackendTimeouts { FirstByte = TimeSpan.FromMilliseconds(300) }));
+        using IBackendClient client = BackendClientFactory.Create(BackendTestKit.Config(sim.Endpoint, timeouts: new BackendTimeouts { FirstByte = TimeSpan.FromMilliseconds(300) }));
         sim.Faults.Hang = true;
 
         var result = await client.SendAsync(Json(BackendApi.OllamaGenerate, """{"model":"llama3.2:1b","prompt":"x","stream":false}""", false), Timeout());
@@ -96,7 +96,7 @@ public sealed class BackendFailureTests
     public async Task Stream_SilentMidStream_TimesOutOnIdle()
     {
         await using SimulatedBackend sim = await StartSimulatorAsync();
-        using IBackendClient client = BackendClientFactory.Create(Config(sim.Endpoint, timeouts: new BackendTimeouts
+        using IBackendClient client = BackendClientFactory.Create(BackendTestKit.Config(sim.Endpoint, timeouts: new BackendTimeouts
         {
             FirstByte = TimeSpan.FromSeconds(30),
             Idle = TimeSpan.FromMilliseconds(200),
@@ -115,7 +115,7 @@ public sealed class BackendFailureTests
     public async Task Stream_DroppedMidway_IsStreamBrokenAfterTheChunksSoFar()
     {
         await using SimulatedBackend sim = await StartSimulatorAsync();
-        using IBackendClient client = BackendClientFactory.Create(Config(sim.Endpoint));
+        using IBackendClient client = BackendClientFactory.Create(BackendTestKit.Config(sim.Endpoint));
         sim.Faults.DropAfterTokens = 3;
 
         List<StreamEvent> events = await ReadAllAsync(client.Stream(Generate, Timeout()));
@@ -130,7 +130,7 @@ public sealed class BackendFailureTests
     public async Task Stream_OpenAIDroppedMidway_IsStreamBroken()
     {
         await using SimulatedBackend sim = await StartSimulatorAsync();
-        using IBackendClient client = BackendClientFactory.Create(Config(sim.Endpoint, "openai"));
+        using IBackendClient client = BackendClientFactory.Create(BackendTestKit.Config(sim.Endpoint, "openai"));
         sim.Faults.DropAfterTokens = 2;
 
         List<StreamEvent> events = await ReadAllAsync(client.Stream(Json(BackendApi.OpenAIChatCompletions,
@@ -144,7 +144,7 @@ public sealed class BackendFailureTests
     public async Task Stream_CallerCancels_ClosesTheBackendRequest()
     {
         await using SimulatedBackend sim = await StartSimulatorAsync();
-        using IBackendClient client = BackendClientFactory.Create(Config(sim.Endpoint));
+        using IBackendClient client = BackendClientFactory.Create(BackendTestKit.Config(sim.Endpoint));
         sim.Faults.SlowTokenDelay = TimeSpan.FromMilliseconds(20);
         using var cts = new CancellationTokenSource();
 
@@ -164,7 +164,7 @@ public sealed class BackendFailureTests
     public async Task Stream_ConsumerNotReading_BlocksTheBackendUntilItReads()
     {
         await using SimulatedBackend sim = await StartSimulatorAsync();
-        using IBackendClient client = BackendClientFactory.Create(Config(sim.Endpoint));
+        using IBackendClient client = BackendClientFactory.Create(BackendTestKit.Config(sim.Endpoint));
         const int Requested = 5_000_000;
         using var cts = new CancellationTokenSource();
 

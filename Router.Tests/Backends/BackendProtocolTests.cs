@@ -21,7 +21,7 @@ public sealed class BackendProtocolTests
                 await context.Response.Body.WriteAsync(chunk, context.RequestAborted);
             }
         });
-        using IBackendClient client = BackendClientFactory.Create(Config(server.Endpoint));
+        using IBackendClient client = BackendClientFactory.Create(BackendTestKit.Config(server.Endpoint));
 
         List<StreamEvent> events = await ReadAllAsync(client.Stream(Generate, Timeout()));
 
@@ -35,7 +35,7 @@ public sealed class BackendProtocolTests
     {
         await using ScriptedServer server = await ScriptedServer.StartAsync(context =>
             context.Response.WriteAsync("{\"response\":\"a\",\"done\":false}\nnot json at all\n"));
-        using IBackendClient client = BackendClientFactory.Create(Config(server.Endpoint));
+        using IBackendClient client = BackendClientFactory.Create(BackendTestKit.Config(server.Endpoint));
 
         List<StreamEvent> events = await ReadAllAsync(client.Stream(Generate, Timeout()));
 
@@ -48,7 +48,7 @@ public sealed class BackendProtocolTests
     {
         await using ScriptedServer server = await ScriptedServer.StartAsync(context =>
             context.Response.WriteAsync("{\"response\":\"a\",\"done\":false}\n{\"error\":\"llama runner process has terminated\"}\n"));
-        using IBackendClient client = BackendClientFactory.Create(Config(server.Endpoint));
+        using IBackendClient client = BackendClientFactory.Create(BackendTestKit.Config(server.Endpoint));
 
         List<StreamEvent> events = await ReadAllAsync(client.Stream(Generate, Timeout()));
 
@@ -62,7 +62,7 @@ public sealed class BackendProtocolTests
     {
         await using ScriptedServer server = await ScriptedServer.StartAsync(context =>
             context.Response.WriteAsync("{\"response\":\"a\",\"done\":false}\n"));
-        using IBackendClient client = BackendClientFactory.Create(Config(server.Endpoint));
+        using IBackendClient client = BackendClientFactory.Create(BackendTestKit.Config(server.Endpoint));
 
         List<StreamEvent> events = await ReadAllAsync(client.Stream(Generate, Timeout()));
 
@@ -83,7 +83,7 @@ public sealed class BackendProtocolTests
                 "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2}}\n\n" +
                 "data: [DONE]\n\n");
         });
-        using IBackendClient client = BackendClientFactory.Create(Config(server.Endpoint, "openai"));
+        using IBackendClient client = BackendClientFactory.Create(BackendTestKit.Config(server.Endpoint, "openai"));
 
         List<StreamEvent> events = await ReadAllAsync(client.Stream(
             Json(BackendApi.OpenAIChatCompletions, """{"model":"m","messages":[],"stream":true}""", true), Timeout()));
@@ -101,7 +101,7 @@ public sealed class BackendProtocolTests
             context.Response.StatusCode = 500;
             return context.Response.WriteAsync("{\"error\":\"out of memory\"}");
         });
-        using IBackendClient client = BackendClientFactory.Create(Config(server.Endpoint));
+        using IBackendClient client = BackendClientFactory.Create(BackendTestKit.Config(server.Endpoint));
 
         var result = await client.SendAsync(Json(BackendApi.OllamaGenerate, """{"model":"m","prompt":"x","stream":false}""", false), Timeout());
 

@@ -14,7 +14,7 @@ public sealed class OpenAICompatibleClientTests
     public async Task Stream_Chat_YieldsDeltasAndUsage()
     {
         await using SimulatedBackend sim = await StartSimulatorAsync();
-        using IBackendClient client = BackendClientFactory.Create(Config(sim.Endpoint, "openai"));
+        using IBackendClient client = BackendClientFactory.Create(BackendTestKit.Config(sim.Endpoint, "openai"));
         BackendRequest request = GenerationRequestBuilder.ForOpenAI(new GenerationInput("qwen2.5:0.5b")
         {
             Messages = [new ChatMessage("system", "be brief"), new ChatMessage("user", "hello")],
@@ -34,7 +34,7 @@ public sealed class OpenAICompatibleClientTests
     public async Task Send_Completion_ReturnsTextAndUsage()
     {
         await using SimulatedBackend sim = await StartSimulatorAsync();
-        using IBackendClient client = BackendClientFactory.Create(Config(new Uri(sim.Endpoint, "v1"), "openai"));
+        using IBackendClient client = BackendClientFactory.Create(BackendTestKit.Config(new Uri(sim.Endpoint, "v1"), "openai"));
         BackendRequest request = GenerationRequestBuilder.ForOpenAI(new GenerationInput("llama3.2:1b")
         {
             Prompt = "Once upon a time",
@@ -54,7 +54,7 @@ public sealed class OpenAICompatibleClientTests
     public async Task Send_Embeddings_ReturnsVectorsInOrder()
     {
         await using SimulatedBackend sim = await StartSimulatorAsync(embeddingDimensions: 8);
-        using IBackendClient client = BackendClientFactory.Create(Config(sim.Endpoint, "openai"));
+        using IBackendClient client = BackendClientFactory.Create(BackendTestKit.Config(sim.Endpoint, "openai"));
 
         var result = await client.SendAsync(EmbeddingRequestBuilder.ForOpenAI("nomic-embed-text", ["a", "b", "c"], dimensions: 12), Timeout());
 
@@ -68,7 +68,7 @@ public sealed class OpenAICompatibleClientTests
     public async Task ListModelsAndProbe_UseV1Models()
     {
         await using SimulatedBackend sim = await StartSimulatorAsync();
-        using IBackendClient client = BackendClientFactory.Create(Config(sim.Endpoint, "openai"));
+        using IBackendClient client = BackendClientFactory.Create(BackendTestKit.Config(sim.Endpoint, "openai"));
 
         var models = await client.ListModelsAsync(Timeout());
         var probe = await client.ProbeAsync(Timeout());
@@ -84,7 +84,7 @@ public sealed class OpenAICompatibleClientTests
     [InlineData(BackendApi.OllamaEmbeddings)]
     public async Task OllamaApis_AreNotSupported(BackendApi api)
     {
-        using IBackendClient client = BackendClientFactory.Create(Config(new Uri("http://127.0.0.1:1"), "openai"));
+        using IBackendClient client = BackendClientFactory.Create(BackendTestKit.Config(new Uri("http://127.0.0.1:1"), "openai"));
 
         var sent = await client.SendAsync(Json(api, "{}", false), Timeout());
         List<StreamEvent> streamed = await ReadAllAsync(client.Stream(Json(api, "{}", true), Timeout()));
@@ -109,7 +109,7 @@ public sealed class OpenAICompatibleClientTests
         });
         await app.StartAsync();
         var endpoint = new Uri(app.Urls.First());
-        using IBackendClient client = BackendClientFactory.Create(Config(endpoint, "openai") with { ApiKey = "sk-test" });
+        using IBackendClient client = BackendClientFactory.Create(BackendTestKit.Config(endpoint, "openai") with { ApiKey = "sk-test" });
 
         var models = await client.ListModelsAsync(Timeout());
 
@@ -121,6 +121,6 @@ public sealed class OpenAICompatibleClientTests
     [Fact]
     public void Create_UnknownType_Throws()
     {
-        Assert.Throws<ArgumentException>(() => BackendClientFactory.Create(Config(new Uri("http://127.0.0.1:1"), "carrier-pigeon")));
+        Assert.Throws<ArgumentException>(() => BackendClientFactory.Create(BackendTestKit.Config(new Uri("http://127.0.0.1:1"), "carrier-pigeon")));
     }
 }
