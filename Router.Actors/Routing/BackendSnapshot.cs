@@ -17,6 +17,8 @@ public sealed record BackendSnapshot
     public string Type { get; init; } = "ollama";
     /// <summary>Device kind: <c>npu</c>, <c>igpu</c>, <c>nvidia</c>, <c>cpu</c> or anything the config names.</summary>
     public string Hardware { get; init; } = "";
+    /// <summary>False when the configuration disables the backend; the scorer never picks it.</summary>
+    public bool Enabled { get; init; } = true;
     public BackendHealth Health { get; init; } = BackendHealth.Unknown;
     public string? StatusMessage { get; init; }
     public DateTimeOffset? LastCheck { get; init; }
