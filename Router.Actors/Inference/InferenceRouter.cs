@@ -90,8 +90,8 @@ internal sealed class InferenceRouter : IInferenceRouter
                 continue;
             }
 
-            var stream = new InferenceStream(this, request, decision, handle, ticket, call, events, first, started);
-            return stream;
+            return Result<IInferenceStream, InferenceError>.Ok(
+                new InferenceStream(this, request, decision, handle, ticket, call, events, first, started));
         }
     }
 
@@ -140,7 +140,7 @@ internal sealed class InferenceRouter : IInferenceRouter
             ticket.ReportFirstToken(total.TotalMilliseconds);
             ticket.Release(new CallReport(CallOutcome.Succeeded, request.Model, total.TotalMilliseconds, tokens, generation));
             Observe(decision, request, CallOutcome.Succeeded, stats, streaming: false);
-            return new InferenceResponse(decision, response, stats);
+            return Result<InferenceResponse, InferenceError>.Ok(new InferenceResponse(decision, response, stats));
         }
     }
 

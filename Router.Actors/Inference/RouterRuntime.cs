@@ -56,7 +56,7 @@ public sealed class RouterRuntime : IRouterAdmin, IAsyncDisposable
         options ??= new RouterRuntimeOptions();
         var time = options.TimeProvider;
         var system = ActorSystem.Create("ollama-proxy", new ActorSystemOptions { TimeProvider = time });
-        var clientFactory = options.ClientFactory ?? (b => BackendClientFactory.Create(b, time));
+        var clientFactory = options.ClientFactory ?? (Func<BackendConfig, IBackendClient>)(backend => BackendClientFactory.Create(backend, time));
         var machine = new SimulatedMachine(time);
 
         var enabled = ImmutableArray.CreateBuilder<BackendConfig>();
