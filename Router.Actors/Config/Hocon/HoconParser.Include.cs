@@ -25,23 +25,31 @@ internal sealed partial class HoconParser
         SkipWhitespace();
         var required = false;
         var open = 0;
+        // "required(file(" arrives as one unquoted token: '(' is allowed in unquoted text.
         while (Peek.Kind == HoconTokenKind.Unquoted)
         {
-            var word = Advance().Text;
-            switch (word)
+            var words = Advance().Text;
+            while (words.Length > 0)
             {
-                case "required(" when !required && open == 0:
-                    required = true;
-                    break;
-                case "file(" when open <= 1:
-                    break;
-                case "url(" or "classpath(":
-                    throw Error(line, $"include {word}…) is not supported", "include files by path: include \"other.conf\"");
-                default:
-                    throw Error(line, $"unexpected '{word}' in an include", "write include \"file.conf\" or include required(\"file.conf\")");
+                var paren = words.IndexOf('(', StringComparison.Ordinal);
+                var word = paren < 0 ? words : words[..paren];
+                switch (word)
+                {
+                    case "required" when paren >= 0 && !required && open == 0:
+                        required = true;
+                        break;
+                    case "file" when paren >= 0 && open <= 1:
+                        break;
+                    case "url" or "classpath":
+                        throw Error(line, $"include {word}(…) is not supported", "include files by path: include \"other.conf\"");
+                    default:
+                        throw Error(line, $"unexpected '{words}' in an include", "write include \"file.conf\" or include required(\"file.conf\")");
+                }
+
+                open++;
+                words = words[(paren + 1)..];
             }
 
-            open++;
             SkipWhitespace();
         }
 

@@ -343,6 +343,10 @@ internal sealed partial class HoconParser
             {
                 Advance();
             }
+            else if (token.Kind == HoconTokenKind.End)
+            {
+                throw Error(token.Line, $"missing ']' for the array opened at line {open.Line}", "add the closing ']'");
+            }
             else if (token.Kind is not (HoconTokenKind.Newline or HoconTokenKind.CloseBracket))
             {
                 throw Error(token.Line, $"expected ',' or ']' after an array element, got {Describe(token)}", null);

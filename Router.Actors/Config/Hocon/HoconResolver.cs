@@ -88,6 +88,11 @@ internal sealed class HoconResolver
         if (_inProgress.Contains(node))
         {
             // Spec, "Self-Referential Substitutions": a field that refers to itself sees the value it replaced.
+            if (node.Below is HoconUnresolved below)
+            {
+                return ResolveUnresolved(below, optionalReference);
+            }
+
             if (node.Below is not null)
             {
                 return ResolveValue(node.Below);
@@ -216,7 +221,7 @@ internal sealed class HoconResolver
 
             if (first is not null && Kind(first) != Kind(value))
             {
-                _errors.Add(null, $"cannot concatenate {Kind(first)} and {Kind(value)}", value.Origin, "values on one line join only when all are strings, all arrays or all objects; put strings in quotes");
+                _errors.Add(null, $"cannot concatenate {Kind(first)} and {Kind(value)}", part.Origin, "values on one line join only when all are strings, all arrays or all objects; put strings in quotes");
                 return null;
             }
 
