@@ -33,7 +33,7 @@ internal static partial class ConfigBinder
 
             // Keys that came in through ${backend-defaults} are that block's business: it may hold
             // settings some backends do not use, so only keys written in the backend itself must be known.
-            var reader = new SettingsReader(obj, path, root.Errors) { Lenient = inherited.Contains };
+            var reader = new SettingsReader(obj, path, root.Errors) { Lenient = inherited.Contains, LenientPath = ConfigSchema.BackendDefaults };
             var backend = BindBackend(reader);
             if (backend is null)
             {

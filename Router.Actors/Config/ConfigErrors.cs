@@ -4,6 +4,8 @@ namespace Router.Actors.Config;
 internal sealed class ConfigErrors
 {
     private readonly List<string> _errors = [];
+    /// <summary>A setting inherited by every backend is wrong once, not once per backend.</summary>
+    private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
 
     public int Count => _errors.Count;
 
@@ -11,8 +13,14 @@ internal sealed class ConfigErrors
     /// Adds <c>path: message (origin); hint</c>, the one shape every configuration error has: what is
     /// wrong, where it was written, and how to fix it.
     /// </summary>
-    public void Add(string? path, string message, ConfigOrigin? origin, string? hint = null) =>
-        _errors.Add(Format(path, message, origin, hint));
+    public void Add(string? path, string message, ConfigOrigin? origin, string? hint = null)
+    {
+        var text = Format(path, message, origin, hint);
+        if (_seen.Add(text))
+        {
+            _errors.Add(text);
+        }
+    }
 
     public static string Format(string? path, string message, ConfigOrigin? origin, string? hint = null)
     {

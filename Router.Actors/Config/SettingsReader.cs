@@ -21,12 +21,21 @@ internal sealed class SettingsReader(HoconObject obj, string path, ConfigErrors 
     /// <summary>Values whose unknown keys are excused here and in every child object.</summary>
     public Func<HoconValue, bool>? Lenient { get; init; }
 
+    /// <summary>
+    /// Where excused values were written (<c>backend-defaults</c>): an error in one of them names
+    /// that path, so it reads as one error and not once per backend that inherited it.
+    /// </summary>
+    public string? LenientPath { get; init; }
+
     public string PathOf(string key) => Path.Length == 0 ? key : Path + "." + key;
 
     public bool Has(string key) => Object.TryGet(key, out var value) && !IsNull(value);
 
-    public void Error(string key, string message, ConfigOrigin origin, string? hint = null) =>
-        Errors.Add(PathOf(key), message, origin, hint);
+    public void Error(string key, string message, ConfigOrigin origin, string? hint = null)
+    {
+        var inherited = LenientPath is not null && Lenient is not null && Object.TryGet(key, out var value) && Lenient(value);
+        Errors.Add(inherited ? LenientPath + "." + key : PathOf(key), message, origin, hint);
+    }
 
     public SettingsReader? Child(string key)
     {
@@ -37,7 +46,11 @@ internal sealed class SettingsReader(HoconObject obj, string path, ConfigErrors 
 
         if (value is HoconObject child)
         {
-            return new SettingsReader(child, PathOf(key), Errors) { Lenient = Lenient };
+            return new SettingsReader(child, PathOf(key), Errors)
+            {
+                Lenient = Lenient,
+                LenientPath = LenientPath is null ? null : LenientPath + "." + key,
+            };
         }
 
         Error(key, $"expected an object, got {value.Describe()}", value.Origin, $"write {key} {{ ... }}");

@@ -137,16 +137,24 @@ public sealed class ConfigBinderTests
     }
 
     [Fact]
-    public void Load_InheritedValueOfWrongType_PointsAtBackendDefaultsLine()
+    public void Load_InheritedValueOfWrongType_IsReportedOnceAtBackendDefaults()
     {
         var error = HoconTesting.Fails("""
             backend-defaults {
               max-concurrent = many
             }
-            backends = [ ${backend-defaults} { id = a, endpoint = "http://localhost:1" } ]
+            backends = [
+              ${backend-defaults} { id = a, endpoint = "http://localhost:1" }
+              ${backend-defaults} { id = b, endpoint = "http://localhost:2", sensors { hot-c = 99 } }
+            ]
             """);
 
-        Assert.Equal("backends[0].max-concurrent: expected a whole number, got \"many\" (test.conf:2)", Assert.Single(error.Errors));
+        Assert.Equal(
+            [
+                "backend-defaults.max-concurrent: expected a whole number, got \"many\" (test.conf:2)",
+                "backends[1].sensors.hot-c: hot-c (99) must be below limit-c (95) (test.conf:6); a device is penalised above hot-c and excluded above limit-c",
+            ],
+            error.Errors);
     }
 
     [Fact]

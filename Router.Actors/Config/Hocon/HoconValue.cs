@@ -181,9 +181,7 @@ internal sealed class HoconSpacing(ConfigOrigin origin, string text) : HoconValu
 {
     public string Text { get; } = text;
 
-    public override string Describe() => Quote(Text);
-
-    private static string Quote(string text) => HoconScalar.Quote(text);
+    public override string Describe() => HoconScalar.Quote(Text);
 }
 
 /// <summary>
