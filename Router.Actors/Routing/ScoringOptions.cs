@@ -41,17 +41,20 @@ public sealed record ScoringOptions
     public double QuietMaxWatts { get; init; } = 30;
 
     /// <summary>
-    /// Balanced cost = latency weight × (expected completion / best expected completion)
-    /// + power weight × (power / lowest power) + queue weight × requests ahead. Each term is a
-    /// ratio to the best candidate, so the weights read as "how many times worse" trades.
+    /// Balanced cost = latency weight × expected completion in seconds + power weight × watts +
+    /// queue weight × requests ahead. The defaults trade 1 s of expected completion for 5 W of
+    /// draw and for 2 requests queued ahead (on top of the wait they already add). Absolute
+    /// units, not ratios to the best candidate, so removing a backend never flips the order of
+    /// two others. On the default devices a 128-token answer goes to the iGPU (4.6 s at 12 W),
+    /// an embedding to the NPU, a 512-token answer to the NVIDIA GPU.
     /// </summary>
-    public double BalancedLatencyWeight { get; init; } = 0.5;
+    public double BalancedLatencyWeightPerSecond { get; init; } = 1.0;
 
-    /// <inheritdoc cref="BalancedLatencyWeight"/>
-    public double BalancedPowerWeight { get; init; } = 0.3;
+    /// <inheritdoc cref="BalancedLatencyWeightPerSecond"/>
+    public double BalancedPowerWeightPerWatt { get; init; } = 0.2;
 
-    /// <inheritdoc cref="BalancedLatencyWeight"/>
-    public double BalancedQueueWeight { get; init; } = 0.2;
+    /// <inheritdoc cref="BalancedLatencyWeightPerSecond"/>
+    public double BalancedQueueWeightPerRequest { get; init; } = 0.5;
 
     /// <summary>
     /// A device above its hot threshold costs up to (1 + this) times more, growing linearly
@@ -80,7 +83,7 @@ public sealed record ScoringOptions
             MinSamples = config.MinSamplesForLiveMetrics,
             DefaultExpectedTokens = config.DefaultExpectedTokens,
             // Legacy power_aware: false means Balanced ignores power.
-            BalancedPowerWeight = config.PowerAware ? Default.BalancedPowerWeight : 0,
+            BalancedPowerWeightPerWatt = config.PowerAware ? Default.BalancedPowerWeightPerWatt : 0,
         };
     }
 
