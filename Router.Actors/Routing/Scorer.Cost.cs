@@ -17,6 +17,8 @@ public static partial class Scorer
     /// <item>Efficiency and Ultra Efficiency: expected energy; in Auto-reached Efficiency, candidates
     /// outside the interactive latency budget come last.</item>
     /// <item>Quiet: power draw (high-power and hot devices are already filtered out).</item>
+    /// <item>Efficiency and Quiet put candidates with a queue wait beyond
+    /// <see cref="ScoringOptions.FrugalMaxWaitMs"/> last.</item>
     /// </list>
     /// Every cost is then multiplied by the heat factor and, for a Degraded backend, its penalty.
     /// </summary>
@@ -45,9 +47,10 @@ public static partial class Scorer
                     EfficiencyMode.Performance => estimate.CompletionMs,
                     EfficiencyMode.Efficiency =>
                         estimate.EnergyWh(backend.PowerWatts)
-                        + (inputs.InteractiveBudgetMs is { } budget && estimate.LatencyMs > budget ? OutsideBudgetCost : 0),
+                        + (inputs.InteractiveBudgetMs is { } budget && estimate.LatencyMs > budget ? OutsideBudgetCost : 0)
+                        + FrugalWaitCost(in estimate, options),
                     EfficiencyMode.UltraEfficiency => estimate.EnergyWh(backend.PowerWatts),
-                    EfficiencyMode.Quiet => backend.PowerWatts,
+                    EfficiencyMode.Quiet => backend.PowerWatts + FrugalWaitCost(in estimate, options),
                     _ => (options.BalancedLatencyWeightPerSecond * estimate.CompletionMs / 1000)
                         + (options.BalancedPowerWeightPerWatt * backend.PowerWatts)
                         + (options.BalancedQueueWeightPerRequest * estimate.QueueAhead),
@@ -63,4 +66,7 @@ public static partial class Scorer
             costs[i] = cost;
         }
     }
+
+    private static double FrugalWaitCost(in Estimate estimate, ScoringOptions options) =>
+        options.FrugalMaxWaitMs is { } maxWait && estimate.WaitMs > maxWait ? OutsideBudgetCost : 0;
 }

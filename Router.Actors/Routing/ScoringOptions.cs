@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Router.Actors.Config;
+using Router.Actors.Runtime;
 
 namespace Router.Actors.Routing;
 
@@ -73,6 +74,21 @@ public sealed record ScoringOptions
     /// Efficiency gets least energy within the request's own limits. Null disables the budget.
     /// </summary>
     public double? AutoEfficiencyLatencyBudgetMs { get; init; } = 500;
+
+    /// <summary>
+    /// Efficiency and Quiet minimise energy or power, which a queue does not change, so left alone
+    /// they would pile every request onto the NPU. A candidate whose expected queue wait exceeds
+    /// this comes after every candidate that does not (a soft limit: with none inside it, the
+    /// frugal order stands). Null disables it.
+    /// </summary>
+    public double? FrugalMaxWaitMs { get; init; }
+
+    /// <summary>
+    /// Set when backends preempt: a critical request cancels a request in flight below this
+    /// priority rather than wait for it, so its expected latency does not count those. Null (the
+    /// default): backends never preempt, every request in flight is waited for.
+    /// </summary>
+    public Priority? CriticalPreemptsBelow { get; init; }
 
     /// <summary>Options from the routing configuration, defaults elsewhere.</summary>
     public static ScoringOptions FromConfig(RoutingConfig config)

@@ -20,15 +20,18 @@ internal sealed class ScorerPolicy : IRoutingPolicy
 {
     public const string Model = "llama3.2";
     private readonly EfficiencyMode _mode;
+    private readonly ScoringOptions _options;
     private EfficiencyMode _effective;
 
-    public ScorerPolicy(EfficiencyMode mode)
+    public ScorerPolicy(EfficiencyMode mode, ScoringOptions? options = null, string? name = null)
     {
         _mode = mode;
+        _options = options ?? ScoringOptions.Default;
+        Name = name ?? mode.ToString();
         _effective = mode == EfficiencyMode.Auto ? EfficiencyMode.Balanced : mode;
     }
 
-    public string Name => _mode.ToString();
+    public string Name { get; }
 
     /// <summary>Requests routed in each effective mode (Auto moves through several).</summary>
     public Dictionary<EfficiencyMode, int> RequestsByEffectiveMode { get; } = [];
@@ -61,7 +64,7 @@ internal sealed class ScorerPolicy : IRoutingPolicy
         };
         var request = new RouteRequest(Model, hints) { ExpectedTokens = item.MaxTokens };
 
-        RouteOutcome outcome = Scorer.Route(request, snapshots, state, ScoringOptions.Default);
+        RouteOutcome outcome = Scorer.Route(request, snapshots, state, _options);
         if (outcome.Decision is { } decision)
         {
             refusal = null;
@@ -192,7 +195,7 @@ internal static class Simulator
                 continue;
             }
 
-            if (devices[chosen].Admit(item, now, results) is { } shed)
+            if (devices[chosen].Admit(item, now) is { } shed)
             {
                 results.Shed(shed);
             }

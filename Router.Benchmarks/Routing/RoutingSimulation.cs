@@ -47,6 +47,9 @@ public static class RoutingSimulation
             new ScorerPolicy(EfficiencyMode.Performance),
             new ScorerPolicy(EfficiencyMode.Balanced),
             new ScorerPolicy(EfficiencyMode.Efficiency),
+            new ScorerPolicy(EfficiencyMode.Efficiency, ScoringOptions.Default with { FrugalMaxWaitMs = 30_000 }, "Efficiency w30s"),
+            new ScorerPolicy(EfficiencyMode.Efficiency, ScoringOptions.Default with { FrugalMaxWaitMs = 60_000 }, "Efficiency w60s"),
+            new ScorerPolicy(EfficiencyMode.Efficiency, ScoringOptions.Default with { FrugalMaxWaitMs = 120_000 }, "Efficiency w120s"),
             new ScorerPolicy(EfficiencyMode.Quiet),
             new ScorerPolicy(EfficiencyMode.UltraEfficiency),
             new ScorerPolicy(EfficiencyMode.Auto),
@@ -63,7 +66,7 @@ public static class RoutingSimulation
         double fastestWh = results.Single(r => r.Policy == "always-fastest").EnergyWh;
         Table(output, results, fastestWh);
         Line(output, "");
-        var auto = (ScorerPolicy)policies[5];
+        var auto = (ScorerPolicy)policies.Single(p => p.Name == nameof(EfficiencyMode.Auto));
         Line(output, $"Auto's effective modes: {string.Join(", ", auto.RequestsByEffectiveMode.OrderBy(p => p.Key).Select(p => $"{p.Key} {p.Value}"))} requests.");
         Line(output, "");
 
@@ -76,20 +79,45 @@ public static class RoutingSimulation
         var overloadWork = Workload.Mixed(seed + 1, 10 * Minute, meanInterarrivalMs: 1000 / (2 * capacity));
         var criticalOnly = overloadWork.Where(w => w.Priority == Priority.Critical).ToImmutableArray();
         Line(output, $"Overload: {overloadWork.Length} requests in 10 min on AC (2x capacity); critical p99 latency against the same critical requests alone.");
-        Line(output, "policy           crit p99 alone  crit p99 loaded  ratio  crit p99 wait  shed BE/N/H/C      refused BE/N/H/C   served");
-        foreach (Func<IRoutingPolicy> make in new Func<IRoutingPolicy>[]
+        Line(output, "Preemption: 'preempt<N' = a critical request cancels a best-effort one in flight (counted as shed), and the scorer knows it;");
+        Line(output, "'preempt<H' = best effort and normal. Without it a critical request waits for whatever runs on its device.");
+        Line(output, "policy                     crit p99 alone  crit p99 loaded  ratio  crit p99 wait  shed BE/N/H/C   refused BE/N/H/C  served");
+        var noPreemption = options;
+        var preemptBestEffort = options with { CriticalPreemptsBelow = Priority.Normal };
+        var preemptNormal = options with { CriticalPreemptsBelow = Priority.High };
+        var scorerPreemptBestEffort = ScoringOptions.Default with { CriticalPreemptsBelow = Priority.Normal };
+        var scorerPreemptNormal = ScoringOptions.Default with { CriticalPreemptsBelow = Priority.High };
+        (string Name, Func<IRoutingPolicy> Make, SimOptions Options)[] overloadRuns =
+        [
+            ("Auto", () => new ScorerPolicy(EfficiencyMode.Auto), noPreemption),
+            ("Auto preempt<N", () => new ScorerPolicy(EfficiencyMode.Auto, scorerPreemptBestEffort), preemptBestEffort),
+            ("Auto preempt<H", () => new ScorerPolicy(EfficiencyMode.Auto, scorerPreemptNormal), preemptNormal),
+            ("Balanced", () => new ScorerPolicy(EfficiencyMode.Balanced), noPreemption),
+            ("Balanced preempt<H", () => new ScorerPolicy(EfficiencyMode.Balanced, scorerPreemptNormal), preemptNormal),
+            ("Efficiency", () => new ScorerPolicy(EfficiencyMode.Efficiency), noPreemption),
+            ("Efficiency preempt<H", () => new ScorerPolicy(EfficiencyMode.Efficiency, scorerPreemptNormal), preemptNormal),
+            ("least-busy", () => new LeastBusyPolicy(), noPreemption),
+            ("round-robin", () => new RoundRobinPolicy(), noPreemption),
+            ("always-fastest", () => new AlwaysFastestPolicy(), noPreemption),
+        ];
+        var ratios = new Dictionary<string, (double Ratio, SimResults Loaded)>(StringComparer.Ordinal);
+        foreach (var run in overloadRuns)
         {
-            () => new ScorerPolicy(EfficiencyMode.Auto),
-            () => new ScorerPolicy(EfficiencyMode.Balanced),
-            () => new ScorerPolicy(EfficiencyMode.Efficiency),
-            () => new LeastBusyPolicy(),
-            () => new RoundRobinPolicy(),
-        })
-        {
-            SimResults alone = Simulator.Run(make(), criticalOnly, profiles, PowerSchedule.AlwaysOnAc, options);
-            SimResults loaded = Simulator.Run(make(), overloadWork, profiles, PowerSchedule.AlwaysOnAc, options);
+            SimResults alone = Simulator.Run(run.Make(), criticalOnly, profiles, PowerSchedule.AlwaysOnAc, run.Options);
+            SimResults loaded = Simulator.Run(run.Make(), overloadWork, profiles, PowerSchedule.AlwaysOnAc, run.Options);
             double a = alone.LatencyPercentile(Priority.Critical, 99), l = loaded.LatencyPercentile(Priority.Critical, 99);
-            Line(output, $"{loaded.Policy,-16} {a,14:0} {l,16:0} {l / a,6:0.00} {loaded.WaitPercentile(Priority.Critical, 99),14:0}  {Counts(loaded.ShedAt),-18} {Counts(loaded.RefusedAt),-18} {loaded.ServedTotal,6}");
+            ratios[run.Name] = (l / a, loaded);
+            Line(output, $"{run.Name,-26} {a,14:0} {l,16:0} {l / a,6:0.00} {loaded.WaitPercentile(Priority.Critical, 99),14:0}  {Counts(loaded.ShedAt),-15} {Counts(loaded.RefusedAt),-17} {loaded.ServedTotal,6}");
+        }
+
+        Line(output, "");
+        foreach (string name in new[] { "Auto", "Auto preempt<H" })
+        {
+            var (ratio, loaded) = ratios[name];
+            bool bestEffortFirst = loaded.ShedAt(Priority.BestEffort) >= loaded.ShedAt(Priority.Normal)
+                && loaded.ShedAt(Priority.Normal) >= loaded.ShedAt(Priority.High)
+                && loaded.ShedAt(Priority.High) >= loaded.ShedAt(Priority.Critical);
+            Line(output, $"Goal: under 2x overload critical p99 within 1.2x of unloaded, best effort shed first ({name}): {ratio:0.00}x, shed BE/N/H/C {Counts(loaded.ShedAt)} -> {(ratio <= 1.2 && bestEffortFirst ? "MET" : "MISSED")}.");
         }
 
         Console.Write(output.ToString());

@@ -28,18 +28,30 @@ internal sealed class SimDevice
     public DeviceProfile Profile { get; }
     public WorkItem? Current { get; private set; }
     public double CurrentEndMs { get; private set; } = double.MaxValue;
+    private double _currentStartMs;
+    private double _currentFirstTokenMs;
     public double EnergyWh { get; private set; }
     public int Served { get; private set; }
     public int Waiting => _waiting.Count;
     public int InFlight => Current is null ? 0 : 1;
 
     /// <summary>Queues or starts the request. Returns what was shed to make room (the newcomer itself, another, or nothing).</summary>
-    public WorkItem? Admit(WorkItem item, double nowMs, SimResults results)
+    public WorkItem? Admit(WorkItem item, double nowMs)
     {
         if (Current is null)
         {
-            Start(item, nowMs, results);
+            Start(item, nowMs);
             return null;
+        }
+
+        if (item.Priority == Priority.Critical && _options.CriticalPreemptsBelow is { } below && Current.Priority < below)
+        {
+            // Preemption: the request in flight is cancelled (its client gets an error, like any
+            // shed request) and the critical one starts at once. Energy counts what was spent.
+            WorkItem victim = Current;
+            EnergyWh += Profile.Watts * (nowMs - _currentStartMs) / 3_600_000.0;
+            Start(item, nowMs);
+            return victim;
         }
 
         int p = (int)item.Priority;
@@ -80,6 +92,13 @@ internal sealed class SimDevice
     /// <summary>Ends the request in flight and starts the next one: highest aged priority, then oldest.</summary>
     public void Complete(double nowMs, SimResults results)
     {
+        if (Current is { } done)
+        {
+            EnergyWh += Profile.Watts * (nowMs - _currentStartMs) / 3_600_000.0;
+            Served++;
+            results.Served(done, Profile.Id, _currentStartMs, _currentFirstTokenMs);
+        }
+
         Current = null;
         CurrentEndMs = double.MaxValue;
         if (_waiting.Count == 0)
@@ -100,7 +119,7 @@ internal sealed class SimDevice
         WorkItem next = _waiting[best];
         _waiting.RemoveAt(best);
         _depth[(int)next.Priority]--;
-        Start(next, nowMs, results);
+        Start(next, nowMs);
     }
 
     /// <summary>What the BackendActor would publish now.</summary>
@@ -114,6 +133,11 @@ internal sealed class SimDevice
         AvgLatencyMs = Profile.TtftMs,
         MaxConcurrent = 1,
         InFlight = InFlight,
+        InFlightByPriority = ImmutableArray.Create(
+            Current?.Priority == Priority.BestEffort ? 1 : 0,
+            Current?.Priority == Priority.Normal ? 1 : 0,
+            Current?.Priority == Priority.High ? 1 : 0,
+            Current?.Priority == Priority.Critical ? 1 : 0),
         QueueDepthByPriority = ImmutableArray.Create(_depth),
         QueueLimitByPriority = _options.QueueLimits,
         Models = ImmutableHashSet.Create(model),
@@ -129,15 +153,14 @@ internal sealed class SimDevice
             ? (int)Priority.Critical
             : Math.Min((int)Priority.High, (int)item.Priority + (int)((nowMs - item.ArrivalMs) / _options.AgingIntervalMs));
 
-    private void Start(WorkItem item, double nowMs, SimResults results)
+    private void Start(WorkItem item, double nowMs)
     {
         double firstTokenMs = Profile.FirstTokenMs(item);
         double serviceMs = Profile.ServiceMs(item);
         Current = item;
         CurrentEndMs = nowMs + serviceMs;
-        EnergyWh += Profile.Watts * serviceMs / 3_600_000.0;
-        Served++;
-        results.Served(item, Profile.Id, nowMs, nowMs + firstTokenMs);
+        _currentStartMs = nowMs;
+        _currentFirstTokenMs = nowMs + firstTokenMs;
 
         double tps = item.AnswerTokens * 1000.0 / (serviceMs - firstTokenMs);
         _ttftEwma = _samples == 0 ? firstTokenMs : _ttftEwma + (EwmaWeight * (firstTokenMs - _ttftEwma));
@@ -152,4 +175,7 @@ internal sealed record SimOptions
     public ImmutableArray<int> QueueLimits { get; init; } = ImmutableArray.Create(4, 8, 8, 8);
     public int TotalQueueLimit { get; init; } = 12;
     public double AgingIntervalMs { get; init; } = 5000;
+
+    /// <summary>A critical request preempts a request in flight below this priority; null: no preemption.</summary>
+    public Priority? CriticalPreemptsBelow { get; init; }
 }
