@@ -12,11 +12,13 @@ public static partial class Scorer
     /// not the hard filters: in Ultra Efficiency only backends under 10 W remain to choose from.</item>
     /// <item>prefer power efficiency: power draw.</item>
     /// <item>Performance: expected completion; power ignored.</item>
-    /// <item>Balanced: weighted ratios to the best candidate of completion and power, plus requests
-    /// ahead (see <see cref="ScoringOptions.BalancedLatencyWeight"/>).</item>
+    /// <item>Balanced: weighted expected completion, power and requests ahead
+    /// (see <see cref="ScoringOptions.BalancedLatencyWeightPerSecond"/>).</item>
     /// <item>Efficiency and Ultra Efficiency: expected energy; in Auto-reached Efficiency, candidates
     /// outside the interactive latency budget come last.</item>
     /// <item>Quiet: power draw (high-power and hot devices are already filtered out).</item>
+    /// <item>Efficiency and Quiet put candidates with a queue wait beyond
+    /// <see cref="ScoringOptions.FrugalMaxWaitMs"/> last.</item>
     /// </list>
     /// Every cost is then multiplied by the heat factor and, for a Degraded backend, its penalty.
     /// </summary>
@@ -24,17 +26,6 @@ public static partial class Scorer
     {
         RoutingHints hints = inputs.Request.Hints;
         ScoringOptions options = inputs.Options;
-
-        double bestCompletion = double.MaxValue, lowestPower = double.MaxValue;
-        foreach (int i in candidates)
-        {
-            bestCompletion = Math.Min(bestCompletion, estimates[i].CompletionMs);
-            lowestPower = Math.Min(lowestPower, backends[i].PowerWatts);
-        }
-
-        // Guards against a zero denominator for unconfigured figures.
-        bestCompletion = Math.Max(bestCompletion, 1);
-        lowestPower = Math.Max(lowestPower, 0.1);
 
         foreach (int i in candidates)
         {
@@ -56,12 +47,13 @@ public static partial class Scorer
                     EfficiencyMode.Performance => estimate.CompletionMs,
                     EfficiencyMode.Efficiency =>
                         estimate.EnergyWh(backend.PowerWatts)
-                        + (inputs.InteractiveBudgetMs is { } budget && estimate.LatencyMs > budget ? OutsideBudgetCost : 0),
+                        + (inputs.InteractiveBudgetMs is { } budget && estimate.LatencyMs > budget ? OutsideBudgetCost : 0)
+                        + FrugalWaitCost(in estimate, options),
                     EfficiencyMode.UltraEfficiency => estimate.EnergyWh(backend.PowerWatts),
-                    EfficiencyMode.Quiet => backend.PowerWatts,
-                    _ => (options.BalancedLatencyWeight * estimate.CompletionMs / bestCompletion)
-                        + (options.BalancedPowerWeight * Math.Max(backend.PowerWatts, 0.1) / lowestPower)
-                        + (options.BalancedQueueWeight * estimate.QueueAhead),
+                    EfficiencyMode.Quiet => backend.PowerWatts + FrugalWaitCost(in estimate, options),
+                    _ => (options.BalancedLatencyWeightPerSecond * estimate.CompletionMs / 1000)
+                        + (options.BalancedPowerWeightPerWatt * backend.PowerWatts)
+                        + (options.BalancedQueueWeightPerRequest * estimate.QueueAhead),
                 };
             }
 
@@ -74,4 +66,7 @@ public static partial class Scorer
             costs[i] = cost;
         }
     }
+
+    private static double FrugalWaitCost(in Estimate estimate, ScoringOptions options) =>
+        options.FrugalMaxWaitMs is { } maxWait && estimate.WaitMs > maxWait ? OutsideBudgetCost : 0;
 }

@@ -8,9 +8,10 @@ public static partial class Scorer
     /// Requests that must finish before this one starts: those waiting at its priority or higher
     /// (a free slot goes to the highest priority first, so lower ones are not ahead of it), plus
     /// one in-flight request when every slot is taken. With max-concurrent 1: an idle backend
-    /// gives 0; a busy one with nothing waiting gives 1.
+    /// gives 0; a busy one with nothing waiting gives 1. When backends preempt for critical
+    /// requests, a critical request does not wait for what it would preempt.
     /// </summary>
-    internal static int QueueAhead(BackendSnapshot backend, Priority priority)
+    internal static int QueueAhead(BackendSnapshot backend, Priority priority, Priority? criticalPreemptsBelow = null)
     {
         int waiting = 0;
         var depths = backend.QueueDepthByPriority;
@@ -22,8 +23,19 @@ public static partial class Scorer
             }
         }
 
+        int inFlight = backend.InFlight;
+        if (priority == Priority.Critical && criticalPreemptsBelow is { } below && !backend.InFlightByPriority.IsDefault)
+        {
+            // The backend cancels what runs below the threshold for a critical request.
+            inFlight = 0;
+            for (int p = (int)below; p < backend.InFlightByPriority.Length; p++)
+            {
+                inFlight += Math.Max(0, backend.InFlightByPriority[p]);
+            }
+        }
+
         int slots = Math.Max(1, backend.MaxConcurrent);
-        return Math.Max(0, waiting + backend.InFlight - slots + 1);
+        return Math.Max(0, waiting + inFlight - slots + 1);
     }
 
     /// <summary>
@@ -50,7 +62,7 @@ public static partial class Scorer
         }
 
         double serviceMs = Math.Max(0, ttftMs) + (inputs.Tokens * 1000.0 / tokensPerSecond);
-        int ahead = QueueAhead(backend, inputs.Priority);
+        int ahead = QueueAhead(backend, inputs.Priority, inputs.Options.CriticalPreemptsBelow);
         double waitMs = ahead * serviceMs / Math.Max(1, backend.MaxConcurrent);
         return new Estimate(Math.Max(0, ttftMs), serviceMs, waitMs, ahead);
     }

@@ -32,11 +32,23 @@ public static partial class Scorer
         switch (filter)
         {
             case Filter.EnabledAndType:
-                return new RouteFailure(
-                    RouteFailureKind.NoHealthyBackend,
-                    inputs.Request.AcceptableTypes is { IsDefault: false } types
-                        ? Invariant($"{subject}: no enabled backend of type {string.Join(" or ", types)} can serve this call")
-                        : Invariant($"{subject}: no enabled backend"));
+                string needs = inputs.Request.AcceptableTypes is { IsDefault: false } types ? string.Join(" or ", types) : "";
+                string typeMessage;
+                if (inputs.Target is not null && candidates.Length == 1)
+                {
+                    BackendSnapshot b = backends[candidates[0]];
+                    typeMessage = b.Enabled
+                        ? Invariant($"backend '{b.Id}' is of type {b.Type}; this call needs {needs}")
+                        : Invariant($"backend '{b.Id}' is disabled in the configuration");
+                }
+                else
+                {
+                    typeMessage = needs.Length > 0
+                        ? Invariant($"no enabled backend of type {needs} can serve this call")
+                        : "every backend is disabled in the configuration";
+                }
+
+                return new RouteFailure(RouteFailureKind.NoHealthyBackend, typeMessage);
 
             case Filter.Health:
                 var health = new StringBuilder();

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Router.Actors.Config;
+using Router.Actors.Runtime;
 
 namespace Router.Actors.Routing;
 
@@ -41,17 +42,20 @@ public sealed record ScoringOptions
     public double QuietMaxWatts { get; init; } = 30;
 
     /// <summary>
-    /// Balanced cost = latency weight × (expected completion / best expected completion)
-    /// + power weight × (power / lowest power) + queue weight × requests ahead. Each term is a
-    /// ratio to the best candidate, so the weights read as "how many times worse" trades.
+    /// Balanced cost = latency weight × expected completion in seconds + power weight × watts +
+    /// queue weight × requests ahead. The defaults trade 1 s of expected completion for 5 W of
+    /// draw and for 2 requests queued ahead (on top of the wait they already add). Absolute
+    /// units, not ratios to the best candidate, so removing a backend never flips the order of
+    /// two others. On the default devices a 128-token answer goes to the iGPU (4.6 s at 12 W),
+    /// an embedding to the NPU, a 512-token answer to the NVIDIA GPU.
     /// </summary>
-    public double BalancedLatencyWeight { get; init; } = 0.5;
+    public double BalancedLatencyWeightPerSecond { get; init; } = 1.0;
 
-    /// <inheritdoc cref="BalancedLatencyWeight"/>
-    public double BalancedPowerWeight { get; init; } = 0.3;
+    /// <inheritdoc cref="BalancedLatencyWeightPerSecond"/>
+    public double BalancedPowerWeightPerWatt { get; init; } = 0.2;
 
-    /// <inheritdoc cref="BalancedLatencyWeight"/>
-    public double BalancedQueueWeight { get; init; } = 0.2;
+    /// <inheritdoc cref="BalancedLatencyWeightPerSecond"/>
+    public double BalancedQueueWeightPerRequest { get; init; } = 0.5;
 
     /// <summary>
     /// A device above its hot threshold costs up to (1 + this) times more, growing linearly
@@ -71,6 +75,21 @@ public sealed record ScoringOptions
     /// </summary>
     public double? AutoEfficiencyLatencyBudgetMs { get; init; } = 500;
 
+    /// <summary>
+    /// Efficiency and Quiet minimise energy or power, which a queue does not change, so left alone
+    /// they would pile every request onto the NPU. A candidate whose expected queue wait exceeds
+    /// this comes after every candidate that does not (a soft limit: with none inside it, the
+    /// frugal order stands). Null disables it.
+    /// </summary>
+    public double? FrugalMaxWaitMs { get; init; }
+
+    /// <summary>
+    /// Set when backends preempt: a critical request cancels a request in flight below this
+    /// priority rather than wait for it, so its expected latency does not count those. Null (the
+    /// default): backends never preempt, every request in flight is waited for.
+    /// </summary>
+    public Priority? CriticalPreemptsBelow { get; init; }
+
     /// <summary>Options from the routing configuration, defaults elsewhere.</summary>
     public static ScoringOptions FromConfig(RoutingConfig config)
     {
@@ -80,7 +99,7 @@ public sealed record ScoringOptions
             MinSamples = config.MinSamplesForLiveMetrics,
             DefaultExpectedTokens = config.DefaultExpectedTokens,
             // Legacy power_aware: false means Balanced ignores power.
-            BalancedPowerWeight = config.PowerAware ? Default.BalancedPowerWeight : 0,
+            BalancedPowerWeightPerWatt = config.PowerAware ? Default.BalancedPowerWeightPerWatt : 0,
         };
     }
 
