@@ -38,10 +38,10 @@ public interface IGrpcStreamWriter<in TResponse>
 public delegate ValueTask<TResponse> UnaryHandler<in TRequest, TResponse>(TRequest request, GrpcCallContext context);
 
 /// <summary>Handles a server-streaming call.</summary>
-public delegate ValueTask ServerStreamingHandler<in TRequest, in TResponse>(TRequest request, IGrpcStreamWriter<TResponse> responses, GrpcCallContext context);
+public delegate ValueTask ServerStreamingHandler<in TRequest, TResponse>(TRequest request, IGrpcStreamWriter<TResponse> responses, GrpcCallContext context);
 
 /// <summary>Handles a client-streaming call.</summary>
 public delegate ValueTask<TResponse> ClientStreamingHandler<TRequest, TResponse>(IAsyncEnumerable<TRequest> requests, GrpcCallContext context);
 
 /// <summary>Handles a bidirectional-streaming call.</summary>
-public delegate ValueTask DuplexStreamingHandler<TRequest, in TResponse>(IAsyncEnumerable<TRequest> requests, IGrpcStreamWriter<TResponse> responses, GrpcCallContext context);
+public delegate ValueTask DuplexStreamingHandler<TRequest, TResponse>(IAsyncEnumerable<TRequest> requests, IGrpcStreamWriter<TResponse> responses, GrpcCallContext context);

@@ -7,4 +7,6 @@ public sealed record GrpcServerOptions
     public int MaxReceiveMessageSize { get; init; } = 4 * 1024 * 1024;
     /// <summary>Largest response message; larger → RESOURCE_EXHAUSTED.</summary>
     public int MaxSendMessageSize { get; init; } = 4 * 1024 * 1024;
+    /// <summary>How often EfficiencyService.WatchState re-reads the system state.</summary>
+    public TimeSpan SystemStatePollInterval { get; init; } = TimeSpan.FromSeconds(1);
 }
