@@ -31,11 +31,13 @@ public sealed class RouterRuntime : IRouterAdmin, IAsyncDisposable
     private readonly FrozenDictionary<string, BackendHandle> _backends;
     private readonly IActorRef _selector;
     private readonly IActorRef _efficiency;
+    private readonly IActorRef[] _samplers;
     private readonly TimeSpan _askTimeout = TimeSpan.FromSeconds(5);
 
     private RouterRuntime(RouterConfig config, ActorSystem system, FrozenDictionary<string, BackendHandle> backends,
-        IActorRef selector, IActorRef efficiency, IInferenceRouter router)
+        IActorRef selector, IActorRef efficiency, IActorRef[] samplers, IInferenceRouter router)
     {
+        _samplers = samplers;
         Config = config;
         System = system;
         _backends = backends;
@@ -96,8 +98,8 @@ public sealed class RouterRuntime : IRouterAdmin, IAsyncDisposable
             Props.Create(() => new SelectorActor(initial, SystemState.Default with { Mode = initialMode, EffectiveMode = initialMode }, scoring))
                 .WithMailbox(new PriorityMailboxOptions()),
             "selector");
-        system.ActorOf(Props.Create(() => new PowerActor(options.PowerSource ?? machine, config.Telemetry.SampleInterval, time)), "power");
-        system.ActorOf(Props.Create(() => new ThermalActor(options.ThermalSource ?? machine, sensorMap, config.Telemetry.SampleInterval, time)), "thermal");
+        var power = system.ActorOf(Props.Create(() => new PowerActor(options.PowerSource ?? machine, config.Telemetry.SampleInterval, time)), "power");
+        var thermal = system.ActorOf(Props.Create(() => new ThermalActor(options.ThermalSource ?? machine, sensorMap, config.Telemetry.SampleInterval, time)), "thermal");
 
         var backendsParent = system.ActorOf(Props.Create(() => new BackendsSupervisor()), "backends");
         var handles = new Dictionary<string, BackendHandle>(StringComparer.Ordinal);
@@ -116,7 +118,7 @@ public sealed class RouterRuntime : IRouterAdmin, IAsyncDisposable
 
         var frozen = handles.ToFrozenDictionary(StringComparer.Ordinal);
         var router = new InferenceRouter(selector, frozen, config.Routing, time, options.Observer);
-        return new RouterRuntime(config, system, frozen, selector, efficiency, router);
+        return new RouterRuntime(config, system, frozen, selector, efficiency, [power, thermal], router);
     }
 
     public async ValueTask<ImmutableArray<BackendSnapshot>> GetBackendsAsync(CancellationToken cancellationToken)
@@ -137,6 +139,27 @@ public sealed class RouterRuntime : IRouterAdmin, IAsyncDisposable
     /// <summary>The actor of one backend, for tests and the CLI (probe now, snapshot).</summary>
     public IActorRef? GetBackendActor(string backendId) =>
         _backends.TryGetValue(backendId, out var handle) ? handle.Actor : null;
+
+    /// <summary>Samples power and temperatures now instead of at the next interval.</summary>
+    public void SampleNow()
+    {
+        foreach (var sampler in _samplers)
+        {
+            sampler.Tell(State.SampleNow.Instance);
+        }
+    }
+
+    /// <summary>
+    /// Calls <paramref name="handler"/> for every <typeparamref name="TEvent"/> published on the
+    /// event stream (backend snapshots, system state, thermal events), one at a time, from an actor
+    /// named <paramref name="name"/>. For surfaces and metrics that live outside the actor system.
+    /// </summary>
+    public IActorRef Observe<TEvent>(string name, Action<TEvent> handler)
+        where TEvent : class
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return System.ActorOf(Props.Create(() => new EventCallbackActor<TEvent>(handler)), name);
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -162,4 +185,21 @@ internal sealed class BackendsSupervisor : ReceiveActor
     protected override SupervisorStrategy SupervisorStrategy() =>
         new OneForOneStrategy(10, TimeSpan.FromMinutes(1), _ => Directive.Restart,
             new BackoffOptions(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(10)));
+}
+
+/// <summary>Calls a handler for every event of one type on the event stream (bridges to non-actor code).</summary>
+internal sealed class EventCallbackActor<TEvent> : ReceiveActor
+    where TEvent : class
+{
+    private readonly Action<TEvent> _handler;
+
+    public EventCallbackActor(Action<TEvent> handler)
+    {
+        _handler = handler;
+        Receive<TEvent>(OnEvent);
+    }
+
+    protected override void PreStart() => Context.System.EventStream.Subscribe<TEvent>(Self);
+
+    private void OnEvent(TEvent evt) => _handler(evt);
 }

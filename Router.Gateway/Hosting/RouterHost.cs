@@ -1,12 +1,17 @@
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Router.Actors.Config;
 using Router.Actors.Inference;
 using Router.Actors.State;
+using Router.Gateway.Grpc;
+using Router.Gateway.Http;
 using Router.Gateway.Simulation;
 
 namespace Router.Gateway.Hosting;
@@ -18,19 +23,23 @@ namespace Router.Gateway.Hosting;
 /// </summary>
 internal sealed class RouterHost : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private readonly WebApplication _http;
+    private readonly WebApplication _grpc;
     private readonly IReadOnlyList<SimulatedBackend> _simulators;
+    private readonly RouterTelemetry _telemetry;
 
-    private RouterHost(WebApplication app, RouterRuntime runtime, RouterConfig config, IReadOnlyList<SimulatedBackend> simulators,
-        SimulatedMachine? machine, Uri http, Uri grpc)
+    private RouterHost(WebApplication http, WebApplication grpc, RouterRuntime runtime, RouterConfig config,
+        IReadOnlyList<SimulatedBackend> simulators, SimulatedMachine? machine, RouterTelemetry telemetry)
     {
-        _app = app;
+        _http = http;
+        _grpc = grpc;
         Runtime = runtime;
         Config = config;
         _simulators = simulators;
         Machine = machine;
-        HttpEndpoint = http;
-        GrpcEndpoint = grpc;
+        _telemetry = telemetry;
+        HttpEndpoint = BoundEndpoint(http, config);
+        GrpcEndpoint = BoundEndpoint(grpc, config);
     }
 
     public RouterRuntime Runtime { get; }
@@ -41,7 +50,7 @@ internal sealed class RouterHost : IAsyncDisposable
     public IReadOnlyList<SimulatedBackend> Simulators => _simulators;
     /// <summary>The simulated battery, AC and temperatures, in simulation mode.</summary>
     public SimulatedMachine? Machine { get; }
-    public IServiceProvider Services => _app.Services;
+    public IServiceProvider Services => _http.Services;
 
     public static async Task<RouterHost> StartAsync(RouterConfig config, RouterHostOptions options, CancellationToken cancellationToken = default)
     {
@@ -52,12 +61,14 @@ internal sealed class RouterHost : IAsyncDisposable
         IReadOnlyList<SimulatedBackend> simulators = [];
         SimulatedMachine? machine = null;
         RouterRuntime? runtime = null;
-        WebApplication? app = null;
+        RouterTelemetry? telemetry = null;
+        WebApplication? http = null;
+        WebApplication? grpc = null;
         try
         {
             if (options.Simulate)
             {
-                simulators = await SimulatedFleet.StartDefaultAsync(options.SimulationTimeScale, cancellationToken).ConfigureAwait(false);
+                simulators = await SimulatedFleet.StartDefaultAsync(options.SimulationTimeScale, cancellationToken: cancellationToken).ConfigureAwait(false);
                 config = SimulationSetup.PointAt(config, simulators);
                 machine = new SimulatedMachine(runtimeOptions.TimeProvider);
                 runtimeOptions = runtimeOptions with
@@ -67,20 +78,23 @@ internal sealed class RouterHost : IAsyncDisposable
                 };
             }
 
+            telemetry = RouterTelemetry.Create(config, ref runtimeOptions);
             runtime = await RouterRuntime.StartAsync(config, runtimeOptions).ConfigureAwait(false);
-            app = Build(config, options, runtime, machine);
-            await app.StartAsync(cancellationToken).ConfigureAwait(false);
-            var listeners = app.Services.GetRequiredService<ListenerPorts>();
-            var http = new Uri($"http://{UriHost(config.Server.Host)}:{listeners.Http!.IPEndPoint!.Port}");
-            var grpc = new Uri($"http://{UriHost(config.Server.Host)}:{listeners.Grpc!.IPEndPoint!.Port}");
-            listeners.GrpcPort = listeners.Grpc.IPEndPoint.Port;
-            return new RouterHost(app, runtime, config, simulators, machine, http, grpc);
+            telemetry.Attach(runtime);
+            http = BuildHttp(config, options, runtime, machine, telemetry);
+            grpc = BuildGrpc(config, options, runtime);
+            await http.StartAsync(cancellationToken).ConfigureAwait(false);
+            await grpc.StartAsync(cancellationToken).ConfigureAwait(false);
+            return new RouterHost(http, grpc, runtime, config, simulators, machine, telemetry);
         }
         catch
         {
-            if (app is not null)
+            foreach (var app in new[] { http, grpc })
             {
-                await app.DisposeAsync().ConfigureAwait(false);
+                if (app is not null)
+                {
+                    await app.DisposeAsync().ConfigureAwait(false);
+                }
             }
 
             if (runtime is not null)
@@ -88,6 +102,7 @@ internal sealed class RouterHost : IAsyncDisposable
                 await runtime.DisposeAsync().ConfigureAwait(false);
             }
 
+            telemetry?.Dispose();
             foreach (var simulator in simulators)
             {
                 await simulator.DisposeAsync().ConfigureAwait(false);
@@ -97,7 +112,7 @@ internal sealed class RouterHost : IAsyncDisposable
         }
     }
 
-    private static WebApplication Build(RouterConfig config, RouterHostOptions options, RouterRuntime runtime, SimulatedMachine? machine)
+    private static WebApplicationBuilder CreateBuilder(RouterConfig config, RouterHostOptions options, RouterRuntime runtime, int port, HttpProtocols protocols)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -110,66 +125,79 @@ internal sealed class RouterHost : IAsyncDisposable
             });
             builder.Logging.SetMinimumLevel(LogLevel.Information);
             builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+            builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
         }
 
-        var listeners = new ListenerPorts();
-        var address = IPAddress.Parse(config.Server.Host == "localhost" ? "127.0.0.1" : config.Server.Host);
+        var address = config.Server.Host is "localhost" ? IPAddress.Loopback : IPAddress.Parse(config.Server.Host);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            // Bodies are limited per surface (a clean 413 in the caller's format); Kestrel's own
-            // limit only guards against absurd sizes.
+            // Bodies are limited per surface (a clean 413 or RESOURCE_EXHAUSTED in the caller's
+            // format); Kestrel's own limit only guards against absurd sizes.
             kestrel.Limits.MaxRequestBodySize = Math.Max(config.Server.MaxRequestBodyBytes, config.Server.GrpcMaxMessageBytes) * 2;
-            kestrel.Listen(address, config.Server.HttpPort, o =>
-            {
-                o.Protocols = HttpProtocols.Http1AndHttp2;
-                listeners.Http = o;
-            });
-            kestrel.Listen(address, config.Server.GrpcPort, o =>
-            {
-                // gRPC is HTTP/2 only; with cleartext there is no negotiation, so h2c prior knowledge.
-                o.Protocols = HttpProtocols.Http2;
-                listeners.Grpc = o;
-            });
+            kestrel.Listen(address, port, o => o.Protocols = protocols);
         });
-
-        builder.Services.AddSingleton(listeners);
         builder.Services.AddSingleton(config);
         builder.Services.AddSingleton(runtime);
         builder.Services.AddSingleton<IInferenceRouter>(runtime.Router);
         builder.Services.AddSingleton<IRouterAdmin>(runtime);
-        if (machine is not null)
-        {
-            builder.Services.AddSingleton(machine);
-        }
+        builder.Services.AddSingleton(runtime.Config.Routing);
+        return builder;
+    }
 
+    private static WebApplication BuildHttp(RouterConfig config, RouterHostOptions options, RouterRuntime runtime, SimulatedMachine? machine, RouterTelemetry telemetry)
+    {
+        var builder = CreateBuilder(config, options, runtime, config.Server.HttpPort, HttpProtocols.Http1AndHttp2);
+        builder.Services.AddHttpSurfaces();
         var app = builder.Build();
-        SurfaceWiring.Map(app, listeners);
+        app.UseWebSockets();
+        DaemonEndpoints.Map(app, runtime, telemetry, machine);
+        app.MapHttpSurfaces();
         return app;
     }
 
+    private static WebApplication BuildGrpc(RouterConfig config, RouterHostOptions options, RouterRuntime runtime)
+    {
+        // gRPC is HTTP/2 only; over cleartext there is no negotiation, so clients use prior knowledge (h2c).
+        var builder = CreateBuilder(config, options, runtime, config.Server.GrpcPort, HttpProtocols.Http2);
+        builder.Services.AddRouterGrpc(new GrpcServerOptions
+        {
+            MaxReceiveMessageSize = config.Server.GrpcMaxMessageBytes,
+            MaxSendMessageSize = config.Server.GrpcMaxMessageBytes,
+        });
+        var app = builder.Build();
+        app.MapRouterGrpc();
+        GrpcHealthBridge.Attach(app.Services, runtime);
+        return app;
+    }
+
+    private static Uri BoundEndpoint(WebApplication app, RouterConfig config)
+    {
+        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        var port = new Uri(address.Replace("://+", "://localhost", StringComparison.Ordinal).Replace("://*", "://localhost", StringComparison.Ordinal)).Port;
+        return new Uri($"http://{UriHost(config.Server.Host)}:{port}");
+    }
+
     private static string UriHost(string host) =>
-        host is "0.0.0.0" ? "127.0.0.1" : host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host;
+        host is "0.0.0.0" ? "127.0.0.1" : host is "::" ? "[::1]" : host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host;
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync().ConfigureAwait(false);
-        await _app.DisposeAsync().ConfigureAwait(false);
+        // Stop accepting, let the surfaces finish (each open stream is cancelled and frees its
+        // slot), then stop the actors and the simulated devices.
+        await _http.StopAsync().ConfigureAwait(false);
+        await _grpc.StopAsync().ConfigureAwait(false);
+        await _http.DisposeAsync().ConfigureAwait(false);
+        await _grpc.DisposeAsync().ConfigureAwait(false);
         await Runtime.DisposeAsync().ConfigureAwait(false);
+        _telemetry.Dispose();
         foreach (var simulator in _simulators)
         {
             await simulator.DisposeAsync().ConfigureAwait(false);
         }
     }
 
-    public Task WaitForShutdownAsync(CancellationToken cancellationToken) => _app.WaitForShutdownAsync(cancellationToken);
-}
-
-/// <summary>The two listeners, so surfaces can tell which port a request came in on.</summary>
-internal sealed class ListenerPorts
-{
-    public ListenOptions? Http { get; set; }
-    public ListenOptions? Grpc { get; set; }
-    /// <summary>The bound gRPC port, set once the server has started.</summary>
-    public int GrpcPort { get; set; } = -1;
+    /// <summary>Completes when either app is asked to stop (Ctrl+C, SIGTERM).</summary>
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken) =>
+        Task.WhenAny(_http.WaitForShutdownAsync(cancellationToken), _grpc.WaitForShutdownAsync(cancellationToken));
 }
