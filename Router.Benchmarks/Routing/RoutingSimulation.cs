@@ -120,8 +120,36 @@ public static class RoutingSimulation
             Line(output, $"Goal: under 2x overload critical p99 within 1.2x of unloaded, best effort shed first ({name}): {ratio:0.00}x, shed BE/N/H/C {Counts(loaded.ShedAt)} -> {(ratio <= 1.2 && bestEffortFirst ? "MET" : "MISSED")}.");
         }
 
+        Line(output, "");
+        MeasureScorer(output, profiles, options);
         Console.Write(output.ToString());
         return 0;
+    }
+
+    /// <summary>The scorer's own cost per call, on the four default devices with one busy.</summary>
+    private static void MeasureScorer(StringBuilder output, ImmutableArray<DeviceProfile> profiles, SimOptions options)
+    {
+        var devices = profiles.Select(p => new SimDevice(p, options)).ToArray();
+        devices[2].Admit(new WorkItem(0, 0, Priority.Normal, "chat", 100, 128, 100, null, false, false), 0);
+        IReadOnlyList<BackendSnapshot> snapshots = devices.Select(d => d.Snapshot(ScorerPolicy.Model)).ToImmutableArray();
+        var state = SystemState.Default with { Mode = EfficiencyMode.Balanced, EffectiveMode = EfficiencyMode.Balanced };
+        var request = new RouteRequest(ScorerPolicy.Model, RoutingHints.Default with { MaxLatencyMs = 5000 });
+        const int Calls = 200_000;
+        for (int i = 0; i < 10_000; i++)
+        {
+            _ = Scorer.Route(request, snapshots, state, ScoringOptions.Default);
+        }
+
+        long bytes = GC.GetAllocatedBytesForCurrentThread();
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        for (int i = 0; i < Calls; i++)
+        {
+            _ = Scorer.Route(request, snapshots, state, ScoringOptions.Default);
+        }
+
+        TimeSpan elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(start);
+        bytes = GC.GetAllocatedBytesForCurrentThread() - bytes;
+        Line(output, $"Scorer.Route: {elapsed.TotalMilliseconds * 1e6 / Calls:0} ns and {bytes / Calls} bytes per call (4 backends, the decision included).");
     }
 
     private static void Table(StringBuilder output, List<SimResults> results, double fastestWh)
