@@ -12,6 +12,14 @@ namespace Router.Benchmarks.Routing;
 /// mode (the real <see cref="Scorer"/> and <see cref="ModeResolver"/>) and through naive policies.
 /// Runs in seconds; no real waiting. <c>scripts/bench-routing</c> runs it.
 /// </summary>
+/// <remarks>
+/// Model, and what it leaves out: energy is device power × busy time (idle draw is not counted,
+/// for any policy). The router is told max_tokens, not the answer's real length, and not the
+/// prompt's length, whose prefill adds to the real first-token time: its estimates err as they
+/// would in production, and max-latency violations come from that error and from higher
+/// priorities overtaking a queued request. Preemption exists only in this simulation (and as an
+/// opt-in in <see cref="ScoringOptions.CriticalPreemptsBelow"/>); the overload table shows what it buys.
+/// </remarks>
 public static class RoutingSimulation
 {
     private const double Minute = 60_000;
