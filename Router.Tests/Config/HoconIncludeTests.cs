@@ -81,6 +81,19 @@ public sealed class HoconIncludeTests : IDisposable
         Assert.Contains("(main.conf:2)", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("include url(\"http://example/x.conf\")", "include url(…) is not supported (main.conf:1)")]
+    [InlineData("include required(\"other.conf\"", "unbalanced parentheses in an include (main.conf:1)")]
+    [InlineData("include required(nope)", "unexpected 'nope)' in an include (main.conf:1)")]
+    public void Include_BadForm_IsAnError(string text, string expected)
+    {
+        var main = _dir.Write("main.conf", text);
+
+        var error = Assert.Throws<ConfigException>(() => Resolve(main));
+
+        Assert.StartsWith(expected, Assert.Single(error.Errors), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Include_Cycle_IsAnError()
     {

@@ -23,6 +23,8 @@ public sealed class HoconResolverTests
     [InlineData("x = 5\na = ${?x}", "{x:5,a:5}")]
     [InlineData("a { x = 1 }\nb = ${a}\na { y = 2 }", "{a:{x:1,y:2},b:{x:1,y:2}}")]
     [InlineData("x { p = 1 }\na = ${x}\na { q = 2 }", "{x:{p:1},a:{p:1,q:2}}")]
+    [InlineData("list = [${d} { x = 1 }]\nd { y = 2 }", "{list:[{y:2,x:1}],d:{y:2}}")]
+    [InlineData("a = \"${not.substituted}\"", "{a:\"${not.substituted}\"}")]
     public void Resolve_Substitution_GivesValue(string text, string expected)
     {
         Assert.Equal(expected, HoconTesting.Render(HoconTesting.Resolve(text)));

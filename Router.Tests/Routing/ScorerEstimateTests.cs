@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Router.Actors.Routing;
+using Router.Actors.Runtime;
 using static Router.Tests.Routing.RoutingFixtures;
 
 namespace Router.Tests.Routing;
@@ -145,5 +146,44 @@ public sealed class ScorerEstimateTests
         var decision = Routed(Scorer.Route(Request(), DefaultBackends(), InMode(EfficiencyMode.Balanced), options));
 
         Assert.Equal(Nvidia, decision.BackendId);
+    }
+
+    /// <summary>Efficiency piles work onto the NPU unless told how long a queue is too long.</summary>
+    [Theory]
+    [InlineData(null, Npu)]
+    [InlineData(60_000.0, Npu)]
+    [InlineData(30_000.0, Igpu)]
+    public void Route_EfficiencyWithLongNpuQueue_FrugalWaitCapSpills(double? maxWaitMs, string expected)
+    {
+        // NPU busy with three normal requests waiting: 4 × 9.33 s ≈ 37 s of wait.
+        var backends = With(Npu, b => b with { InFlight = 1, QueueDepthByPriority = Queue(normal: 3) });
+        var options = ScoringOptions.Default with { FrugalMaxWaitMs = maxWaitMs };
+
+        var decision = Routed(Scorer.Route(Request(), backends, InMode(EfficiencyMode.Efficiency), options));
+
+        Assert.Equal(expected, decision.BackendId);
+    }
+
+    /// <summary>
+    /// A critical voice turn (first token within 500 ms) while the NVIDIA GPU runs one request.
+    /// When backends preempt lower priorities for critical work, the scorer does not wait for it.
+    /// </summary>
+    [Theory]
+    [InlineData(null, Priority.BestEffort, Igpu)]
+    [InlineData(Priority.Normal, Priority.BestEffort, Nvidia)]
+    [InlineData(Priority.Normal, Priority.Normal, Igpu)]
+    [InlineData(Priority.High, Priority.Normal, Nvidia)]
+    [InlineData(Priority.High, Priority.High, Igpu)]
+    public void Route_CriticalWithPreemption_IgnoresPreemptibleWorkInFlight(Priority? preemptsBelow, Priority running, string expected)
+    {
+        int[] inFlight = [0, 0, 0, 0];
+        inFlight[(int)running] = 1;
+        var backends = With(Nvidia, b => b with { InFlight = 1, InFlightByPriority = [.. inFlight] });
+        var options = ScoringOptions.Default with { CriticalPreemptsBelow = preemptsBelow };
+        var hints = Hints(Priority.Critical) with { MaxLatencyMs = 500 };
+
+        var decision = Routed(Scorer.Route(Request(hints), backends, InMode(EfficiencyMode.Performance), options));
+
+        Assert.Equal(expected, decision.BackendId);
     }
 }

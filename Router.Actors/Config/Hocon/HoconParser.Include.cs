@@ -6,7 +6,7 @@ internal sealed partial class HoconParser
     /// <summary>Nesting bound, so an include cycle through differently spelled paths still ends.</summary>
     private const int MaxIncludeDepth = 16;
 
-    /// <summary><c>include</c> is a keyword only when a file name or <c>required(</c>/<c>file(</c> follows.</summary>
+    /// <summary><c>include</c> is a keyword only when a quoted file name or a form like <c>required(</c> follows.</summary>
     private bool IsInclude()
     {
         if (Peek.Kind != HoconTokenKind.Unquoted || Peek.Text != "include" || PeekAt(1).Kind != HoconTokenKind.Whitespace)
@@ -16,7 +16,7 @@ internal sealed partial class HoconParser
 
         var next = PeekAt(2);
         return next.Kind == HoconTokenKind.QuotedString
-            || (next.Kind == HoconTokenKind.Unquoted && next.Text.EndsWith('('));
+            || (next.Kind == HoconTokenKind.Unquoted && next.Text.Contains('(', StringComparison.Ordinal));
     }
 
     private void ParseInclude(HoconObject obj)
