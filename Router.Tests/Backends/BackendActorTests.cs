@@ -201,7 +201,7 @@ public sealed class BackendActorTests : IAsyncLifetime
                     ticket.Cancel(); // before or after the grant: the race is the point
                     break;
                 case 1:
-                    if (ticket.Task.IsCompletedSuccessfully && ticket.Task.Result.IsGranted)
+                    if (ticket.Task.IsCompletedSuccessfully && (await ticket.Task).IsGranted)
                     {
                         ticket.Release(Report(CallOutcome.Succeeded));
                     }

@@ -12,7 +12,7 @@ public sealed class OllamaClientTests
     public async Task Stream_Generate_YieldsEachTokenThenTheFinalObjectAndUsage()
     {
         await using SimulatedBackend sim = await StartSimulatorAsync();
-        using IBackendClient client = BackendClientFactory.Create(Config(sim.Endpoint));
+        using IBackendClient client = BackendClientFactory.Create(BackendTestKit.Config(sim.Endpoint));
 
         List<StreamEvent> events = await ReadAllAsync(client.Stream(
             Json(BackendApi.OllamaGenerate, """{"model":"llama3.2:1b","prompt":"why is the sky blue","options":{"num_predict":5}}""", true),
@@ -36,7 +36,7 @@ public sealed class OllamaClientTests
     public async Task Stream_Chat_TextMatchesTheNonStreamingAnswer()
     {
         await using SimulatedBackend sim = await StartSimulatorAsync();
-        using IBackendClient client = BackendClientFactory.Create(Config(sim.Endpoint));
+        using IBackendClient client = BackendClientFactory.Create(BackendTestKit.Config(sim.Endpoint));
         const string Messages = "\"messages\":[{\"role\":\"user\",\"content\":\"hello there\"}],\"options\":{\"num_predict\":7}";
 
         List<StreamEvent> events = await ReadAllAsync(client.Stream(
@@ -55,7 +55,7 @@ public sealed class OllamaClientTests
     public async Task Stream_OpenAIChatOnOllama_GoesToV1AndReportsUsage()
     {
         await using SimulatedBackend sim = await StartSimulatorAsync();
-        using IBackendClient client = BackendClientFactory.Create(Config(sim.Endpoint));
+        using IBackendClient client = BackendClientFactory.Create(BackendTestKit.Config(sim.Endpoint));
         BackendRequest request = GenerationRequestBuilder.ForOpenAI(new GenerationInput("llama3.2:1b")
         {
             Messages = [new ChatMessage("user", "hi")],
@@ -79,7 +79,7 @@ public sealed class OllamaClientTests
     public async Task Stream_OpenAICompletionWithoutUsage_CountsTextChunks()
     {
         await using SimulatedBackend sim = await StartSimulatorAsync();
-        using IBackendClient client = BackendClientFactory.Create(Config(sim.Endpoint));
+        using IBackendClient client = BackendClientFactory.Create(BackendTestKit.Config(sim.Endpoint));
 
         List<StreamEvent> events = await ReadAllAsync(client.Stream(
             Json(BackendApi.OpenAICompletions, """{"model":"llama3.2:1b","prompt":"once","max_tokens":3,"stream":true}""", true), Timeout()));
@@ -92,7 +92,7 @@ public sealed class OllamaClientTests
     public async Task Send_Embed_ReturnsOneVectorPerInput()
     {
         await using SimulatedBackend sim = await StartSimulatorAsync(embeddingDimensions: 8);
-        using IBackendClient client = BackendClientFactory.Create(Config(sim.Endpoint));
+        using IBackendClient client = BackendClientFactory.Create(BackendTestKit.Config(sim.Endpoint));
 
         Result<BackendResponse, BackendError> result = await client.SendAsync(
             EmbeddingRequestBuilder.ForOllama("nomic-embed-text", ["one", "two words"]), Timeout());
@@ -111,7 +111,7 @@ public sealed class OllamaClientTests
     public async Task Send_LegacyEmbeddings_ReturnsTheVector()
     {
         await using SimulatedBackend sim = await StartSimulatorAsync(embeddingDimensions: 16);
-        using IBackendClient client = BackendClientFactory.Create(Config(sim.Endpoint));
+        using IBackendClient client = BackendClientFactory.Create(BackendTestKit.Config(sim.Endpoint));
 
         Result<BackendResponse, BackendError> result = await client.SendAsync(
             Json(BackendApi.OllamaEmbeddings, """{"model":"nomic-embed-text","prompt":"text"}""", false), Timeout());
@@ -124,7 +124,7 @@ public sealed class OllamaClientTests
     public async Task ListModels_ReturnsTheTagsWithTheirRawJson()
     {
         await using SimulatedBackend sim = await StartSimulatorAsync();
-        using IBackendClient client = BackendClientFactory.Create(Config(sim.Endpoint));
+        using IBackendClient client = BackendClientFactory.Create(BackendTestKit.Config(sim.Endpoint));
 
         var models = await client.ListModelsAsync(Timeout());
 
@@ -139,7 +139,7 @@ public sealed class OllamaClientTests
     public async Task Passthrough_ShowVersionAndPs_ReturnTheBackendJson()
     {
         await using SimulatedBackend sim = await StartSimulatorAsync();
-        using IBackendClient client = BackendClientFactory.Create(Config(sim.Endpoint));
+        using IBackendClient client = BackendClientFactory.Create(BackendTestKit.Config(sim.Endpoint));
         await client.SendAsync(Json(BackendApi.OllamaGenerate, """{"model":"llama3.2:1b","prompt":"x","stream":false}""", false), Timeout());
 
         var show = await client.PassthroughAsync(HttpMethod.Post, "/api/show", """{"model":"llama3.2:1b"}"""u8.ToArray(), Timeout());
@@ -158,7 +158,7 @@ public sealed class OllamaClientTests
     public async Task Probe_HealthyBackend_ReturnsItsLatency()
     {
         await using SimulatedBackend sim = await StartSimulatorAsync();
-        using IBackendClient client = BackendClientFactory.Create(Config(sim.Endpoint));
+        using IBackendClient client = BackendClientFactory.Create(BackendTestKit.Config(sim.Endpoint));
 
         Result<TimeSpan, BackendError> probe = await client.ProbeAsync(Timeout());
 
@@ -169,7 +169,7 @@ public sealed class OllamaClientTests
     [Fact]
     public void Supports_Ollama_OffersEveryApi()
     {
-        using IBackendClient client = BackendClientFactory.Create(Config(new Uri("http://127.0.0.1:1")));
+        using IBackendClient client = BackendClientFactory.Create(BackendTestKit.Config(new Uri("http://127.0.0.1:1")));
 
         Assert.All(Enum.GetValues<BackendApi>(), api => Assert.True(client.Supports(api)));
     }
@@ -178,7 +178,7 @@ public sealed class OllamaClientTests
     public async Task Send_UnknownModel_Is404AndNotRetryable()
     {
         await using SimulatedBackend sim = await StartSimulatorAsync();
-        using IBackendClient client = BackendClientFactory.Create(Config(sim.Endpoint));
+        using IBackendClient client = BackendClientFactory.Create(BackendTestKit.Config(sim.Endpoint));
 
         var result = await client.SendAsync(Json(BackendApi.OllamaGenerate, """{"model":"nope","prompt":"x","stream":false}""", false), Timeout());
 

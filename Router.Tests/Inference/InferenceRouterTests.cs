@@ -42,7 +42,7 @@ public sealed class InferenceRouterTests
         Assert.True(result.IsOk, result.IsOk ? "" : result.Error.Message);
         await using var stream = result.Value;
         Assert.Equal(RouteReasons.Fallback, stream.Decision.Reason);
-        Assert.Equal(["ollama-nvidia"], stream.Decision.Attempted);
+        Assert.Equal("ollama-nvidia", Assert.Single(stream.Decision.Attempted));
         Assert.NotEqual("ollama-nvidia", stream.Decision.BackendId);
         var (_, last) = await SimulatedRouter.ReadAllAsync(stream);
         Assert.IsType<StreamCompleted>(last);
@@ -76,7 +76,7 @@ public sealed class InferenceRouterTests
 
         Assert.False(result.IsOk);
         Assert.Equal(400, result.Error.Backend!.StatusCode);
-        Assert.Equal(["ollama-nvidia"], result.Error.Attempted);
+        Assert.Equal("ollama-nvidia", Assert.Single(result.Error.Attempted));
         var nvidia = (await router.WaitForBackendsAsync(b => b.InFlight == 0, "ollama-nvidia")).Single(b => b.Id == "ollama-nvidia");
         Assert.Equal(BackendHealth.Healthy, nvidia.Health); // the client's mistake is not the backend's failure
     }
@@ -109,7 +109,10 @@ public sealed class InferenceRouterTests
                 },
             });
         var nvidia = router.Simulators["ollama-nvidia"];
-        nvidia.Faults.DropAfterTokens = 2;
+        // Slow tokens, so the first ones reach the router before the connection drops (a drop
+        // before the first byte would rightly be retried elsewhere).
+        nvidia.Faults.SlowTokenDelay = TimeSpan.FromMilliseconds(30);
+        nvidia.Faults.DropAfterTokens = 3;
 
         var first = await router.Router.StreamAsync(SimulatedRouter.Generate(maxTokens: 20), CancellationToken.None);
         Assert.True(first.IsOk);
@@ -122,7 +125,7 @@ public sealed class InferenceRouterTests
         }
 
         // The device is gone: connections refused. The broken stream took it out of service.
-        nvidia.Faults.DropAfterTokens = 0;
+        nvidia.Faults.Clear();
         await nvidia.RefuseConnectionsAsync();
         await router.WaitForBackendsAsync(b => b.Health != BackendHealth.Healthy, "ollama-nvidia");
         for (var i = 0; i < 3; i++)

@@ -64,7 +64,12 @@ internal sealed class SimulatedRouter : IAsyncDisposable
                 Backends = backends.ToImmutable(),
                 Routing = new RoutingConfig { DefaultMode = mode, MaxAttempts = maxAttempts },
             };
-            var runtime = await RouterRuntime.StartAsync(routerConfig);
+            // The simulator runs faster than real time, so live latencies would not compare with the
+            // configured ones: route on the configured characteristics only, as the tests expect.
+            var runtime = await RouterRuntime.StartAsync(routerConfig, new RouterRuntimeOptions
+            {
+                Scoring = ScoringOptions.FromConfig(routerConfig.Routing) with { MinSamples = int.MaxValue },
+            });
             var router = new SimulatedRouter(runtime, simulators.ToImmutable());
             await router.WaitForBackendsAsync(b => b.Health == BackendHealth.Healthy && b.ModelsKnown);
             return router;
@@ -107,7 +112,7 @@ internal sealed class SimulatedRouter : IAsyncDisposable
 
     public static InferenceRequest Generate(string prompt = "why is the sky blue?", RoutingHints? hints = null, string model = Model, bool stream = true, int maxTokens = 8)
     {
-        var native = Encoding.UTF8.GetBytes($$"""{"model":"{{model}}","prompt":"{{prompt}}","stream":{{(stream ? "true" : "false")}},"options":{"num_predict":{{maxTokens}}}}""");
+        var native = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new { model, prompt, stream, options = new { num_predict = maxTokens } });
         return new InferenceRequest(model, hints ?? RoutingHints.Default, new BackendRequest(BackendApi.OllamaGenerate, native, stream)) { ExpectedTokens = maxTokens };
     }
 

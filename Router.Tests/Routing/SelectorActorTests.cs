@@ -43,11 +43,13 @@ public sealed class SelectorActorTests : IAsyncLifetime
     private Task<RouteOutcome> RouteAsync(RoutingHints? hints = null) =>
         _selector.Ask<RouteOutcome>(new Route(new RouteRequest("llama3.2:1b", hints ?? RoutingHints.Default)), Wait);
 
-    private async Task<RouteOutcome> WaitForRouteAsync(Func<RouteOutcome, bool> condition)
+    /// <summary>Publishes <paramref name="evt"/> until the selector routes as expected (it subscribes when it starts).</summary>
+    private async Task<RouteOutcome> PublishUntilAsync(object evt, Func<RouteOutcome, bool> condition)
     {
         var deadline = DateTime.UtcNow + Wait;
         while (true)
         {
+            _system.EventStream.Publish(evt);
             var outcome = await RouteAsync();
             if (condition(outcome))
             {
@@ -70,9 +72,7 @@ public sealed class SelectorActorTests : IAsyncLifetime
     [Fact]
     public async Task Route_AfterASnapshotMarksNvidiaUnhealthy_RoutesElsewhere()
     {
-        _system.EventStream.Publish(Fleet[2] with { Health = BackendHealth.Unhealthy, Version = 2 });
-
-        var outcome = await WaitForRouteAsync(o => o.Decision?.BackendId != "ollama-nvidia");
+        var outcome = await PublishUntilAsync(Fleet[2] with { Health = BackendHealth.Unhealthy, Version = 2 }, o => o.Decision?.BackendId != "ollama-nvidia");
 
         Assert.Equal("ollama-igpu", outcome.Decision!.BackendId);
         Assert.DoesNotContain("ollama-nvidia", outcome.Decision.Alternatives);
@@ -81,8 +81,7 @@ public sealed class SelectorActorTests : IAsyncLifetime
     [Fact]
     public async Task Route_StaleSnapshotArrivesLate_IsIgnored()
     {
-        _system.EventStream.Publish(Fleet[2] with { Health = BackendHealth.Unhealthy, Version = 5 });
-        await WaitForRouteAsync(o => o.Decision?.BackendId != "ollama-nvidia");
+        await PublishUntilAsync(Fleet[2] with { Health = BackendHealth.Unhealthy, Version = 5 }, o => o.Decision?.BackendId != "ollama-nvidia");
 
         _system.EventStream.Publish(Fleet[2] with { Health = BackendHealth.Healthy, Version = 4 });
         var view = await _selector.Ask<SelectorView>(GetSelectorView.Instance, Wait);
@@ -93,9 +92,9 @@ public sealed class SelectorActorTests : IAsyncLifetime
     [Fact]
     public async Task Route_AfterSystemStateSwitchesToUltraEfficiency_OnlyTheNpuServes()
     {
-        _system.EventStream.Publish(SystemState.Default with { Mode = EfficiencyMode.UltraEfficiency, EffectiveMode = EfficiencyMode.UltraEfficiency });
+        var ultra = SystemState.Default with { Mode = EfficiencyMode.UltraEfficiency, EffectiveMode = EfficiencyMode.UltraEfficiency };
 
-        var outcome = await WaitForRouteAsync(o => o.Decision?.BackendId == "ollama-npu");
+        var outcome = await PublishUntilAsync(ultra, o => o.Decision?.BackendId == "ollama-npu");
 
         Assert.Empty(outcome.Decision!.Alternatives);
     }
