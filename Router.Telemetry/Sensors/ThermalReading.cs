@@ -47,7 +47,22 @@ public sealed record ThermalReading(
     public bool IsAvailable => UnavailableReason is null;
 
     /// <summary>The hottest readable sensor, or null.</summary>
-    public double? MaxTemperatureC => Max(Temperatures, static _ => true);
+    public double? MaxTemperatureC
+    {
+        get
+        {
+            double? max = null;
+            foreach (var sensor in Temperatures)
+            {
+                if (sensor.Celsius is { } c)
+                {
+                    max = max is { } m ? Math.Max(m, c) : c;
+                }
+            }
+
+            return max;
+        }
+    }
 
     /// <summary>The hottest sensor among those configured for a device (<see cref="SensorConfig.Temperature"/>), or null when none is readable.</summary>
     public double? TemperatureFor(SensorConfig sensors)
@@ -79,20 +94,6 @@ public sealed record ThermalReading(
                     max = max is { } m ? Math.Max(m, c) : c;
                     break;
                 }
-            }
-        }
-
-        return max;
-    }
-
-    private static double? Max(ImmutableArray<TemperatureSensor> sensors, Func<TemperatureSensor, bool> include)
-    {
-        double? max = null;
-        foreach (var sensor in sensors)
-        {
-            if (sensor.Celsius is { } c && include(sensor))
-            {
-                max = max is { } m ? Math.Max(m, c) : c;
             }
         }
 
