@@ -26,7 +26,15 @@ public sealed record TemperatureSensor(string Name, TemperatureSource Source, st
     /// </summary>
     public bool Matches(string configured) =>
         string.Equals(configured, Chip, StringComparison.OrdinalIgnoreCase)
-        || (Source == TemperatureSource.Hwmon && string.Equals(configured, Name, StringComparison.OrdinalIgnoreCase));
+        || (Source == TemperatureSource.Hwmon && (string.Equals(configured, Name, StringComparison.OrdinalIgnoreCase) || IsChipSlashLabel(configured)));
+
+    /// <summary><c>chip/label</c> even when the name carries a suffix that tells two same-named chips apart.</summary>
+    private bool IsChipSlashLabel(string configured) =>
+        Label is { } label
+        && configured.Length == Chip.Length + 1 + label.Length
+        && configured[Chip.Length] == '/'
+        && configured.StartsWith(Chip, StringComparison.OrdinalIgnoreCase)
+        && configured.EndsWith(label, StringComparison.OrdinalIgnoreCase);
 }
 
 /// <summary>One fan: revolutions per minute, or unavailable with the reason.</summary>
