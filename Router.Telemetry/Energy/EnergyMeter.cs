@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Router.Telemetry.Sensors;
 
 namespace Router.Telemetry.Energy;
@@ -174,7 +175,15 @@ public sealed class EnergyMeter
                 }
 
                 _requests++;
+                AssertInvariants();
             }
+        }
+
+        [Conditional("DEBUG")]
+        private void AssertInvariants()
+        {
+            Debug.Assert(_lock.IsHeldByCurrentThread, "totals change under the lock");
+            Debug.Assert(_measured >= 0 && _estimated >= 0 && _requests > 0, "energy and request counts only grow");
         }
 
         public EnergyTotals Read()

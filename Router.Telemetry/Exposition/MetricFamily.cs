@@ -258,7 +258,21 @@ internal sealed class MetricFamily
                 _buckets[bucket]++;
                 _sum += value;
                 _count++;
+                AssertInvariants();
             }
+        }
+
+        [Conditional("DEBUG")]
+        private void AssertInvariants()
+        {
+            Debug.Assert(_lock.IsHeldByCurrentThread, "a series changes under its lock");
+            long inBuckets = 0;
+            foreach (var count in _buckets)
+            {
+                inBuckets += count;
+            }
+
+            Debug.Assert(inBuckets == _count, "every observation lands in exactly one bucket");
         }
 
         public (long[] Buckets, double Sum, long Count) Snapshot()

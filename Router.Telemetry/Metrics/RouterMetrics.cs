@@ -60,8 +60,6 @@ public sealed class RouterMetrics : IDisposable
         (EfficiencyMode.UltraEfficiency, "ultra-efficiency"),
     ];
 
-    private static readonly string[] HealthNames = ["unknown", "healthy", "degraded", "unhealthy", "ejected"];
-
     private readonly bool _ownsMeter;
     private readonly Counter<long> _requests;
     private readonly Histogram<double> _timeToFirstToken;
@@ -226,10 +224,8 @@ public sealed class RouterMetrics : IDisposable
     {
         foreach (var backend in State.Backends())
         {
-            var health = (int)backend.Health;
-            yield return new Measurement<int>(health,
-                new KeyValuePair<string, object?>("backend", backend.BackendId),
-                new KeyValuePair<string, object?>("state", (uint)health < (uint)HealthNames.Length ? HealthNames[health] : "unknown"));
+            // The value carries the state; a state label would start a new series at every change.
+            yield return new Measurement<int>((int)backend.Health, new KeyValuePair<string, object?>("backend", backend.BackendId));
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Diagnostics;
 using Router.Actors.Config;
 
 namespace Router.Telemetry.Sensors;
@@ -59,6 +60,7 @@ public sealed class RaplReader
                 domains.Add(domain);
             }
 
+            AssertInvariants();
             if (denied == zones.Count)
             {
                 var report = !_denialReported;
@@ -121,6 +123,16 @@ public sealed class RaplReader
         }
 
         return range is { } max && previous <= max ? max - previous + current : null;
+    }
+
+    [Conditional("DEBUG")]
+    private void AssertInvariants()
+    {
+        Debug.Assert(_lock.IsHeldByCurrentThread, "counters change under the lock");
+        foreach (var counter in _counters.Values)
+        {
+            Debug.Assert(counter.Raw >= 0 && counter.TotalMicrojoules >= 0, "energy never runs backwards");
+        }
     }
 
     private readonly record struct Counter(long Raw, double TotalMicrojoules, DateTimeOffset At);

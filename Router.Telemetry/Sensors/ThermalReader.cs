@@ -39,8 +39,9 @@ public sealed class ThermalReader
     {
         var temperatures = ImmutableArray.CreateBuilder<TemperatureSensor>();
         var fans = ImmutableArray.CreateBuilder<FanSensor>();
-        ReadZones(temperatures);
-        ReadHwmon(temperatures, fans);
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        ReadZones(temperatures, names);
+        ReadHwmon(temperatures, fans, names);
 
         var now = _time.GetUtcNow();
         return temperatures.Count == 0 && fans.Count == 0
@@ -48,17 +49,28 @@ public sealed class ThermalReader
             : new ThermalReading(now, temperatures.ToImmutable(), fans.ToImmutable());
     }
 
-    private void ReadZones(ImmutableArray<TemperatureSensor>.Builder temperatures)
+    /// <summary>
+    /// Names are unique within a reading (they key metric series): a second <c>nvme/Composite</c> or
+    /// <c>acpitz</c> is told apart by its directory, <c>nvme/Composite (hwmon3)</c>.
+    /// </summary>
+    private static string Unique(HashSet<string> names, string name, string dir)
+    {
+        var unique = names.Add(name) ? name : $"{name} ({Path.GetFileName(dir)})";
+        names.Add(unique);
+        return unique;
+    }
+
+    private void ReadZones(ImmutableArray<TemperatureSensor>.Builder temperatures, HashSet<string> names)
     {
         foreach (var zone in _access.List(_thermalClass, "thermal_zone*"))
         {
             var typeRead = _access.Read(Path.Combine(zone, "type"));
             var type = typeRead.Ok && typeRead.Text.Length > 0 ? typeRead.Text : Path.GetFileName(zone);
-            temperatures.Add(Temperature(type, TemperatureSource.ThermalZone, type, null, Path.Combine(zone, "temp")));
+            temperatures.Add(Temperature(Unique(names, type, zone), TemperatureSource.ThermalZone, type, null, Path.Combine(zone, "temp")));
         }
     }
 
-    private void ReadHwmon(ImmutableArray<TemperatureSensor>.Builder temperatures, ImmutableArray<FanSensor>.Builder fans)
+    private void ReadHwmon(ImmutableArray<TemperatureSensor>.Builder temperatures, ImmutableArray<FanSensor>.Builder fans, HashSet<string> names)
     {
         foreach (var chipDir in _access.List(_hwmonClass, "hwmon*"))
         {
@@ -74,7 +86,7 @@ public sealed class ThermalReader
                 }
 
                 var label = Label(chipDir, $"temp{index}_label");
-                var name = $"{chip}/{label ?? $"temp{index}"}";
+                var name = Unique(names, $"{chip}/{label ?? $"temp{index}"}", chipDir);
                 temperatures.Add(Temperature(name, TemperatureSource.Hwmon, chip, label, input));
             }
 
@@ -87,7 +99,7 @@ public sealed class ThermalReader
                 }
 
                 var label = Label(chipDir, $"fan{index}_label");
-                var name = $"{chip}/{label ?? $"fan{index}"}";
+                var name = Unique(names, $"{chip}/{label ?? $"fan{index}"}", chipDir);
                 fans.Add(SysfsNames.TryReadLong(_access, input, out var rpm, out var reason)
                     ? rpm >= 0 ? new FanSensor(name, chip, label, rpm) : new FanSensor(name, chip, label, null, $"{input} holds a negative speed")
                     : new FanSensor(name, chip, label, null, reason));

@@ -26,7 +26,15 @@ public sealed record TemperatureSensor(string Name, TemperatureSource Source, st
     /// </summary>
     public bool Matches(string configured) =>
         string.Equals(configured, Chip, StringComparison.OrdinalIgnoreCase)
-        || (Source == TemperatureSource.Hwmon && string.Equals(configured, Name, StringComparison.OrdinalIgnoreCase));
+        || (Source == TemperatureSource.Hwmon && (string.Equals(configured, Name, StringComparison.OrdinalIgnoreCase) || IsChipSlashLabel(configured)));
+
+    /// <summary><c>chip/label</c> even when the name carries a suffix that tells two same-named chips apart.</summary>
+    private bool IsChipSlashLabel(string configured) =>
+        Label is { } label
+        && configured.Length == Chip.Length + 1 + label.Length
+        && configured[Chip.Length] == '/'
+        && configured.StartsWith(Chip, StringComparison.OrdinalIgnoreCase)
+        && configured.EndsWith(label, StringComparison.OrdinalIgnoreCase);
 }
 
 /// <summary>One fan: revolutions per minute, or unavailable with the reason.</summary>
@@ -47,7 +55,22 @@ public sealed record ThermalReading(
     public bool IsAvailable => UnavailableReason is null;
 
     /// <summary>The hottest readable sensor, or null.</summary>
-    public double? MaxTemperatureC => Max(Temperatures, static _ => true);
+    public double? MaxTemperatureC
+    {
+        get
+        {
+            double? max = null;
+            foreach (var sensor in Temperatures)
+            {
+                if (sensor.Celsius is { } c)
+                {
+                    max = max is { } m ? Math.Max(m, c) : c;
+                }
+            }
+
+            return max;
+        }
+    }
 
     /// <summary>The hottest sensor among those configured for a device (<see cref="SensorConfig.Temperature"/>), or null when none is readable.</summary>
     public double? TemperatureFor(SensorConfig sensors)
@@ -79,20 +102,6 @@ public sealed record ThermalReading(
                     max = max is { } m ? Math.Max(m, c) : c;
                     break;
                 }
-            }
-        }
-
-        return max;
-    }
-
-    private static double? Max(ImmutableArray<TemperatureSensor> sensors, Func<TemperatureSensor, bool> include)
-    {
-        double? max = null;
-        foreach (var sensor in sensors)
-        {
-            if (sensor.Celsius is { } c && include(sensor))
-            {
-                max = max is { } m ? Math.Max(m, c) : c;
             }
         }
 

@@ -141,4 +141,22 @@ public sealed class ThermalReaderTests
 
         Assert.Equal(Enumerable.Range(0, 11).Select(i => $"chip{i}/temp1"), reading.Temperatures.Select(t => t.Name));
     }
+
+    [Fact]
+    public void Read_TwoChipsWithOneName_NamesToldApartAndBothMatchTheChip()
+    {
+        using var sysfs = new FakeSysfs()
+            .Write("class/hwmon/hwmon2/name", "nvme")
+            .Write("class/hwmon/hwmon2/temp1_input", "38000")
+            .Write("class/hwmon/hwmon2/temp1_label", "Composite")
+            .Write("class/hwmon/hwmon3/name", "nvme")
+            .Write("class/hwmon/hwmon3/temp1_input", "44000")
+            .Write("class/hwmon/hwmon3/temp1_label", "Composite");
+
+        var reading = new ThermalReader(sysfs.Config, _time).Read();
+
+        Assert.Equal(["nvme/Composite", "nvme/Composite (hwmon3)"], reading.Temperatures.Select(t => t.Name));
+        Assert.Equal(44.0, reading.TemperatureFor(ImmutableArray.Create("nvme")));
+        Assert.Equal(44.0, reading.TemperatureFor(ImmutableArray.Create("nvme/Composite")));
+    }
 }
