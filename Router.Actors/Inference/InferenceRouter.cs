@@ -139,7 +139,7 @@ internal sealed class InferenceRouter : IInferenceRouter
             var stats = Stats(decision, handle, total.TotalMilliseconds, total.TotalMilliseconds, tokens, generation, busy);
             ticket.ReportFirstToken(total.TotalMilliseconds);
             ticket.Release(new CallReport(CallOutcome.Succeeded, request.Model, total.TotalMilliseconds, tokens, generation));
-            Observe(decision, request, CallOutcome.Succeeded, stats, streaming: false);
+            Observe(decision, request, CallOutcome.Succeeded, stats, streaming: false, granted);
             return Result<InferenceResponse, InferenceError>.Ok(new InferenceResponse(decision, response, stats));
         }
     }
@@ -157,7 +157,7 @@ internal sealed class InferenceRouter : IInferenceRouter
         return new GenerationStats(ttftMs, totalMs, tokens, tokensPerSecond, energyWh);
     }
 
-    internal void Observe(RoutingDecision decision, InferenceRequest request, CallOutcome outcome, GenerationStats stats, bool streaming)
+    internal void Observe(RoutingDecision decision, InferenceRequest request, CallOutcome outcome, GenerationStats stats, bool streaming, long busySince)
     {
         if (_observer is null)
         {
@@ -166,7 +166,9 @@ internal sealed class InferenceRouter : IInferenceRouter
 
         try
         {
-            _observer.OnRequestFinished(new RequestRecord(decision.BackendId, decision.Reason, request.Hints.Priority, outcome, stats, streaming, request.Model));
+            var power = _backends.TryGetValue(decision.BackendId, out var handle) ? handle.Config.PowerWatts : 0;
+            var since = _time.GetUtcNow() - _time.GetElapsedTime(busySince);
+            _observer.OnRequestFinished(new RequestRecord(decision.BackendId, decision.Reason, request.Hints.Priority, outcome, stats, streaming, request.Model, since, power));
         }
 #pragma warning disable CA1031 // Metrics must never break a request.
         catch (Exception)
@@ -279,7 +281,7 @@ internal sealed class InferenceRouter : IInferenceRouter
         {
             var outcome = error.IsRetryable ? CallOutcome.BackendFailed : CallOutcome.ClientError;
             ticket.Release(new CallReport(outcome, _request.Model, null, 0, null));
-            _router.Observe(decision, _request, outcome, GenerationStats.Empty, _request.Native.Stream);
+            _router.Observe(decision, _request, outcome, GenerationStats.Empty, _request.Native.Stream, _router._time.GetTimestamp());
             _attempted.Add(decision.BackendId);
             if (!error.IsRetryable)
             {

@@ -114,7 +114,7 @@ internal sealed class InferenceStream : ChannelReader<StreamEvent>, IInferenceSt
         var stats = _router.Stats(Decision, _handle, ttft, total, tokens, usage?.EvalDuration?.TotalSeconds, _router.Time.GetElapsedTime(_granted));
         Stats = stats;
         _ticket.Release(new CallReport(outcome, _request.Model, _firstTokenMs, tokens, stats.TokensPerSecond > 0 ? tokens / stats.TokensPerSecond : null));
-        _router.Observe(Decision, _request, outcome, stats, streaming: true);
+        _router.Observe(Decision, _request, outcome, stats, streaming: true, _granted);
     }
 
     public async ValueTask DisposeAsync()

@@ -5,6 +5,7 @@ using Router.Actors.Runtime;
 namespace Router.Actors.Inference;
 
 /// <summary>One finished request, for metrics and energy accounting.</summary>
+/// <param name="BusySince">When the backend slot was granted: the start of the interval the device worked on it.</param>
 public sealed record RequestRecord(
     string BackendId,
     string Reason,
@@ -12,7 +13,9 @@ public sealed record RequestRecord(
     CallOutcome Outcome,
     GenerationStats Stats,
     bool Streaming,
-    string? Model);
+    string? Model,
+    DateTimeOffset BusySince,
+    double ConfiguredPowerWatts);
 
 /// <summary>Sees every finished request (metrics, energy totals). Must be cheap and must not throw.</summary>
 public interface IRequestObserver

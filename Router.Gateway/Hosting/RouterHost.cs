@@ -147,7 +147,8 @@ internal sealed class RouterHost : IAsyncDisposable
 
     private static WebApplication BuildHttp(RouterConfig config, RouterHostOptions options, RouterRuntime runtime, SimulatedMachine? machine, RouterTelemetry telemetry)
     {
-        var builder = CreateBuilder(config, options, runtime, config.Server.HttpPort, HttpProtocols.Http1AndHttp2);
+        // Cleartext HTTP/2 cannot share a port with HTTP/1.1 (no TLS to negotiate it); gRPC has its own port.
+        var builder = CreateBuilder(config, options, runtime, config.Server.HttpPort, HttpProtocols.Http1);
         builder.Services.AddHttpSurfaces();
         var app = builder.Build();
         app.UseWebSockets();
