@@ -115,6 +115,7 @@ internal sealed partial class BackendHttpTransport
             {
                 ReadResult result = await reader.ReadAsync(token).ConfigureAwait(false);
                 drained += result.Buffer.Length;
+                // Nothing after the final frame matters: consume it all.
                 reader.AdvanceTo(result.Buffer.End);
                 if (result.IsCompleted)
                 {
