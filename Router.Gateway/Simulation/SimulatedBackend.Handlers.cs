@@ -13,7 +13,9 @@ public sealed partial class SimulatedBackend
     // Ollama reports a small load time when the model is already resident.
     private static readonly TimeSpan LoadDuration = TimeSpan.FromMilliseconds(5);
 
-    private static readonly TimeSpan DropGrace = TimeSpan.FromMilliseconds(100);
+    // Long enough for Kestrel's sender loop to hand the flushed tokens to the socket even on a busy
+    // machine; Kestrel offers no signal for "sent".
+    private static readonly TimeSpan DropGrace = TimeSpan.FromMilliseconds(500);
 
     private long _completionIds;
 

@@ -23,6 +23,7 @@ public sealed partial class SimulatedBackend : IAsyncDisposable
     private long _requestsServed;
     private long _tokensWritten;
     private long _connectionsAccepted;
+    private int _listenerStarts;
     private int _blockedWriters;
     private TaskCompletionSource? _changed;
     private int _disposed;
@@ -66,6 +67,9 @@ public sealed partial class SimulatedBackend : IAsyncDisposable
 
     /// <summary>API requests answered to the end.</summary>
     public long RequestsServed => Interlocked.Read(ref _requestsServed);
+
+    /// <summary>How many times the listener started: 1 after start, one more per <see cref="AcceptConnectionsAsync"/> after a refusal.</summary>
+    public int ListenerStarts => Volatile.Read(ref _listenerStarts);
 
     /// <summary>TCP connections accepted so far (keep-alive reuses one for many requests).</summary>
     public long ConnectionsAccepted => Interlocked.Read(ref _connectionsAccepted);
@@ -205,6 +209,7 @@ public sealed partial class SimulatedBackend : IAsyncDisposable
             _port = new Uri(address).Port;
             _app = app;
             Faults.RefuseConnections = false;
+            Interlocked.Increment(ref _listenerStarts);
             SignalChanged();
         }
         finally

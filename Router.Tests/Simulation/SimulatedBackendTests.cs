@@ -165,6 +165,7 @@ public sealed class SimulatedBackendTests
         Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
         Assert.Equal(port, sim.Port);
         Assert.False(sim.Faults.RefuseConnections);
+        Assert.Equal(2, sim.ListenerStarts);
     }
 
     [Fact]
@@ -178,8 +179,8 @@ public sealed class SimulatedBackendTests
         {
         }
 
-        await sim.WaitUntilAsync(s => s.Faults.RefuseConnections, Timeout());
-        await sim.WaitUntilAsync(s => !s.Faults.RefuseConnections, Timeout());
+        // The refusal may be over before this thread looks; the second start of the listener is what counts.
+        await sim.WaitUntilAsync(s => s.ListenerStarts == 2 && !s.Faults.RefuseConnections, Timeout());
         Assert.Equal("0.12.0", JsonDocument.Parse(await http.GetStringAsync(new Uri(sim.Endpoint, "api/version"), Timeout()))
             .RootElement.GetProperty("version").GetString());
     }
