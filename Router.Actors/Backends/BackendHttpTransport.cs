@@ -121,6 +121,12 @@ internal sealed partial class BackendHttpTransport : IDisposable
                 return HttpStatusError(status, response.ReasonPhrase, content);
             }
 
+            if (api is BackendApi.OllamaGenerate or BackendApi.OllamaChat
+                && response.Content.Headers.ContentType?.MediaType == NdjsonAggregator.ContentType)
+            {
+                content = NdjsonAggregator.Aggregate(api.Value, content) ?? content;
+            }
+
             BackendUsage usage = BackendUsage.None;
             if (api is { } knownApi && ChunkParser.TryParse(knownApi, content, out ChunkInfo info))
             {

@@ -199,7 +199,7 @@ public sealed partial class SimulatedBackend
             }
             else
             {
-                WriteFrame(output, json, sse, w => WriteOllamaFinal(w, generation, timing, ""));
+                WriteFrame(output, json, sse, w => WriteOllamaFinalFields(w, generation, timing, ""));
             }
 
             await FlushAsync(output, token).ConfigureAwait(false);

@@ -100,9 +100,6 @@ public sealed partial class SimulatedBackend
         WriteOpenAIUsage(json, timing);
     }
 
-    private void WriteOllamaFinal(Utf8JsonWriter json, Generation generation, GenerationTiming timing, string text) =>
-        WriteOllamaFinalFields(json, generation, timing, text);
-
     /// <summary>Ollama's final object: the (remaining) text, done, the reason and the stats in nanoseconds.</summary>
     private void WriteOllamaFinalFields(Utf8JsonWriter json, Generation generation, GenerationTiming timing, string text)
     {

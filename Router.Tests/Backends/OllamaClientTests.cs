@@ -223,4 +223,24 @@ public sealed class OllamaClientTests
         Assert.Equal(4, chunk.Text.Split(' ').Length);
         Assert.Equal(4, Assert.IsType<StreamCompleted>(events[^1]).Usage.CompletionTokens);
     }
+
+    [Theory]
+    [InlineData(BackendApi.OllamaGenerate, """{"model":"llama3.2:1b","prompt":"fold me","options":{"num_predict":6}}""")]
+    [InlineData(BackendApi.OllamaChat, """{"model":"llama3.2:1b","messages":[{"role":"user","content":"fold me"}],"options":{"num_predict":6}}""")]
+    public async Task Send_BodyWithoutStreamFalse_FoldsTheStreamIntoOneAnswer(BackendApi api, string body)
+    {
+        await using SimulatedBackend sim = await StartSimulatorAsync();
+        using IBackendClient client = BackendClientFactory.Create(BackendTestKit.Config(sim.Endpoint));
+
+        // Ollama streams unless told otherwise; the caller asked for one answer anyway.
+        var folded = await client.SendAsync(Json(api, body, false), Timeout());
+        List<StreamEvent> streamed = await ReadAllAsync(client.Stream(Json(api, body, true), Timeout()));
+
+        Assert.True(folded.IsOk);
+        Assert.True(BackendResponseReader.TryReadText(api, folded.Value.Body.Span, out string text));
+        Assert.Equal(Text(streamed), text);
+        Assert.Equal(6, folded.Value.Usage.CompletionTokens);
+        using JsonDocument json = JsonDocument.Parse(folded.Value.Body);
+        Assert.True(json.RootElement.GetProperty("done").GetBoolean());
+    }
 }
