@@ -31,6 +31,9 @@ routing {
   aging-interval = 5s
   min-samples-for-live-metrics = 3
   default-expected-tokens = 128
+  # A critical request that finds every slot busy takes the slot of work below this priority:
+  # none | normal (preempt best effort) | high | critical
+  critical-preempts-below = normal
 }
 
 telemetry {
