@@ -109,6 +109,22 @@ public sealed class StreamSocketTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Socket_RouterThrows_ErrorFrame500AndSocketStaysUsable()
+    {
+        using var socket = await ConnectAsync();
+        await SendAsync(socket, """{"request_id":"bug","model":"router-bug","prompt":"go"}""");
+
+        var frame = (await ReceiveAsync(socket))!.Value;
+        await SendAsync(socket, """{"request_id":"fine","model":"llama3.2","prompt":"go"}""");
+        JsonElement last;
+        do last = (await ReceiveAsync(socket))!.Value;
+        while (!last.TryGetProperty("done", out _));
+
+        Assert.Equal(500, frame.GetProperty("code").GetInt32());
+        Assert.Equal("fine", last.GetProperty("request_id").GetString());
+    }
+
+    [Fact]
     public async Task Socket_HintFields_ReachTheRouter()
     {
         using var socket = await ConnectAsync();

@@ -211,28 +211,39 @@ internal sealed partial class StreamSocketSession
         var token = cancellation.Token;
         try
         {
-            var opened = await _router.StreamAsync(StreamRequestBodies.Build(frame), token).ConfigureAwait(false);
-            if (!opened.IsOk)
+            try
             {
-                await SendErrorAsync(frame.RequestId, HttpErrorMap.FromInference(opened.Error)).ConfigureAwait(false);
-                return;
+                var opened = await _router.StreamAsync(StreamRequestBodies.Build(frame), token).ConfigureAwait(false);
+                if (!opened.IsOk)
+                {
+                    await SendErrorAsync(frame.RequestId, HttpErrorMap.FromInference(opened.Error)).ConfigureAwait(false);
+                    return;
+                }
+                var stream = opened.Value;
+                await using (stream.ConfigureAwait(false))
+                {
+                    await PumpAsync(frame, stream, started, token).ConfigureAwait(false);
+                }
             }
-            var stream = opened.Value;
-            await using (stream.ConfigureAwait(false))
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
-                await PumpAsync(frame, stream, started, token).ConfigureAwait(false);
+                if (!_ending.IsCancellationRequested)
+                {
+                    // Cancelled by the client's cancel frame: confirm, so it knows the request is over.
+                    await SendAsync(ResponseFrames.Cancelled(frame.RequestId)).ConfigureAwait(false);
+                }
             }
-        }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
-        {
-            if (!_ending.IsCancellationRequested)
+            catch (Exception exception) when (exception is not (OperationCanceledException or WebSocketException))
             {
-                // Cancelled by the client's cancel frame: confirm, so it knows the request is over.
-                await SendAsync(ResponseFrames.Cancelled(frame.RequestId)).ConfigureAwait(false);
+                // A bug in the router must not take the other requests on this socket down with it.
+                Log.WebSocketRequestCrashed(_logger, _connectionId, frame.RequestId, exception);
+                await SendErrorAsync(frame.RequestId, new HttpError(500, HttpErrorMap.ServerError, "internal_error",
+                    $"The router failed on request {frame.RequestId}; see its log.")).ConfigureAwait(false);
             }
         }
         catch (Exception exception) when (exception is WebSocketException || (exception is OperationCanceledException && _aborted.IsCancellationRequested))
         {
+            // The socket broke under a send: the receive loop sees it too and ends the session.
             Log.WebSocketBroken(_logger, _connectionId, exception);
         }
         finally
