@@ -1,10 +1,26 @@
+using BenchmarkDotNet.Running;
+using Router.Benchmarks.Actors;
+
 namespace Router.Benchmarks;
 
 internal static class Program
 {
     public static int Main(string[] args)
     {
-        _ = args;
-        return 0;
+        string mode = args.Length > 0 ? args[0] : string.Empty;
+        string[] rest = args.Length > 1 ? args[1..] : [];
+        switch (mode)
+        {
+            case "actors":
+                // Quick console figures (about a minute): scripts/bench-actors.
+                return QuickActorBenchmark.Run(rest);
+            case "bdn":
+                // Full BenchmarkDotNet runs, e.g. `bdn --filter *Tell*`.
+                BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(rest);
+                return 0;
+            default:
+                Console.Error.WriteLine("usage: Router.Benchmarks actors [--quick] | bdn [BenchmarkDotNet arguments]");
+                return 2;
+        }
     }
 }
