@@ -48,6 +48,8 @@ internal sealed class Counter
         }
     }
 
+    public long Remaining => Volatile.Read(ref _remaining);
+
     public bool Wait(TimeSpan timeout) => _done.Wait(timeout);
 }
 

@@ -14,6 +14,10 @@ internal static class QuickActorBenchmark
 {
     private static readonly TimeSpan RunTimeout = TimeSpan.FromMinutes(2);
 
+    // The steady path: the sender pauses while this many messages wait, so the queues stop growing
+    // (a flood that outruns the actor allocates queue segments as the backlog grows).
+    private const long SteadyBacklog = 4096;
+
     public static int Run(string[] args)
     {
         bool quick = args.Contains("--quick");
@@ -21,12 +25,15 @@ internal static class QuickActorBenchmark
         int repeats = quick ? 2 : 3;
         Console.WriteLine(FormattableString.Invariant($"Router actor runtime, quick benchmark: {Environment.ProcessorCount} cores, .NET {Environment.Version}, server GC {System.Runtime.GCSettings.IsServerGC}"));
         Console.WriteLine();
-        Console.WriteLine($"{"scenario",-44} {"result",16} {"alloc B/msg",12}");
-        Console.WriteLine(new string('-', 74));
+        Console.WriteLine($"{"scenario",-58} {"result",16} {"alloc B/msg",12}");
+        Console.WriteLine(new string('-', 88));
 
         Report("tell: 1 sender thread -> 1 actor (fifo)", Best(repeats, () => TellOneWay(2_000_000 * scale, senders: 1, priority: false)));
         Report("tell: 1 sender thread -> 1 actor (priority)", Best(repeats, () => TellOneWay(2_000_000 * scale, senders: 1, priority: true)));
         Report($"tell: {Environment.ProcessorCount} senders -> {Environment.ProcessorCount} actors (fifo)", Best(repeats, () => TellOneWay(2_000_000 * scale, senders: Environment.ProcessorCount, priority: false)));
+        Report($"tell: 1 sender -> 1 actor, <= {SteadyBacklog} queued (fifo)", Best(repeats, () => TellOneWay(2_000_000 * scale, senders: 1, priority: false, maxQueued: SteadyBacklog)));
+        Report($"tell: 1 sender -> 1 actor, <= {SteadyBacklog} queued (priority, 1 lane)", Best(repeats, () => TellOneWay(2_000_000 * scale, senders: 1, priority: true, maxQueued: SteadyBacklog, lanes: 1)));
+        Report($"tell: 1 sender -> 1 actor, <= {SteadyBacklog} queued (priority, 4 lanes)", Best(repeats, () => TellOneWay(2_000_000 * scale, senders: 1, priority: true, maxQueued: SteadyBacklog)));
         Report("ping-pong: 1 pair", Best(repeats, () => PingPong(2_000_000 * scale, pairs: 1)));
         int many = Environment.ProcessorCount * 4;
         Report($"ping-pong: {many} pairs (all cores)", Best(repeats, () => PingPong(4_000_000 * scale, pairs: many)));
@@ -34,7 +41,7 @@ internal static class QuickActorBenchmark
         return 0;
     }
 
-    private static Result TellOneWay(long messages, int senders, bool priority)
+    private static Result TellOneWay(long messages, int senders, bool priority, long maxQueued = 0, int lanes = 4)
     {
         using var holder = new SystemHolder();
         var counter = new Counter();
@@ -53,10 +60,12 @@ internal static class QuickActorBenchmark
         long perSender = messages / senders;
 
         // Warm-up: JIT, queue segments, thread pool threads.
-        Measure(counter, sinks, perSender / 10, priority);
-        return Measure(counter, sinks, perSender, priority);
+        // Messages go round-robin over the top `lanes` lanes: 1 = all high, 4 = every lane.
+        PriorityPing[] messagesByLane = PriorityPing.ByLane[^lanes..];
+        Measure(counter, sinks, perSender / 10, priority, maxQueued, messagesByLane);
+        return Measure(counter, sinks, perSender, priority, maxQueued, messagesByLane);
 
-        static Result Measure(Counter counter, IActorRef[] sinks, long perSender, bool priority)
+        static Result Measure(Counter counter, IActorRef[] sinks, long perSender, bool priority, long maxQueued, PriorityPing[] lanes)
         {
             counter.Reset(perSender * sinks.Length);
             using var start = new Barrier(sinks.Length + 1);
@@ -67,12 +76,28 @@ internal static class QuickActorBenchmark
                 threads[t] = new Thread(() =>
                 {
                     start.SignalAndWait();
-                    if (priority)
+                    if (maxQueued > 0)
                     {
-                        PriorityPing[] lanes = PriorityPing.ByLane;
+                        long expected = perSender;
                         for (long i = 0; i < perSender; i++)
                         {
-                            sink.Tell(lanes[i & 3]);
+                            if ((i & 255) == 0)
+                            {
+                                var spinner = new SpinWait();
+                                while (i - (expected - counter.Remaining) > maxQueued)
+                                {
+                                    spinner.SpinOnce();
+                                }
+                            }
+
+                            sink.Tell(priority ? lanes[i % lanes.Length] : Ping.Instance);
+                        }
+                    }
+                    else if (priority)
+                    {
+                        for (long i = 0; i < perSender; i++)
+                        {
+                            sink.Tell(lanes[i % lanes.Length]);
                         }
                     }
                     else
@@ -152,7 +177,7 @@ internal static class QuickActorBenchmark
         Array.Sort(samples);
         double ticksPerMicro = Stopwatch.Frequency / 1_000_000.0;
         string P(double q) => (samples[(int)Math.Min(samples.Length - 1, q * samples.Length)] / ticksPerMicro).ToString("0.00", CultureInfo.InvariantCulture);
-        Console.WriteLine($"{"ask round trip (1 asker, awaited) p50/p99 µs",-44} {P(0.50) + " / " + P(0.99),16} {((double)allocated / asks).ToString("0", CultureInfo.InvariantCulture) + " /ask",12}");
+        Console.WriteLine($"{"ask round trip (1 asker, awaited) p50 / p99 µs",-58} {P(0.50) + " / " + P(0.99),16} {((double)allocated / asks).ToString("0", CultureInfo.InvariantCulture) + " /ask",12}");
 
         static async Task RunAsks(IActorRef echo, long[] samples, int count)
         {
@@ -182,7 +207,7 @@ internal static class QuickActorBenchmark
     }
 
     private static void Report(string scenario, Result result) =>
-        Console.WriteLine($"{scenario,-44} {(result.PerSecond / 1e6).ToString("0.00", CultureInfo.InvariantCulture) + " M msg/s",16} {result.BytesPerMessage.ToString("0.000", CultureInfo.InvariantCulture),12}");
+        Console.WriteLine($"{scenario,-58} {(result.PerSecond / 1e6).ToString("0.00", CultureInfo.InvariantCulture) + " M msg/s",16} {result.BytesPerMessage.ToString("0.000", CultureInfo.InvariantCulture),12}");
 
     private readonly record struct Result(double PerSecond, double BytesPerMessage);
 

@@ -21,7 +21,7 @@ internal sealed class PriorityMessageQueue : MessageQueue
 
     private readonly ConcurrentQueue<Item>[] _lanes;
     private readonly int[] _bounds;
-    private readonly int[] _depths;
+    private readonly int[] _depths;   // bounded lanes only, including the held head
 
     // Consumer-only: the head taken out of each lane but not yet served.
     private readonly Item[] _heads = new Item[LaneCount];
@@ -57,7 +57,7 @@ internal sealed class PriorityMessageQueue : MessageQueue
         {
             for (int i = 0; i < LaneCount; i++)
             {
-                if (Volatile.Read(ref _depths[i]) > 0)
+                if (_hasHead[i] || !_lanes[i].IsEmpty)
                 {
                     return true;
                 }
@@ -79,9 +79,9 @@ internal sealed class PriorityMessageQueue : MessageQueue
 
         bound = _bounds[index];
 
-        // Reserve a place first so concurrent producers can never overshoot the bound.
-        int depth = Interlocked.Increment(ref _depths[index]);
-        if (bound > 0 && depth > bound)
+        // Bounded lanes reserve a place first, so concurrent producers never overshoot the bound;
+        // unbounded lanes skip the shared counter.
+        if (bound > 0 && Interlocked.Increment(ref _depths[index]) > bound)
         {
             Interlocked.Decrement(ref _depths[index]);
             return false;
@@ -96,7 +96,11 @@ internal sealed class PriorityMessageQueue : MessageQueue
         int index = message is IPriorityMessage prioritized && (uint)prioritized.Priority < LaneCount
             ? (int)prioritized.Priority
             : (int)Priority.Normal;
-        Interlocked.Increment(ref _depths[index]);
+        if (_bounds[index] > 0)
+        {
+            Interlocked.Increment(ref _depths[index]);
+        }
+
         _lanes[index].Enqueue(new Item(message, sender, _time.GetTimestamp()));
     }
 
@@ -112,7 +116,11 @@ internal sealed class PriorityMessageQueue : MessageQueue
         Item item = _heads[chosen];
         _heads[chosen] = default;
         _hasHead[chosen] = false;
-        Interlocked.Decrement(ref _depths[chosen]);
+        if (_bounds[chosen] > 0)
+        {
+            Interlocked.Decrement(ref _depths[chosen]);
+        }
+
         envelope = new Envelope(item.Message, item.Sender);
         return true;
     }
@@ -121,7 +129,9 @@ internal sealed class PriorityMessageQueue : MessageQueue
     {
         for (int i = TopLevel; i >= 0; i--)
         {
-            lanes.Add(new LaneDepth(s_laneNames[i], Math.Max(0, Volatile.Read(ref _depths[i]))));
+            // Read from another thread: a bounded lane's counter, or the queue's count plus the held head.
+            int depth = _bounds[i] > 0 ? Volatile.Read(ref _depths[i]) : _lanes[i].Count + (Volatile.Read(ref _hasHead[i]) ? 1 : 0);
+            lanes.Add(new LaneDepth(s_laneNames[i], Math.Max(0, depth)));
         }
     }
 
