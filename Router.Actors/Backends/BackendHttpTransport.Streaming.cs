@@ -72,8 +72,12 @@ internal sealed partial class BackendHttpTransport
             reader = PipeReader.Create(stream, PipeOptions);
             StreamEvent final = await ReadFramesAsync(reader, api, framing, writer, timeout, linked.Token, cancellationToken).ConfigureAwait(false);
             await FinishAsync(writer, final, cancellationToken).ConfigureAwait(false);
+            if (final is StreamCompleted)
+            {
+                await DrainAsync(reader, timeout, linked.Token).ConfigureAwait(false);
+            }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (Exception) when (cancellationToken.IsCancellationRequested)
         {
             // The caller gave up: no error event, the channel is cancelled. Disposing the response
             // below before its end closes the connection, which makes Ollama stop generating.
@@ -92,6 +96,36 @@ internal sealed partial class BackendHttpTransport
             }
 
             response?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Reads what follows the final frame (the chunked-encoding terminator, a trailing newline) so the
+    /// connection goes back to the pool instead of being closed. Bounded in bytes and by the idle
+    /// timeout; a failure here only costs the connection.
+    /// </summary>
+    private async Task DrainAsync(PipeReader reader, CancellationTokenSource timeout, CancellationToken token)
+    {
+        const int MaxDrainBytes = 64 * 1024;
+        long drained = 0;
+        try
+        {
+            timeout.CancelAfter(_timeouts.Idle);
+            while (drained <= MaxDrainBytes)
+            {
+                ReadResult result = await reader.ReadAsync(token).ConfigureAwait(false);
+                drained += result.Buffer.Length;
+                // Nothing after the final frame matters: consume it all.
+                reader.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted)
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException)
+        {
+            // The answer is complete; the connection is simply not reused.
         }
     }
 
@@ -139,6 +173,12 @@ internal sealed partial class BackendHttpTransport
                 }
             }
 
+            if (final is null && result.IsCompleted)
+            {
+                final = await EndOfStreamAsync(buffer, state, writer, callerToken).ConfigureAwait(false);
+                buffer = buffer.Slice(buffer.End);
+            }
+
             // Consumed: the frames parsed (the SSE parser keeps partial event data itself). Examined:
             // everything, so the next ReadAsync waits for new bytes instead of returning the same tail.
             reader.AdvanceTo(buffer.Start, buffer.End);
@@ -146,11 +186,6 @@ internal sealed partial class BackendHttpTransport
             if (final is not null)
             {
                 return final;
-            }
-
-            if (result.IsCompleted)
-            {
-                return state.EndOfStream(buffer.IsEmpty || NdjsonFraming.IsWhitespace(buffer));
             }
 
             timeout.CancelAfter(_timeouts.Idle);
@@ -196,32 +231,64 @@ internal sealed partial class BackendHttpTransport
             raw = line.ToArray();
         }
 
+        next = Interpret(raw, state, out final);
+        return true;
+
+        StreamEvent Oversized() => new StreamFailed(new BackendError(BackendErrorKind.Protocol,
+            $"Backend '{BackendId}' sent a frame longer than {NdjsonFraming.MaxLineBytes} bytes."));
+    }
+
+    /// <summary>The backend closed the stream: what is left decides between success and a broken stream.</summary>
+    private async ValueTask<StreamEvent> EndOfStreamAsync(ReadOnlySequence<byte> rest, StreamState state, ChannelWriter<StreamEvent> writer, CancellationToken callerToken)
+    {
+        bool nothingLeft = NdjsonFraming.IsWhitespace(rest);
+        // An NDJSON answer may end without a newline (Ollama's answer to "stream": false is one bare
+        // object): the bytes left are the last line.
+        if (state.Sse is null && !nothingLeft && rest.Length <= NdjsonFraming.MaxLineBytes)
+        {
+            StreamChunk? next = Interpret(NdjsonFraming.TrimCarriageReturn(rest).ToArray(), state, out StreamEvent? final);
+            if (next is not null)
+            {
+                await writer.WriteAsync(next, callerToken).ConfigureAwait(false);
+            }
+
+            if ((final ?? state.PendingFinal) is { } end)
+            {
+                return end;
+            }
+
+            nothingLeft = true;
+        }
+
+        return state.EndOfStream(nothingLeft);
+    }
+
+    /// <summary>Turns one frame's JSON into the chunk to deliver, or into the stream's failure.</summary>
+    private StreamChunk? Interpret(byte[] raw, StreamState state, out StreamEvent? final)
+    {
+        final = null;
         if (!ChunkParser.TryParse(state.Api, raw, out ChunkInfo info))
         {
             final = new StreamFailed(new BackendError(BackendErrorKind.Protocol,
                 $"Backend '{BackendId}' streamed a chunk that is not a JSON object.", Body: raw));
-            return true;
+            return null;
         }
 
         if (info.Error is { } message)
         {
             final = new StreamFailed(new BackendError(BackendErrorKind.StreamBroken,
                 $"Backend '{BackendId}' failed mid-stream: {message}", Body: raw));
-            return true;
+            return null;
         }
 
         state.Observe(info);
-        next = new StreamChunk(raw, info.Text);
         if (info.Done)
         {
             // Ollama's final object is a chunk too (surfaces forward its stats), then the stream ends.
             state.PendingFinal = new StreamCompleted(state.Usage());
         }
 
-        return true;
-
-        StreamEvent Oversized() => new StreamFailed(new BackendError(BackendErrorKind.Protocol,
-            $"Backend '{BackendId}' sent a frame longer than {NdjsonFraming.MaxLineBytes} bytes."));
+        return new StreamChunk(raw, info.Text);
     }
 
     /// <summary>Per-stream parsing state: the framing parser and what the chunks said so far.</summary>

@@ -23,6 +23,9 @@ internal sealed class SseEventParser
     /// <summary>Largest event data accepted (the sum of its data lines).</summary>
     public const int MaxEventBytes = NdjsonFraming.MaxLineBytes;
 
+    // A line may carry "data: " and a CR besides the data itself.
+    private const int MaxLineOverhead = 8;
+
     private static ReadOnlySpan<byte> DataField => "data"u8;
     private static ReadOnlySpan<byte> EventField => "event"u8;
 
@@ -50,12 +53,12 @@ internal sealed class SseEventParser
             SequencePosition? end = buffer.PositionOf((byte)'\n');
             if (end is null)
             {
-                oversized = buffer.Length > _maxEventBytes + DataField.Length + 2;
+                oversized = buffer.Length > _maxEventBytes + MaxLineOverhead;
                 return false;
             }
 
             ReadOnlySequence<byte> line = buffer.Slice(0, end.Value);
-            if (line.Length > _maxEventBytes + DataField.Length + 3)
+            if (line.Length > _maxEventBytes + MaxLineOverhead)
             {
                 oversized = true;
                 return false;

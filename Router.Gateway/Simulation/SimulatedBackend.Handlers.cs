@@ -13,6 +13,8 @@ public sealed partial class SimulatedBackend
     // Ollama reports a small load time when the model is already resident.
     private static readonly TimeSpan LoadDuration = TimeSpan.FromMilliseconds(5);
 
+    private static readonly TimeSpan DropGrace = TimeSpan.FromMilliseconds(100);
+
     private long _completionIds;
 
     private enum GenerationApi
@@ -162,7 +164,10 @@ public sealed partial class SimulatedBackend
             {
                 if (i == drop)
                 {
-                    // Injected fault: the connection dies mid-answer, as when a backend crashes.
+                    // Injected fault: the connection dies mid-answer, as when a backend crashes. Kestrel
+                    // discards output not yet on the socket when aborting, so give the tokens already
+                    // flushed a moment to leave first: the client must see them, then the break.
+                    await Task.Delay(DropGrace, _options.TimeProvider, token).ConfigureAwait(false);
                     context.Abort();
                     return false;
                 }

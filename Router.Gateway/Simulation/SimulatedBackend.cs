@@ -22,6 +22,7 @@ public sealed partial class SimulatedBackend : IAsyncDisposable
     private int _activeRequests;
     private long _requestsServed;
     private long _tokensWritten;
+    private long _connectionsAccepted;
     private int _blockedWriters;
     private TaskCompletionSource? _changed;
     private int _disposed;
@@ -66,6 +67,9 @@ public sealed partial class SimulatedBackend : IAsyncDisposable
     /// <summary>API requests answered to the end.</summary>
     public long RequestsServed => Interlocked.Read(ref _requestsServed);
 
+    /// <summary>TCP connections accepted so far (keep-alive reuses one for many requests).</summary>
+    public long ConnectionsAccepted => Interlocked.Read(ref _connectionsAccepted);
+
     /// <summary>Tokens written to clients, over all requests.</summary>
     public long TokensWritten => Interlocked.Read(ref _tokensWritten);
 
@@ -106,6 +110,7 @@ public sealed partial class SimulatedBackend : IAsyncDisposable
             await _listenerStopping.CancelAsync().ConfigureAwait(false);
             await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
             await app.DisposeAsync().ConfigureAwait(false);
+            SignalChanged();
         }
         finally
         {
@@ -123,7 +128,10 @@ public sealed partial class SimulatedBackend : IAsyncDisposable
         await StartListenerAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Waits until <paramref name="condition"/> holds; re-checked whenever requests start or end, tokens are written or writes block.</summary>
+    /// <summary>
+    /// Waits until <paramref name="condition"/> holds; re-checked whenever requests start or end, tokens are
+    /// written, writes block or unblock, and the listener stops or starts.
+    /// </summary>
     public async Task WaitUntilAsync(Func<SimulatedBackend, bool> condition, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(condition);
@@ -169,7 +177,11 @@ public sealed partial class SimulatedBackend : IAsyncDisposable
                 // A client that stops reading must block the generator (backpressure), not be cut
                 // off for a low data rate.
                 kestrel.Limits.MinResponseDataRate = null;
-                kestrel.Listen(IPAddress.Loopback, _port);
+                kestrel.Listen(IPAddress.Loopback, _port, listen => listen.Use(next => connection =>
+                {
+                    Interlocked.Increment(ref _connectionsAccepted);
+                    return next(connection);
+                }));
             });
             builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(2));
             WebApplication app = builder.Build();
@@ -193,6 +205,7 @@ public sealed partial class SimulatedBackend : IAsyncDisposable
             _port = new Uri(address).Port;
             _app = app;
             Faults.RefuseConnections = false;
+            SignalChanged();
         }
         finally
         {

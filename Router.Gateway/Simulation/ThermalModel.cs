@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace Router.Gateway.Simulation;
 
 internal readonly record struct ThermalReading(double TemperatureC, double PowerWatts, double EnergyWh);
@@ -42,6 +44,7 @@ internal sealed class ThermalModel
         {
             Advance();
             _busy--;
+            AssertInvariants();
         }
     }
 
@@ -63,6 +66,14 @@ internal sealed class ThermalModel
         }
     }
 
+    [Conditional("DEBUG")]
+    private void AssertInvariants()
+    {
+        Debug.Assert(_lock.IsHeldByCurrentThread, "Callers hold the lock.");
+        Debug.Assert(_busy >= 0, "Every Exit follows an Enter.");
+        Debug.Assert(_energyJoules >= 0 && double.IsFinite(_temperatureC), "Energy only grows; the temperature stays finite.");
+    }
+
     private double Power() => _busy > 0 ? _profile.PowerWatts : _profile.IdlePowerWatts;
 
     // Integrates from the last update to now at the current load. Caller holds the lock.
@@ -80,5 +91,6 @@ internal sealed class ThermalModel
         double target = _profile.AmbientC + (_busy > 0 ? _profile.MaxTemperatureRiseC : 0);
         double tau = Math.Max(_profile.ThermalTimeConstant.TotalSeconds, 0.001);
         _temperatureC += (target - _temperatureC) * (1 - Math.Exp(-seconds / tau));
+        AssertInvariants();
     }
 }

@@ -188,4 +188,39 @@ public sealed class OllamaClientTests
         Assert.False(result.Error.IsRetryable);
         Assert.Contains("not found", Encoding.UTF8.GetString(result.Error.Body.Span), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Stream_SequentialCalls_ReuseOneConnection()
+    {
+        await using SimulatedBackend sim = await StartSimulatorAsync();
+        using IBackendClient client = BackendClientFactory.Create(BackendTestKit.Config(sim.Endpoint));
+
+        for (int i = 0; i < 3; i++)
+        {
+            List<StreamEvent> events = await ReadAllAsync(client.Stream(
+                Json(BackendApi.OllamaGenerate, """{"model":"llama3.2:1b","prompt":"again","options":{"num_predict":3}}""", true), Timeout()));
+            Assert.IsType<StreamCompleted>(events[^1]);
+            List<StreamEvent> openAI = await ReadAllAsync(client.Stream(
+                Json(BackendApi.OpenAIChatCompletions, """{"model":"llama3.2:1b","messages":[{"role":"user","content":"x"}],"stream":true,"max_tokens":2}""", true), Timeout()));
+            Assert.IsType<StreamCompleted>(openAI[^1]);
+        }
+
+        Assert.True((await client.ProbeAsync(Timeout())).IsOk);
+        Assert.Equal(1, sim.ConnectionsAccepted);
+    }
+
+    [Fact]
+    public async Task Stream_BackendAnswersWithOneBareObject_CompletesWithIt()
+    {
+        await using SimulatedBackend sim = await StartSimulatorAsync();
+        using IBackendClient client = BackendClientFactory.Create(BackendTestKit.Config(sim.Endpoint));
+
+        // The body asks for no streaming: Ollama answers one object without a trailing newline.
+        List<StreamEvent> events = await ReadAllAsync(client.Stream(
+            Json(BackendApi.OllamaGenerate, """{"model":"llama3.2:1b","prompt":"x","stream":false,"options":{"num_predict":4}}""", true), Timeout()));
+
+        StreamChunk chunk = Assert.IsType<StreamChunk>(Assert.Single(events.OfType<StreamChunk>()));
+        Assert.Equal(4, chunk.Text.Split(' ').Length);
+        Assert.Equal(4, Assert.IsType<StreamCompleted>(events[^1]).Usage.CompletionTokens);
+    }
 }
