@@ -59,10 +59,14 @@ public static class GrpcEndpointExtensions
     }
 
     /// <summary>Adds a cleartext HTTP/2-only (h2c, prior knowledge) listener for gRPC.</summary>
-    public static KestrelServerOptions ListenGrpc(this KestrelServerOptions kestrel, IPAddress address, int port)
+    public static KestrelServerOptions ListenGrpc(this KestrelServerOptions kestrel, IPAddress address, int port, Action<ListenOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(kestrel);
-        kestrel.Listen(address, port, listen => listen.Protocols = HttpProtocols.Http2);
+        kestrel.Listen(address, port, listen =>
+        {
+            listen.Protocols = HttpProtocols.Http2;
+            configure?.Invoke(listen);
+        });
         return kestrel;
     }
 }
