@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -37,7 +38,8 @@ public static class GrpcEndpointExtensions
             registry,
             services.GetService<GrpcServerOptions>() ?? new GrpcServerOptions(),
             services.GetService<TimeProvider>() ?? TimeProvider.System,
-            services.GetService<ILogger<GrpcDispatcher>>() ?? NullLogger<GrpcDispatcher>.Instance);
+            services.GetService<ILogger<GrpcDispatcher>>() ?? NullLogger<GrpcDispatcher>.Instance,
+            services.GetService<IHostApplicationLifetime>()?.ApplicationStopping ?? default);
 
         var group = endpoints.MapGroup("");
         foreach (var method in registry.Methods)

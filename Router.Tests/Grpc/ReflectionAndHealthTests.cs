@@ -76,6 +76,21 @@ public sealed class ReflectionAndHealthTests
     }
 
     [Fact]
+    public void AddRouterGrpc_NoBackendUpdateYet_EveryServiceServing()
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<IInferenceRouter, FakeInferenceRouter>();
+        services.AddSingleton<IRouterAdmin, FakeRouterAdmin>();
+        services.AddRouterGrpc();
+        using var provider = services.BuildServiceProvider();
+        var registry = provider.GetRequiredService<GrpcServiceRegistry>();
+        var tracker = provider.GetRequiredService<HealthStatusTracker>();
+
+        Assert.Equal(ServingStatus.Serving, tracker.GetStatus(""));
+        Assert.All(registry.Services, service => Assert.Equal(ServingStatus.Serving, tracker.GetStatus(service)));
+    }
+
+    [Fact]
     public void UpdateFromBackends_NoneHealthy_NotServing()
     {
         var tracker = new HealthStatusTracker();
