@@ -20,6 +20,7 @@ internal sealed class GrpcTestServer : IAsyncDisposable
     public const int TestMaxMessageSize = 64 * 1024;
 
     private readonly WebApplication _app;
+    private int _disposed;
 
     private GrpcTestServer(WebApplication app, int grpcPort, int mixedPort, System.Collections.Concurrent.ConcurrentQueue<ObservedCall> observed)
     {
@@ -104,6 +105,11 @@ internal sealed class GrpcTestServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         try
         {

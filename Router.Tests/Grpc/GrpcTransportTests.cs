@@ -265,6 +265,24 @@ public sealed class GrpcTransportTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ServerStream_HostStops_StreamEndsUnavailableWithoutHoldingShutdown()
+    {
+        var watch = new Router.Gateway.Grpc.Contracts.Health.HealthCheckRequest { Service = "" };
+        using var response = await _client.SendAsync(Grpc("/grpc.health.v1.Health/Watch", new ByteArrayContent(Frame(watch))), HttpCompletionOption.ResponseHeadersRead);
+        await using var body = await response.Content.ReadAsStreamAsync();
+        var first = new byte[7];
+        await body.ReadExactlyAsync(first).AsTask().WaitAsync(Timeout);
+
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        await _server.DisposeAsync().AsTask().WaitAsync(Timeout);
+        var rest = new MemoryStream();
+        await body.CopyToAsync(rest).WaitAsync(Timeout);
+
+        Assert.True(System.Diagnostics.Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(5), "shutdown waited for the stream");
+        Assert.Equal("14", Trailer(response, "grpc-status"));
+    }
+
+    [Fact]
     public async Task Http11_OnListenerWithHttp1_RefusedWith426()
     {
         using var http1 = new HttpClient { Timeout = Timeout };
