@@ -4,7 +4,12 @@ internal static class Program
 {
     public static int Main(string[] args)
     {
-        _ = args;
+        // Minimal dispatch until the benchmarks' own switch lands.
+        if (args.Length > 0 && args[0] == "routing-sim")
+        {
+            return Routing.RoutingSimulation.Run(args[1..]);
+        }
+
         return 0;
     }
 }

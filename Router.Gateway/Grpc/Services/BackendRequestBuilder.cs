@@ -3,6 +3,8 @@ using System.Text.Json;
 using Google.Protobuf.Collections;
 using Router.Actors.Backends;
 using Router.Gateway.Grpc.Contracts.Compute;
+using ChatMessage = Router.Gateway.Grpc.Contracts.Compute.ChatMessage;
+using GenerationOptions = Router.Gateway.Grpc.Contracts.Compute.GenerationOptions;
 
 namespace Router.Gateway.Grpc.Services;
 

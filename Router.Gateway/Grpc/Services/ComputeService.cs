@@ -5,6 +5,7 @@ using Router.Actors.Routing;
 using Router.Gateway.Grpc.Contracts.Compute;
 using ProtoStats = Router.Gateway.Grpc.Contracts.Compute.GenerationStats;
 using RouterStats = Router.Actors.Inference.GenerationStats;
+using ChatMessage = Router.Gateway.Grpc.Contracts.Compute.ChatMessage;
 
 namespace Router.Gateway.Grpc.Services;
 
