@@ -5,6 +5,8 @@ using Router.Actors.Routing;
 using Router.Actors.Runtime;
 using Router.Gateway.Grpc;
 using Router.Gateway.Grpc.Contracts.Compute;
+using ChatMessage = Router.Gateway.Grpc.Contracts.Compute.ChatMessage;
+using GenerationOptions = Router.Gateway.Grpc.Contracts.Compute.GenerationOptions;
 using Router.Gateway.Grpc.Services;
 
 namespace Router.Tests.Grpc;
@@ -102,53 +104,58 @@ public sealed class ComputeMappingTests
         Assert.Contains("detail", status.Detail, StringComparison.Ordinal);
     }
 
+    private static readonly ChatMessage[] Chat = [new() { Role = "user", Content = "hi" }];
+
     public static TheoryData<string, string> Bodies => new()
     {
         {
-            Json(BackendRequestBuilder.NativeGenerate("m", "p", null, stream: false)),
+            Json(Generate(null, stream: false).Native),
             """{"model":"m","prompt":"p","stream":false}"""
         },
         {
-            Json(BackendRequestBuilder.NativeGenerate("m", "p", new GenerationOptions { MaxTokens = 8, Temperature = 0.5f, TopP = 0.25f, TopK = 4, Stop = { "x" }, ContextLength = 4096 }, stream: true)),
-            """{"model":"m","prompt":"p","stream":true,"options":{"num_predict":8,"temperature":0.5,"top_p":0.25,"top_k":4,"stop":["x"],"num_ctx":4096}}"""
+            Json(Generate(new GenerationOptions { MaxTokens = 8, Temperature = 0.9f, TopP = 0.25f, TopK = 4, Stop = { "x" }, ContextLength = 4096 }, stream: true).Native),
+            """{"model":"m","prompt":"p","stream":true,"options":{"num_predict":8,"temperature":0.9,"top_p":0.25,"top_k":4,"stop":["x"],"num_ctx":4096}}"""
         },
         {
-            Json(BackendRequestBuilder.NativeChat("m", [new ChatMessage { Role = "user", Content = "hi" }], new GenerationOptions(), stream: true)),
-            """{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true}"""
-        },
-        {
-            Json(BackendRequestBuilder.NativeEmbed("e", "text")),
-            """{"model":"e","input":"text"}"""
-        },
-        {
-            Json(BackendRequestBuilder.OpenAICompletions("m", "p", new GenerationOptions { MaxTokens = 8, TopK = 4 }, stream: false)),
+            Json(Generate(new GenerationOptions { MaxTokens = 8, ContextLength = 4096 }, stream: false).OpenAI!),
             """{"model":"m","prompt":"p","stream":false,"max_tokens":8}"""
         },
         {
-            Json(BackendRequestBuilder.OpenAIChat("m", [new ChatMessage { Role = "user", Content = "hi" }], new GenerationOptions { Temperature = 1 }, stream: true)),
-            """{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true,"stream_options":{"include_usage":true},"temperature":1}"""
+            Json(GenerationInputMapper.Generation("m", null, [.. Chat], new GenerationOptions(), RoutingHints.Default, stream: true).Native),
+            """{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true}"""
         },
         {
-            Json(BackendRequestBuilder.OpenAIEmbeddings("e", "text")),
-            """{"model":"e","input":"text"}"""
+            Json(GenerationInputMapper.Generation("m", null, [.. Chat], new GenerationOptions { Temperature = 1 }, RoutingHints.Default, stream: true).OpenAI!),
+            """{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true,"stream_options":{"include_usage":true},"temperature":1}"""
         },
     };
 
     [Theory]
     [MemberData(nameof(Bodies))]
-    public void BuildBackendRequest_Options_ExpectedJson(string actual, string expected) => Assert.Equal(expected, actual);
+    public void MapGeneration_Options_SharedBuilderJson(string actual, string expected) => Assert.Equal(expected, actual);
 
     [Fact]
-    public void BuildBackendRequest_Apis_MatchBody()
+    public void MapGeneration_PromptOrMessages_Apis()
     {
-        Assert.Equal(BackendApi.OllamaGenerate, BackendRequestBuilder.NativeGenerate("m", "p", null, true).Api);
-        Assert.True(BackendRequestBuilder.NativeGenerate("m", "p", null, true).Stream);
-        Assert.Equal(BackendApi.OllamaChat, BackendRequestBuilder.NativeChat("m", [], null, false).Api);
-        Assert.Equal(BackendApi.OllamaEmbed, BackendRequestBuilder.NativeEmbed("m", "t").Api);
-        Assert.Equal(BackendApi.OpenAICompletions, BackendRequestBuilder.OpenAICompletions("m", "p", null, false).Api);
-        Assert.Equal(BackendApi.OpenAIChatCompletions, BackendRequestBuilder.OpenAIChat("m", [], null, false).Api);
-        Assert.Equal(BackendApi.OpenAIEmbeddings, BackendRequestBuilder.OpenAIEmbeddings("m", "t").Api);
+        var generate = Generate(new GenerationOptions { MaxTokens = 16 }, stream: true);
+        Assert.Equal(BackendApi.OllamaGenerate, generate.Native.Api);
+        Assert.Equal(BackendApi.OpenAICompletions, generate.OpenAI!.Api);
+        Assert.True(generate.Native.Stream);
+        Assert.Equal(16, generate.ExpectedTokens);
+
+        var chat = GenerationInputMapper.Generation("m", null, [.. Chat], null, RoutingHints.Default, stream: false);
+        Assert.Equal(BackendApi.OllamaChat, chat.Native.Api);
+        Assert.Equal(BackendApi.OpenAIChatCompletions, chat.OpenAI!.Api);
+        Assert.Null(chat.ExpectedTokens);
+
+        var embed = GenerationInputMapper.Embedding("e", "text", RoutingHints.Default);
+        Assert.Equal(BackendApi.OllamaEmbed, embed.Native.Api);
+        Assert.Equal(BackendApi.OpenAIEmbeddings, embed.OpenAI!.Api);
+        Assert.True(embed.IsEmbedding);
     }
+
+    private static Router.Actors.Inference.InferenceRequest Generate(GenerationOptions? options, bool stream) =>
+        GenerationInputMapper.Generation("m", "p", null, options, RoutingHints.Default, stream);
 
     [Theory]
     [InlineData("""{"response":"native","done":true}""", "native")]
@@ -156,20 +163,20 @@ public sealed class ComputeMappingTests
     [InlineData("""{"choices":[{"text":"completion"}]}""", "completion")]
     [InlineData("""{"choices":[{"message":{"role":"assistant","content":"openai chat"}}]}""", "openai chat")]
     public void ReadText_BackendBody_Answer(string body, string text) =>
-        Assert.Equal(text, BackendResponseReader.ReadText(Encoding.UTF8.GetBytes(body)));
+        Assert.Equal(text, AnswerReader.ReadText(Encoding.UTF8.GetBytes(body)));
 
     [Theory]
     [InlineData("""{"embeddings":[[1,2.5]]}""")]
     [InlineData("""{"embedding":[1,2.5]}""")]
     [InlineData("""{"data":[{"embedding":[1,2.5]}]}""")]
     public void ReadEmbedding_BackendBody_Vector(string body) =>
-        Assert.Equal([1f, 2.5f], BackendResponseReader.ReadEmbedding(Encoding.UTF8.GetBytes(body)));
+        Assert.Equal([1f, 2.5f], AnswerReader.ReadEmbedding(Encoding.UTF8.GetBytes(body)));
 
     [Theory]
     [InlineData("not json")]
     [InlineData("""{"unexpected":1}""")]
     public void ReadText_Unusable_Unavailable(string body) =>
-        Assert.Equal(GrpcStatusCode.Unavailable, Assert.Throws<GrpcStatusException>(() => BackendResponseReader.ReadText(Encoding.UTF8.GetBytes(body))).Code);
+        Assert.Equal(GrpcStatusCode.Unavailable, Assert.Throws<GrpcStatusException>(() => AnswerReader.ReadText(Encoding.UTF8.GetBytes(body))).Code);
 
     [Fact]
     public void ToBackendInfo_Snapshot_AllFields()
