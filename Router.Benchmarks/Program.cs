@@ -1,15 +1,29 @@
+using BenchmarkDotNet.Running;
+using Router.Benchmarks.Actors;
+
 namespace Router.Benchmarks;
 
 internal static class Program
 {
     public static int Main(string[] args)
     {
-        // Minimal dispatch until the benchmarks' own switch lands.
-        if (args.Length > 0 && args[0] == "routing-sim")
+        string mode = args.Length > 0 ? args[0] : string.Empty;
+        string[] rest = args.Length > 1 ? args[1..] : [];
+        switch (mode)
         {
-            return Routing.RoutingSimulation.Run(args[1..]);
+            case "actors":
+                // Quick console figures (about a minute): scripts/bench-actors.
+                return QuickActorBenchmark.Run(rest);
+            case "routing-sim":
+                // Modes and naive policies over a simulated day on a virtual clock: scripts/bench-routing.
+                return Routing.RoutingSimulation.Run(rest);
+            case "bdn":
+                // Full BenchmarkDotNet runs, e.g. `bdn --filter *Tell*`.
+                BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(rest);
+                return 0;
+            default:
+                Console.Error.WriteLine("usage: Router.Benchmarks actors [--quick] | routing-sim [--seed N] | bdn [BenchmarkDotNet arguments]");
+                return 2;
         }
-
-        return 0;
     }
 }

@@ -17,6 +17,7 @@ public sealed partial class BackendActor : ReceiveActor
     private readonly IBackendClient _client;
     private readonly TimeProvider _time;
     private readonly TimeSpan _agingInterval;
+    private readonly Priority? _preemptBelow;
 
     // Waiting requests, one FIFO per base priority. Aging is applied when choosing, not by moving.
     private readonly Queue<SlotTicket>[] _waiting = [new(), new(), new(), new()];
@@ -34,6 +35,7 @@ public sealed partial class BackendActor : ReceiveActor
         _client = client;
         _time = Context.TimeProvider;
         _agingInterval = routing.AgingInterval;
+        _preemptBelow = routing.CriticalPreemptsBelow;
         _snapshot = new BackendSnapshot
         {
             Id = config.Id,
@@ -97,6 +99,12 @@ public sealed partial class BackendActor : ReceiveActor
             return;
         }
 
+        if (ticket.Priority == Priority.Critical && TryPreemptFor(ticket))
+        {
+            Publish();
+            return;
+        }
+
         var lane = (int)ticket.Priority;
         var limit = _config.QueueLimits.IsDefaultOrEmpty ? int.MaxValue : _config.QueueLimits[lane];
         if (_waiting[lane].Count >= limit)
@@ -151,6 +159,40 @@ public sealed partial class BackendActor : ReceiveActor
             RecordTimeToFirstToken(model, message.TimeToFirstTokenMs);
             Publish();
         }
+    }
+
+    /// <summary>
+    /// Under overload best effort is shed first: a critical request that finds every slot busy
+    /// takes the slot of the lowest-priority request running below the configured threshold (the
+    /// most recently started of those, which has the least work to lose).
+    /// </summary>
+    private bool TryPreemptFor(SlotTicket critical)
+    {
+        if (_preemptBelow is not { } below || _waiting[(int)Priority.Critical].Count > 0)
+        {
+            return false;
+        }
+
+        SlotTicket? victim = null;
+        foreach (var running in _inFlight)
+        {
+            if (running.Priority < below && (victim is null || running.Priority < victim.Priority
+                || (running.Priority == victim.Priority && running.EnqueuedAt > victim.EnqueuedAt)))
+            {
+                victim = running;
+            }
+        }
+
+        if (victim is null || !critical.TryGrant())
+        {
+            return false;
+        }
+
+        _inFlight.Remove(victim);
+        victim.Preempt();
+        _inFlight.Add(critical);
+        _snapshot = _snapshot with { PreemptedTotal = _snapshot.PreemptedTotal + 1 };
+        return true;
     }
 
     private bool HasFreeSlot()
@@ -266,9 +308,16 @@ public sealed partial class BackendActor : ReceiveActor
     private void Publish()
     {
         var depth = ImmutableArray.Create(_waiting[0].Count, _waiting[1].Count, _waiting[2].Count, _waiting[3].Count);
+        Span<int> running = stackalloc int[4];
+        foreach (var ticket in _inFlight)
+        {
+            running[(int)ticket.Priority]++;
+        }
+
         _snapshot = _snapshot with
         {
             InFlight = _inFlight.Count,
+            InFlightByPriority = ImmutableArray.Create(running[0], running[1], running[2], running[3]),
             QueueDepthByPriority = depth,
             Version = ++_version,
         };

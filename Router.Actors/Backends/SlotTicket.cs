@@ -11,6 +11,8 @@ public enum CallOutcome
     BackendFailed,
     /// <summary>The request was wrong (a 4xx from the backend): not the backend's fault.</summary>
     ClientError,
+    /// <summary>A critical request took the slot (load shedding): not the backend's fault.</summary>
+    Preempted,
     /// <summary>The client went away or cancelled.</summary>
     Cancelled,
 }
@@ -36,6 +38,7 @@ public sealed class SlotTicket : IPriorityMessage
     private readonly TaskCompletionSource<SlotGrant> _grant = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _state;
     private readonly IActorRef _backend;
+    private readonly CancellationTokenSource _preemption = new();
 
     internal SlotTicket(IActorRef backend, Priority priority, string? model, long enqueuedAt)
     {
@@ -50,6 +53,16 @@ public sealed class SlotTicket : IPriorityMessage
     /// <summary><see cref="TimeProvider.GetTimestamp"/> when the ticket was created, for aging.</summary>
     public long EnqueuedAt { get; }
     public Task<SlotGrant> Task => _grant.Task;
+
+    /// <summary>Cancelled when a critical request takes this request's slot; the call links to it.</summary>
+    public CancellationToken PreemptionToken => _preemption.Token;
+    public bool IsPreempted => _preemption.IsCancellationRequested;
+
+    /// <summary>
+    /// Called by the actor: the slot now belongs to a critical request. The actor has already
+    /// forgotten this ticket's slot, so the request side's later release changes nothing.
+    /// </summary>
+    internal void Preempt() => _preemption.Cancel();
     internal bool IsWaiting => Volatile.Read(ref _state) == Waiting;
 
     /// <summary>Called by the actor. False when the request already gave up: the actor keeps the slot.</summary>

@@ -72,6 +72,22 @@ internal static partial class ConfigBinder
             }
         }
 
+        var preemptBelow = defaults.CriticalPreemptsBelow;
+        if (section.OptionalString("critical-preempts-below") is { } preemptText && section.Object.TryGet("critical-preempts-below", out var preemptValue))
+        {
+            switch (preemptText)
+            {
+                case "none": preemptBelow = null; break;
+                case "normal": preemptBelow = Runtime.Priority.Normal; break;
+                case "high": preemptBelow = Runtime.Priority.High; break;
+                case "critical": preemptBelow = Runtime.Priority.Critical; break;
+                default:
+                    section.Error("critical-preempts-below", $"unknown priority {preemptValue.Describe()}", preemptValue.Origin,
+                        "valid: none (never preempt), normal (preempt best effort), high, critical");
+                    break;
+            }
+        }
+
         var autoOptimize = section.Bool("auto-optimize", defaults.AutoOptimize);
         return defaults with
         {
@@ -83,6 +99,7 @@ internal static partial class ConfigBinder
             AgingInterval = section.Duration("aging-interval", defaults.AgingInterval),
             MinSamplesForLiveMetrics = section.Int("min-samples-for-live-metrics", defaults.MinSamplesForLiveMetrics, 1),
             DefaultExpectedTokens = section.Int("default-expected-tokens", defaults.DefaultExpectedTokens, 1),
+            CriticalPreemptsBelow = preemptBelow,
         };
     }
 

@@ -19,7 +19,7 @@ internal static class ConfigSchema
     public static readonly string[] RoutingKeys =
     [
         "default-mode", "power-aware", "auto-optimize", "max-attempts", "aging-interval",
-        "min-samples-for-live-metrics", "default-expected-tokens",
+        "min-samples-for-live-metrics", "default-expected-tokens", "critical-preempts-below",
     ];
 
     public static readonly string[] TelemetryKeys = ["sysfs-root", "sample-interval", "otlp-endpoint", "nvidia-smi"];

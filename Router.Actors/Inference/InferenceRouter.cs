@@ -60,12 +60,17 @@ internal sealed class InferenceRouter : IInferenceRouter
             }
 
             var (decision, handle, ticket, backendRequest) = admitted.Slot!.Value;
-            var call = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            // The call ends when the client goes away or a critical request takes the slot.
+            var call = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, ticket.PreemptionToken);
             var events = handle.Client.Stream(backendRequest, call.Token);
             StreamEvent first;
             try
             {
                 first = await events.ReadAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && ticket.IsPreempted)
+            {
+                first = new StreamFailed(Preempted(decision.BackendId));
             }
             catch (OperationCanceledException)
             {
@@ -111,14 +116,27 @@ internal sealed class InferenceRouter : IInferenceRouter
             var (decision, handle, ticket, backendRequest) = admitted.Slot!.Value;
             var granted = _time.GetTimestamp();
             Result<BackendResponse, BackendError> result;
-            try
+            using (var call = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, ticket.PreemptionToken))
             {
-                result = await handle.Client.SendAsync(backendRequest, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    result = await handle.Client.SendAsync(backendRequest, call.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && ticket.IsPreempted)
+                {
+                    result = Preempted(decision.BackendId);
+                }
+                catch (OperationCanceledException)
+                {
+                    ticket.Release(new CallReport(CallOutcome.Cancelled, request.Model, null, 0, null));
+                    throw;
+                }
             }
-            catch (OperationCanceledException)
+
+            if (ticket.IsPreempted && result.IsOk)
             {
-                ticket.Release(new CallReport(CallOutcome.Cancelled, request.Model, null, 0, null));
-                throw;
+                // Finished just as it was preempted: the answer is complete, keep it.
+                ticket.Release(new CallReport(CallOutcome.Preempted, request.Model, null, 0, null));
             }
 
             if (!result.IsOk)
@@ -143,6 +161,9 @@ internal sealed class InferenceRouter : IInferenceRouter
             return Result<InferenceResponse, InferenceError>.Ok(new InferenceResponse(decision, response, stats));
         }
     }
+
+    internal static BackendError Preempted(string backendId) =>
+        new(BackendErrorKind.Preempted, $"backend '{backendId}' was needed for a critical request; this request was shed (retry later, or raise its priority)");
 
     private async ValueTask<RouteOutcome> RouteAsync(RouteRequest request, CancellationToken cancellationToken) =>
         await _selector.Ask<RouteOutcome>(new Route(request), _routeTimeout, cancellationToken).ConfigureAwait(false);
@@ -279,7 +300,9 @@ internal sealed class InferenceRouter : IInferenceRouter
         /// <summary>Records a failed call. Returns the error to give the client, or null to try the next backend.</summary>
         public InferenceError? Failed(RoutingDecision decision, SlotTicket ticket, BackendError error)
         {
-            var outcome = error.IsRetryable ? CallOutcome.BackendFailed : CallOutcome.ClientError;
+            var outcome = error.Kind == BackendErrorKind.Preempted ? CallOutcome.Preempted
+                : error.IsRetryable ? CallOutcome.BackendFailed
+                : CallOutcome.ClientError;
             ticket.Release(new CallReport(outcome, _request.Model, null, 0, null));
             _router.Observe(decision, _request, outcome, GenerationStats.Empty, _request.Native.Stream, _router._time.GetTimestamp());
             _attempted.Add(decision.BackendId);

@@ -20,6 +20,7 @@ internal sealed class InferenceStream : ChannelReader<StreamEvent>, IInferenceSt
     private readonly ChannelReader<StreamEvent> _inner;
     private readonly long _started;
     private readonly long _granted;
+    // The first event (already read), or a failure made up for a preempted call: served before the inner channel.
     private StreamEvent? _first;
     private double? _firstTokenMs;
     private int _chunks;
@@ -68,8 +69,42 @@ internal sealed class InferenceStream : ChannelReader<StreamEvent>, IInferenceSt
         return false;
     }
 
-    public override ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default) =>
-        _first is not null ? new ValueTask<bool>(true) : _inner.WaitToReadAsync(cancellationToken);
+    public override ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default)
+    {
+        if (_first is not null)
+        {
+            return new ValueTask<bool>(true);
+        }
+
+        var wait = _inner.WaitToReadAsync(cancellationToken);
+        return wait.IsCompletedSuccessfully && wait.Result ? wait : WaitSlowAsync(wait, cancellationToken);
+    }
+
+    /// <summary>
+    /// A preempted call ends its channel with a cancellation (or just ends). The reader must not
+    /// mistake that for its own cancellation: it gets a <see cref="StreamFailed"/> that says why.
+    /// </summary>
+    private async ValueTask<bool> WaitSlowAsync(ValueTask<bool> wait, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (await wait.ConfigureAwait(false))
+            {
+                return true;
+            }
+        }
+        catch (OperationCanceledException) when (_ticket.IsPreempted && !cancellationToken.IsCancellationRequested)
+        {
+        }
+
+        if (Volatile.Read(ref _finished) == 0 && _ticket.IsPreempted)
+        {
+            _first = new StreamFailed(InferenceRouter.Preempted(Decision.BackendId));
+            return true;
+        }
+
+        return false;
+    }
 
     private void Observe(StreamEvent item)
     {
@@ -96,7 +131,9 @@ internal sealed class InferenceStream : ChannelReader<StreamEvent>, IInferenceSt
                 Finish(CallOutcome.Succeeded, completed.Usage);
                 break;
             case StreamFailed failed:
-                Finish(failed.Error.IsRetryable ? CallOutcome.BackendFailed : CallOutcome.ClientError, null);
+                Finish(failed.Error.Kind == BackendErrorKind.Preempted ? CallOutcome.Preempted
+                    : failed.Error.IsRetryable ? CallOutcome.BackendFailed
+                    : CallOutcome.ClientError, null);
                 break;
         }
     }

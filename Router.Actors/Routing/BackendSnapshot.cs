@@ -52,6 +52,8 @@ public sealed record BackendSnapshot
     public double ErrorRate { get; init; }
     public long RequestsTotal { get; init; }
     public long FailuresTotal { get; init; }
+    /// <summary>Requests whose slot a critical request took (load shedding).</summary>
+    public long PreemptedTotal { get; init; }
     /// <summary>Monotonic per backend, so receivers can drop stale snapshots.</summary>
     public long Version { get; init; }
 }

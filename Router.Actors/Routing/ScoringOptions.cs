@@ -98,6 +98,7 @@ public sealed record ScoringOptions
         {
             MinSamples = config.MinSamplesForLiveMetrics,
             DefaultExpectedTokens = config.DefaultExpectedTokens,
+            CriticalPreemptsBelow = config.CriticalPreemptsBelow,
             // Legacy power_aware: false means Balanced ignores power.
             BalancedPowerWeightPerWatt = config.PowerAware ? Default.BalancedPowerWeightPerWatt : 0,
         };

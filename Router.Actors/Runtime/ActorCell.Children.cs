@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace Router.Actors.Runtime;
 
 // Children: creation, names unique among siblings, stop. The container is the only part of a cell
@@ -59,6 +61,7 @@ internal sealed partial class ActorCell
             }
 
             stopAtOnce = _terminating;
+            AssertChildrenInvariants();
         }
 
         child.SendSystem(Dispatch.Create.Instance);
@@ -144,6 +147,22 @@ internal sealed partial class ActorCell
             if (_children is not null && _children.TryGetValue(child.Path.Name, out ActorCell? current) && ReferenceEquals(current, child))
             {
                 _children.Remove(child.Path.Name);
+            }
+
+            AssertChildrenInvariants();
+        }
+    }
+
+    [Conditional("DEBUG")]
+    private void AssertChildrenInvariants()
+    {
+        Debug.Assert(Monitor.IsEntered(_childrenLock), "The children container is read and written under its lock.");
+        if (_children is not null)
+        {
+            foreach (KeyValuePair<string, ActorCell> entry in _children)
+            {
+                Debug.Assert(ReferenceEquals(entry.Value._parent, this), "Every child names this cell as its parent.");
+                Debug.Assert(entry.Key == entry.Value.Path.Name, "A child is filed under its own name.");
             }
         }
     }

@@ -76,6 +76,13 @@ internal sealed partial class ActorCell
             return;
         }
 
+        if (_actor is null && _lastFailure is { } failure)
+        {
+            // Resuming an actor whose creation failed: there is no instance to resume, so make one.
+            ContinueRecreate(failure.Cause);
+            return;
+        }
+
         _failedMessage = null;
         _suspended = false;
 

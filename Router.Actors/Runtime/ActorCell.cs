@@ -192,8 +192,14 @@ internal sealed partial class ActorCell : IActorContext
         }
     }
 
-    private void RecordFailure(Exception cause, object? message) =>
+    private void RecordFailure(Exception cause, object? message)
+    {
         Volatile.Write(ref _lastFailure, new FailureRecord(cause, message, _system.TimeProvider.GetUtcNow()));
+        if (_system.EventStream.HasSubscribers(typeof(ActorFailed)))
+        {
+            _system.EventStream.Publish(new ActorFailed(_self, cause, message));
+        }
+    }
 }
 
 /// <summary>The last failure of an actor, as inspection shows it; one immutable object so readers never see a torn value.</summary>

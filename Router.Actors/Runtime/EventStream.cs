@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 
 namespace Router.Actors.Runtime;
 
@@ -139,5 +140,22 @@ public sealed class EventStream
 
     // Under _gate. A fresh cache, so a Resolve racing with this change cannot store a stale entry
     // into the cache that readers use from now on.
-    private void Invalidate() => Volatile.Write(ref _resolved, new ConcurrentDictionary<Type, IActorRef[]>());
+    private void Invalidate()
+    {
+        Volatile.Write(ref _resolved, new ConcurrentDictionary<Type, IActorRef[]>());
+        AssertInvariants();
+    }
+
+    [Conditional("DEBUG")]
+    private void AssertInvariants()
+    {
+        Debug.Assert(Monitor.IsEntered(_gate), "Subscriptions change under the lock.");
+        foreach (List<IActorRef> subscribers in _byChannel.Values)
+        {
+            for (int i = 0; i < subscribers.Count; i++)
+            {
+                Debug.Assert(subscribers.IndexOf(subscribers[i]) == i, "A subscriber appears once per channel.");
+            }
+        }
+    }
 }

@@ -28,3 +28,9 @@ public sealed record DeadLetter(object Message, IActorRef? Sender, IActorRef Rec
 
 /// <summary>A message no handler accepted. Published on the event stream.</summary>
 public sealed record UnhandledMessage(object Message, IActorRef? Sender, IActorRef Recipient);
+
+/// <summary>
+/// An actor failed: a handler threw, or a lifecycle hook did. Published on the event stream (the
+/// runtime has no logger of its own; a host subscribes and logs), and kept for inspection.
+/// </summary>
+public sealed record ActorFailed(IActorRef Actor, Exception Cause, object? Message);

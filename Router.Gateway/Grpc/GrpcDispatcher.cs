@@ -12,7 +12,12 @@ namespace Router.Gateway.Grpc;
 /// leaves the server through <see cref="CompleteAsync"/>, the one place that chooses between
 /// trailers and a Trailers-Only response.
 /// </summary>
-internal sealed partial class GrpcDispatcher(GrpcServiceRegistry registry, GrpcServerOptions options, TimeProvider timeProvider, ILogger<GrpcDispatcher> logger)
+internal sealed partial class GrpcDispatcher(
+    GrpcServiceRegistry registry,
+    GrpcServerOptions options,
+    TimeProvider timeProvider,
+    ILogger<GrpcDispatcher> logger,
+    CancellationToken stopping = default)
 {
     /// <summary>Largest timeout a CancellationTokenSource takes; longer deadlines are treated as none.</summary>
     private static readonly TimeSpan MaxTimerDelay = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
@@ -108,6 +113,8 @@ internal sealed partial class GrpcDispatcher(GrpcServiceRegistry registry, GrpcS
             ? new CancellationTokenSource(t, timeProvider)
             : new CancellationTokenSource();
         using var abortRegistration = http.RequestAborted.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), cancellation);
+        // Long-lived streams (Watch, WatchState) end when the host stops, instead of holding up shutdown.
+        using var stopRegistration = stopping.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), cancellation);
         DateTimeOffset? deadline = timeout is { } d ? timeProvider.GetUtcNow() + d : null;
 
         var context = new GrpcCallContext(http, method.Path, deadline, cancellation.Token);
@@ -125,6 +132,10 @@ internal sealed partial class GrpcDispatcher(GrpcServiceRegistry registry, GrpcS
             // The client reset the stream or went away: nobody to send a status to.
             Log.CallCancelled(logger, method.Path, ex.GetType().Name);
             return;
+        }
+        catch (Exception) when (stopping.IsCancellationRequested && cancellation.IsCancellationRequested)
+        {
+            status = new GrpcStatus(GrpcStatusCode.Unavailable, "The server is shutting down.");
         }
         catch (Exception) when (timeout is not null && cancellation.IsCancellationRequested)
         {

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -37,7 +38,8 @@ public static class GrpcEndpointExtensions
             registry,
             services.GetService<GrpcServerOptions>() ?? new GrpcServerOptions(),
             services.GetService<TimeProvider>() ?? TimeProvider.System,
-            services.GetService<ILogger<GrpcDispatcher>>() ?? NullLogger<GrpcDispatcher>.Instance);
+            services.GetService<ILogger<GrpcDispatcher>>() ?? NullLogger<GrpcDispatcher>.Instance,
+            services.GetService<IHostApplicationLifetime>()?.ApplicationStopping ?? default);
 
         var group = endpoints.MapGroup("");
         foreach (var method in registry.Methods)
@@ -59,10 +61,14 @@ public static class GrpcEndpointExtensions
     }
 
     /// <summary>Adds a cleartext HTTP/2-only (h2c, prior knowledge) listener for gRPC.</summary>
-    public static KestrelServerOptions ListenGrpc(this KestrelServerOptions kestrel, IPAddress address, int port)
+    public static KestrelServerOptions ListenGrpc(this KestrelServerOptions kestrel, IPAddress address, int port, Action<ListenOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(kestrel);
-        kestrel.Listen(address, port, listen => listen.Protocols = HttpProtocols.Http2);
+        kestrel.Listen(address, port, listen =>
+        {
+            listen.Protocols = HttpProtocols.Http2;
+            configure?.Invoke(listen);
+        });
         return kestrel;
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Router.Gateway.Grpc.Health;
 using Router.Gateway.Grpc.Reflection;
 using Router.Gateway.Grpc.Services;
+using ServingStatus = Router.Gateway.Grpc.Contracts.Health.HealthCheckResponse.Types.ServingStatus;
 
 namespace Router.Gateway.Grpc;
 
@@ -29,9 +30,18 @@ public static class GrpcServiceCollectionExtensions
             var registry = new GrpcServiceRegistry();
             provider.GetRequiredService<ComputeService>().Register(registry);
             provider.GetRequiredService<EfficiencyService>().Register(registry);
-            new HealthService(provider.GetRequiredService<HealthStatusTracker>()).Register(registry);
-            var reflection = new ReflectionService(registry);
-            reflection.Register(registry);
+            var health = provider.GetRequiredService<HealthStatusTracker>();
+            new HealthService(health).Register(registry);
+            new ReflectionService(registry).Register(registry);
+
+            // Every service we serve is known to health from the start; the host moves the
+            // server and the routing services with HealthStatusTracker.UpdateFromBackends.
+            health.SetStatusIfUnknown("", ServingStatus.Serving);
+            foreach (var service in registry.Services)
+            {
+                health.SetStatusIfUnknown(service, ServingStatus.Serving);
+            }
+
             return registry;
         });
         return services;

@@ -54,6 +54,12 @@ internal static class HttpErrorMap
     public static HttpError FromBackend(BackendError error)
     {
         ArgumentNullException.ThrowIfNull(error);
+        if (error.Kind == BackendErrorKind.Preempted)
+        {
+            // Shed under overload for critical work: the request was fine, try again shortly.
+            return new HttpError(503, Unavailable, "preempted", error.Message, RetryAfter: DefaultRetryAfter);
+        }
+
         if (error is { Kind: BackendErrorKind.HttpStatus, StatusCode: >= 400 and < 500 and var status })
         {
             var message = MessageFromBody(error.Body) ?? error.Message;

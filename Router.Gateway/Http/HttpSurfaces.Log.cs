@@ -20,6 +20,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 4004, Level = LogLevel.Warning, Message = "Backend {BackendId} did not answer {Path}: {Reason}")]
     public static partial void PassthroughFailed(ILogger logger, string backendId, string path, string reason);
 
+    [LoggerMessage(EventId = 4005, Level = LogLevel.Error, Message = "Request {RequestId} on {Path}: the router threw")]
+    public static partial void RequestCrashed(ILogger logger, string? requestId, string path, Exception exception);
+
     [LoggerMessage(EventId = 4010, Level = LogLevel.Information, Message = "WebSocket {ConnectionId} closed with {Status}: {Reason}")]
     public static partial void WebSocketClosed(ILogger logger, string connectionId, string status, string reason);
 
@@ -28,6 +31,9 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4012, Level = LogLevel.Debug, Message = "WebSocket {ConnectionId}: the connection broke")]
     public static partial void WebSocketBroken(ILogger logger, string connectionId, Exception exception);
+
+    [LoggerMessage(EventId = 4013, Level = LogLevel.Error, Message = "WebSocket {ConnectionId}: request {RequestId}: the router threw")]
+    public static partial void WebSocketRequestCrashed(ILogger logger, string connectionId, string requestId, Exception exception);
 
     [LoggerMessage(EventId = 4020, Level = LogLevel.Information, Message = "Efficiency mode set to {Mode} over HTTP; in effect: {EffectiveMode}")]
     public static partial void ModeSet(ILogger logger, string mode, string effectiveMode);

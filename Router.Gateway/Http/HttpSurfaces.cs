@@ -67,6 +67,13 @@ public static class HttpSurfaces
         Map(HttpMethods.Post, "/api/show", models.ShowAsync);
         Map(HttpMethods.Get, "/api/version", models.VersionAsync);
 
+        // Ollama's own heartbeat (the ollama CLI sends HEAD /), so Ollama tooling sees a live server.
+        endpoints.MapMethods("/", [HttpMethods.Get, HttpMethods.Head], static context =>
+        {
+            context.Response.ContentType = "text/plain; charset=utf-8";
+            return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : context.Response.WriteAsync("Ollama is running", context.RequestAborted);
+        });
+
         var adminEndpoints = new AdminEndpoints(admin, logger);
         Map(HttpMethods.Get, "/health", adminEndpoints.HealthAsync);
         Map(HttpMethods.Get, "/backends", adminEndpoints.BackendsAsync);

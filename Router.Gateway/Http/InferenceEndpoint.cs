@@ -56,13 +56,27 @@ internal sealed partial class InferenceEndpoint
         {
             ExpectedTokens = fields.ExpectedTokens,
         };
-        if (fields.Stream)
+        try
         {
-            await StreamAsync(context, request).ConfigureAwait(false);
+            if (fields.Stream)
+            {
+                await StreamAsync(context, request).ConfigureAwait(false);
+            }
+            else
+            {
+                await SendAsync(context, request).ConfigureAwait(false);
+            }
         }
-        else
+        catch (Exception exception) when (!(exception is OperationCanceledException && context.RequestAborted.IsCancellationRequested))
         {
-            await SendAsync(context, request).ConfigureAwait(false);
+            // A fault in the router is a bug, not an expected failure: log it in full, and still
+            // answer in the caller's format when the headers have not gone out yet.
+            Log.RequestCrashed(_logger, hints.RequestId, _api.Path, exception);
+            if (context.Response.HasStarted) throw;
+            context.Response.Clear();
+            context.Response.Headers[RoutingHeaders.RequestId] = hints.RequestId;
+            await new HttpError(500, HttpErrorMap.ServerError, "internal_error", $"The router failed on request {hints.RequestId}; see its log.")
+                .WriteAsync(context, _api.Flavor).ConfigureAwait(false);
         }
     }
 

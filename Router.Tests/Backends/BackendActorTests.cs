@@ -342,4 +342,40 @@ public sealed class BackendActorTests : IAsyncLifetime
         probe.FishForMessage<BackendSnapshot>(s => s.InFlight == 1, Wait);
     }
 
+
+    [Fact]
+    public async Task Critical_AllSlotsHeldByBestEffort_TakesTheSlotAndShedsTheBestEffortRequest()
+    {
+        await StartAsync();
+        var bestEffort = Ticket(Priority.BestEffort);
+        await bestEffort.Task.WaitAsync(Wait);
+
+        var critical = Ticket(Priority.Critical);
+
+        Assert.True((await critical.Task.WaitAsync(Wait)).IsGranted);
+        Assert.True(bestEffort.PreemptionToken.WaitHandle.WaitOne(Wait));
+        var snapshot = await WaitForAsync(s => s.PreemptedTotal == 1);
+        Assert.Equal(1, snapshot.InFlight);
+        Assert.Equal(1, snapshot.InFlightByPriority[(int)Priority.Critical]);
+        // The shed request's late release frees nothing twice.
+        bestEffort.Release(Report(CallOutcome.Preempted));
+        critical.Release(Report(CallOutcome.Succeeded));
+        await WaitForAsync(s => s.InFlight == 0);
+    }
+
+    [Fact]
+    public async Task Critical_SlotHeldByNormalWork_WaitsInsteadOfPreempting()
+    {
+        await StartAsync();
+        var normal = Ticket(Priority.Normal);
+        await normal.Task.WaitAsync(Wait);
+
+        var critical = Ticket(Priority.Critical);
+
+        await WaitForAsync(s => Waiting(s) == 1);
+        Assert.False(critical.Task.IsCompleted);
+        Assert.False(normal.IsPreempted);
+        normal.Release(Report(CallOutcome.Succeeded));
+        Assert.True((await critical.Task.WaitAsync(Wait)).IsGranted);
+    }
 }

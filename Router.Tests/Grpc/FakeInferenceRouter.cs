@@ -22,6 +22,8 @@ internal sealed class FakeInferenceRouter : IInferenceRouter
     public const string NoBackend = "no-backend";
     public const string BrokenStream = "broken-stream";
     public const string Throws = "throws";
+    public const string Unicode = "unicode";
+    public const string UnicodeMessage = "Modell «llama» fehlt: 100% belegt\nbitte später";
     public const string BadRequest = "bad-request";
     public const string SecretDetail = "secret internal detail 42";
 
@@ -112,6 +114,7 @@ internal sealed class FakeInferenceRouter : IInferenceRouter
         UnknownTarget => InferenceError.FromRoute(new RouteFailure(RouteFailureKind.UnknownTarget, "No backend or hardware named 'tpu'.")),
         NoBackend => InferenceError.FromRoute(new RouteFailure(RouteFailureKind.PowerBudgetExceeded, "All candidates exceed the power budget of 5 W.")),
         BadRequest => InferenceError.FromBackend(new BackendError(BackendErrorKind.HttpStatus, "invalid option", 400)),
+        Unicode => InferenceError.FromRoute(new RouteFailure(RouteFailureKind.ModelNotAvailable, UnicodeMessage)),
         Throws => throw new InvalidOperationException(SecretDetail),
         _ => null,
     };

@@ -1,8 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -22,6 +20,7 @@ internal sealed class GrpcTestServer : IAsyncDisposable
     public const int TestMaxMessageSize = 64 * 1024;
 
     private readonly WebApplication _app;
+    private int _disposed;
 
     private GrpcTestServer(WebApplication app, int grpcPort, int mixedPort, System.Collections.Concurrent.ConcurrentQueue<ObservedCall> observed)
     {
@@ -39,15 +38,25 @@ internal sealed class GrpcTestServer : IAsyncDisposable
     public System.Collections.Concurrent.ConcurrentQueue<ObservedCall> Observed { get; }
     public int MixedPort { get; }
 
-    public static async Task<GrpcTestServer> StartAsync(Action<GrpcServiceRegistry>? addTestMethods = null)
+    public static async Task<GrpcTestServer> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        if (Environment.GetEnvironmentVariable("GRPC_TEST_LOG") == "1")
+        {
+            builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Debug);
+        }
+        ListenOptions? grpcListener = null;
+        ListenOptions? mixedListener = null;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.ListenGrpc(IPAddress.Loopback, 0);
-            kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http1AndHttp2);
+            kestrel.ListenGrpc(IPAddress.Loopback, 0, listen => grpcListener = listen);
+            kestrel.Listen(IPAddress.Loopback, 0, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1AndHttp2;
+                mixedListener = listen;
+            });
         });
         builder.Services.AddSingleton<FakeInferenceRouter>();
         builder.Services.AddSingleton<IInferenceRouter>(static p => p.GetRequiredService<FakeInferenceRouter>());
@@ -62,7 +71,6 @@ internal sealed class GrpcTestServer : IAsyncDisposable
 
         var app = builder.Build();
         var registry = app.Services.GetRequiredService<GrpcServiceRegistry>();
-        addTestMethods?.Invoke(registry);
         var observed = new System.Collections.Concurrent.ConcurrentQueue<ObservedCall>();
         app.Use(async (http, next) =>
         {
@@ -89,15 +97,19 @@ internal sealed class GrpcTestServer : IAsyncDisposable
 
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await app.StartAsync(timeout.Token);
-        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
-        var ports = addresses.Select(a => new Uri(a).Port).ToArray();
-        return new GrpcTestServer(app, ports[0], ports[1], observed);
+        // Kestrel writes the bound port back into each listener's endpoint.
+        return new GrpcTestServer(app, grpcListener!.IPEndPoint!.Port, mixedListener!.IPEndPoint!.Port, observed);
     }
 
     public void SetHealth(string service, ServingStatus status) => Health.SetStatus(service, status);
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         try
         {

@@ -316,4 +316,32 @@ public sealed class ErrorResponseTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         response.Dispose();
     }
+
+    [Fact]
+    public async Task OpenAI_RouterThrows_500InOpenAIFormat()
+    {
+        var (status, error, _) = await OpenAIAsync(Post("v1/chat/completions", """{"model":"router-bug","messages":[],"stream":true}"""));
+
+        Assert.Equal(500, status);
+        Assert.Equal("internal_error", error.GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task Ollama_RouterThrows_500InOllamaFormat()
+    {
+        var (status, message, _) = await OllamaAsync(Post("api/generate", """{"model":"router-bug","prompt":"hi","stream":false}"""));
+
+        Assert.Equal(500, status);
+        Assert.Contains("see its log", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Root_OllamaHeartbeat_Answers()
+    {
+        using var response = await _client.GetAsync("");
+        using var head = await _client.SendAsync(new HttpRequestMessage(HttpMethod.Head, ""));
+
+        Assert.Equal("Ollama is running", await response.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+    }
 }

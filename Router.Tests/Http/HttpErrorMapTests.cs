@@ -57,6 +57,16 @@ public sealed class HttpErrorMapTests
         Assert.Null(error.RetryAfter);
     }
 
+    [Fact]
+    public void FromBackend_Preempted_Is503WithRetryAfter()
+    {
+        var error = HttpErrorMap.FromInference(InferenceError.FromBackend(new BackendError(BackendErrorKind.Preempted, "shed for critical work")));
+
+        Assert.Equal(503, error.Status);
+        Assert.Equal("preempted", error.Code);
+        Assert.NotNull(error.RetryAfter);
+    }
+
     [Theory]
     [InlineData("{\"error\":\"model 'x' not found\"}", "model 'x' not found")]
     [InlineData("{\"error\":{\"message\":\"context too long\",\"type\":\"invalid_request_error\"}}", "context too long")]

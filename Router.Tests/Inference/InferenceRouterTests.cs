@@ -252,4 +252,34 @@ public sealed class InferenceRouterTests
             }
         }
     }
+
+    [Fact]
+    public async Task Stream_CriticalArrivesWhileBestEffortStreams_BestEffortIsShedWithAClearErrorAndCriticalIsServed()
+    {
+        await using var router = await SimulatedRouter.StartAsync(EfficiencyMode.Performance);
+        router.Simulators["ollama-nvidia"].Faults.SlowTokenDelay = TimeSpan.FromMilliseconds(20);
+        var bestEffortHints = new RoutingHints { Target = "nvidia", Priority = Priority.BestEffort };
+        var result = await router.Router.StreamAsync(SimulatedRouter.Generate(hints: bestEffortHints, maxTokens: 200), CancellationToken.None);
+        Assert.True(result.IsOk);
+        await using var bestEffort = result.Value;
+
+        var critical = await router.Router.StreamAsync(
+            SimulatedRouter.Generate(hints: new RoutingHints { Target = "nvidia", Priority = Priority.Critical }, maxTokens: 3),
+            CancellationToken.None);
+
+        Assert.True(critical.IsOk, critical.IsOk ? "" : critical.Error.Message);
+        await using (var stream = critical.Value)
+        {
+            Assert.Equal("ollama-nvidia", stream.Decision.BackendId);
+            Assert.IsType<StreamCompleted>((await SimulatedRouter.ReadAllAsync(stream)).Last);
+        }
+
+        var (_, last) = await SimulatedRouter.ReadAllAsync(bestEffort);
+        var failed = Assert.IsType<StreamFailed>(last);
+        Assert.Equal(BackendErrorKind.Preempted, failed.Error.Kind);
+        Assert.Contains("critical request", failed.Error.Message, StringComparison.Ordinal);
+        var nvidia = (await router.WaitForBackendsAsync(b => b.InFlight == 0, "ollama-nvidia")).Single(b => b.Id == "ollama-nvidia");
+        Assert.Equal(1, nvidia.PreemptedTotal);
+        Assert.Equal(BackendHealth.Healthy, nvidia.Health);
+    }
 }

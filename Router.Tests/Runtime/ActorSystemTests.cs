@@ -133,6 +133,43 @@ public sealed class ActorSystemTests : ActorTestBase
     }
 
     [Fact]
+    public void Stop_Subtree_ChildrenStopBeforeTheirParentAndWatchersAreTold()
+    {
+        var log = new StopLog();
+        var probe = CreateTestProbe();
+        IActorRef root = Sys.ActorOf(Props.Create(() => new TreeActor(log, depth: 2)), "root");
+        probe.Watch(root);
+
+        root.Tell(PoisonPill.Instance);
+
+        Assert.Equal(root, probe.ExpectMsg<Terminated>().Actor);
+        string[] order = log.Snapshot();
+        Assert.Equal(4, order.Length);
+        Assert.Equal("/user/root", order[^1]);
+        Assert.True(Array.IndexOf(order, "/user/root/c0/c0") < Array.IndexOf(order, "/user/root/c0"));
+        Assert.Empty(Sys.Inspect().Root.Children[0].Children);
+    }
+
+    [Fact]
+    public void Stop_SelfWhileBacklogged_LaterMessagesGoToDeadLetters()
+    {
+        var probe = CreateTestProbe();
+        var listener = CreateTestProbe();
+        Sys.EventStream.Subscribe<DeadLetter>(listener.Ref);
+        var gate = new ManualResetEventSlim();
+        IActorRef actor = Sys.ActorOf(Props.Create(() => new SelfStopper(probe.Ref, gate)), "stopper");
+
+        actor.Tell("block");
+        actor.Tell("stop");
+        actor.Tell("after");
+        gate.Set();
+
+        Assert.Equal("stop", probe.ExpectMsg<string>());
+        Assert.Equal("after", listener.ExpectMsg<DeadLetter>().Message);
+        probe.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+    }
+
+    [Fact]
     public void Tell_MessagesFromOneSender_ArriveInOrder()
     {
         var probe = CreateTestProbe();
@@ -186,6 +223,20 @@ public sealed class ActorSystemTests : ActorTestBase
     private sealed class EchoActor : ReceiveActor
     {
         public EchoActor() => ReceiveAny(message => Sender.Tell(message, Self));
+    }
+
+    private sealed class SelfStopper : ReceiveActor
+    {
+        public SelfStopper(IActorRef probe, ManualResetEventSlim gate)
+        {
+            Receive<string>(s => s == "block", _ => gate.Wait(TimeSpan.FromSeconds(10)));
+            Receive<string>(s => s == "stop", s =>
+            {
+                probe.Tell(s);
+                Context.Stop(Self);
+            });
+            Receive<string>(s => probe.Tell(s));
+        }
     }
 
     private sealed class SenderReporter : ReceiveActor

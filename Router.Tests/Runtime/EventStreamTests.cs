@@ -93,6 +93,21 @@ public sealed class EventStreamTests : ActorTestBase
         Assert.Equal(picky, unhandled.Recipient);
     }
 
+    [Fact]
+    public void ActorFailed_HandlerThrows_PublishedWithCauseAndMessage()
+    {
+        var probe = CreateTestProbe();
+        Sys.EventStream.Subscribe<ActorFailed>(probe.Ref);
+        IActorRef thrower = Sys.ActorOf(Props.Create<Thrower>(), "thrower");
+
+        thrower.Tell("explode");
+
+        ActorFailed failed = probe.ExpectMsg<ActorFailed>();
+        Assert.Equal(thrower, failed.Actor);
+        Assert.Equal("explode", failed.Message);
+        Assert.IsType<FormatException>(failed.Cause);
+    }
+
     internal interface IMachineEvent;
 
     internal abstract record SystemEvent;
@@ -104,6 +119,11 @@ public sealed class EventStreamTests : ActorTestBase
     private sealed class Idle : ReceiveActor
     {
         public Idle() => ReceiveAny(_ => { });
+    }
+
+    private sealed class Thrower : ReceiveActor
+    {
+        public Thrower() => Receive<string>(s => throw new FormatException(s));
     }
 
     private sealed class Picky : ReceiveActor

@@ -229,6 +229,26 @@ public sealed class SupervisionTests() : ActorTestBase(manualClock: true)
     }
 
     [Fact]
+    public void Resume_AfterConstructorFailure_CreatesAnInstance()
+    {
+        var probe = CreateTestProbe();
+        int attempts = 0;
+        var strategy = new OneForOneStrategy(-1, Timeout.InfiniteTimeSpan, _ => Directive.Resume);
+        Props flaky = Props.Create(() => Interlocked.Increment(ref attempts) == 1
+            ? throw new InvalidOperationException("first attempt fails")
+            : new CountingActor(probe.Ref, null));
+        Sys.ActorOf(Props.Create(() => new Parent(probe.Ref, flaky)).WithSupervisorStrategy(strategy), "parent");
+        IActorRef child = probe.ExpectMsg<IActorRef>();
+
+        child.Tell("inc");
+        child.Tell("get");
+
+        Assert.StartsWith("started:", probe.ExpectMsg<string>(), StringComparison.Ordinal);
+        Assert.Equal(1, probe.ExpectMsg<int>());
+        Assert.Equal(2, attempts);
+    }
+
+    [Fact]
     public void Failure_Recorded_ShownByInspection()
     {
         var probe = CreateTestProbe();

@@ -153,7 +153,9 @@ const scenarios = {
     const broken = await expectStatus(collect(client.GenerateStream(request('broken-stream'))), s.UNAVAILABLE, 'connection reset');
     assert.deepEqual(broken.messages.map((m) => m.token), ['partial']);
     await expectStatus(collect(client.GenerateStream(request('missing'))), s.NOT_FOUND);
-    // Non-ASCII in grpc-message survives percent-encoding.
+    // Non-ASCII, '%' and a newline in grpc-message survive percent-encoding.
+    const unicode = await expectStatus(unary(client, 'Generate', request('unicode')), s.NOT_FOUND);
+    assert.equal(unicode.details, 'Modell «llama» fehlt: 100% belegt\nbitte später');
     return { ok: true };
   },
 
@@ -256,6 +258,7 @@ const scenarios = {
     const client = new health.Health(address, credentials);
     assert.equal((await unary(client, 'Check', { service: '' })).res.status, 'SERVING');
     assert.equal((await unary(client, 'Check', { service: 'compute.v1.ComputeService' })).res.status, 'SERVING');
+    assert.equal((await unary(client, 'Check', { service: 'grpc.health.v1.Health' })).res.status, 'SERVING');
     await expectStatus(unary(client, 'Check', { service: 'nope.Service' }), grpc.status.NOT_FOUND);
     const watch = client.Watch({ service: 'nope.Service' });
     const first = await new Promise((resolve, reject) => { watch.once('data', resolve); watch.once('error', reject); });

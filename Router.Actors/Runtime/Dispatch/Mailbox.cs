@@ -21,6 +21,7 @@ internal sealed class Mailbox : IThreadPoolWorkItem
     private const int Closed = 2;
 
     private readonly ConcurrentQueue<SystemMessage> _system = new();
+    private readonly object _drainLock = new();
     private readonly MessageQueue _queue;
     private readonly ActorCell _cell;
     private readonly int _throughput;
@@ -196,11 +197,16 @@ internal sealed class Mailbox : IThreadPoolWorkItem
         }
     }
 
+    // After the close, posters drain what they left behind; the lock keeps the queue's consumer
+    // single (the run is over by then, so it never competes).
     private void DrainUserAfterClose()
     {
-        while (_queue.TryDequeue(out Envelope envelope))
+        lock (_drainLock)
         {
-            _cell.System.RecordDeadLetter(envelope.Message, envelope.Sender, _cell.Self);
+            while (_queue.TryDequeue(out Envelope envelope))
+            {
+                _cell.System.RecordDeadLetter(envelope.Message, envelope.Sender, _cell.Self);
+            }
         }
     }
 

@@ -9,6 +9,8 @@ namespace Router.Actors.Runtime.Dispatch;
 /// <see cref="Priority.Critical"/>; among equal levels the oldest head goes first. So a message
 /// that waited long enough competes with the top lane as an equal and, being older, wins: no lane
 /// starves however busy the lanes above it are.
+/// Producers may be many; the consumer is one at a time (the mailbox run, or a drain under the
+/// mailbox's drain lock after it closed).
 /// </summary>
 internal sealed class PriorityMessageQueue : MessageQueue
 {
@@ -19,7 +21,11 @@ internal sealed class PriorityMessageQueue : MessageQueue
 
     private readonly ConcurrentQueue<Item>[] _lanes;
     private readonly int[] _bounds;
-    private readonly int[] _depths;
+    private readonly int[] _depths;   // bounded lanes only, including the held head
+
+    // Consumer-only: the head taken out of each lane but not yet served.
+    private readonly Item[] _heads = new Item[LaneCount];
+    private readonly bool[] _hasHead = new bool[LaneCount];
     private readonly TimeProvider _time;
 
     // Aging interval in TimeProvider timestamp units; 0 = aging off.
@@ -51,7 +57,7 @@ internal sealed class PriorityMessageQueue : MessageQueue
         {
             for (int i = 0; i < LaneCount; i++)
             {
-                if (Volatile.Read(ref _depths[i]) > 0)
+                if (_hasHead[i] || !_lanes[i].IsEmpty)
                 {
                     return true;
                 }
@@ -73,9 +79,9 @@ internal sealed class PriorityMessageQueue : MessageQueue
 
         bound = _bounds[index];
 
-        // Reserve a place first so concurrent producers can never overshoot the bound.
-        int depth = Interlocked.Increment(ref _depths[index]);
-        if (bound > 0 && depth > bound)
+        // Bounded lanes reserve a place first, so concurrent producers never overshoot the bound;
+        // unbounded lanes skip the shared counter.
+        if (bound > 0 && Interlocked.Increment(ref _depths[index]) > bound)
         {
             Interlocked.Decrement(ref _depths[index]);
             return false;
@@ -90,20 +96,31 @@ internal sealed class PriorityMessageQueue : MessageQueue
         int index = message is IPriorityMessage prioritized && (uint)prioritized.Priority < LaneCount
             ? (int)prioritized.Priority
             : (int)Priority.Normal;
-        Interlocked.Increment(ref _depths[index]);
+        if (_bounds[index] > 0)
+        {
+            Interlocked.Increment(ref _depths[index]);
+        }
+
         _lanes[index].Enqueue(new Item(message, sender, _time.GetTimestamp()));
     }
 
     public override bool TryDequeue(out Envelope envelope)
     {
         int chosen = _agingTicks == 0 ? HighestNonEmptyLane() : LaneWithHighestEffectiveLevel();
-        if (chosen < 0 || !_lanes[chosen].TryDequeue(out Item item))
+        if (chosen < 0)
         {
             envelope = default;
             return false;
         }
 
-        Interlocked.Decrement(ref _depths[chosen]);
+        Item item = _heads[chosen];
+        _heads[chosen] = default;
+        _hasHead[chosen] = false;
+        if (_bounds[chosen] > 0)
+        {
+            Interlocked.Decrement(ref _depths[chosen]);
+        }
+
         envelope = new Envelope(item.Message, item.Sender);
         return true;
     }
@@ -112,7 +129,9 @@ internal sealed class PriorityMessageQueue : MessageQueue
     {
         for (int i = TopLevel; i >= 0; i--)
         {
-            lanes.Add(new LaneDepth(s_laneNames[i], Math.Max(0, Volatile.Read(ref _depths[i]))));
+            // Read from another thread: a bounded lane's counter, or the queue's count plus the held head.
+            int depth = _bounds[i] > 0 ? Volatile.Read(ref _depths[i]) : _lanes[i].Count + (Volatile.Read(ref _hasHead[i]) ? 1 : 0);
+            lanes.Add(new LaneDepth(s_laneNames[i], Math.Max(0, depth)));
         }
     }
 
@@ -120,7 +139,7 @@ internal sealed class PriorityMessageQueue : MessageQueue
     {
         for (int i = TopLevel; i >= 0; i--)
         {
-            if (!_lanes[i].IsEmpty)
+            if (LoadHead(i))
             {
                 return i;
             }
@@ -138,12 +157,12 @@ internal sealed class PriorityMessageQueue : MessageQueue
         bool haveNow = false;
         for (int i = TopLevel; i >= 0; i--)
         {
-            if (!_lanes[i].TryPeek(out Item head))
+            if (!LoadHead(i))
             {
                 continue;
             }
 
-            if (chosen < 0 && IsOnlyNonEmptyBelow(i))
+            if (chosen < 0 && !AnyBelow(i))
             {
                 // The common case, one busy lane: no clock read needed.
                 return i;
@@ -155,30 +174,49 @@ internal sealed class PriorityMessageQueue : MessageQueue
                 haveNow = true;
             }
 
-            long waited = now - head.Enqueued;
+            long enqueued = _heads[i].Enqueued;
+            long waited = now - enqueued;
             int level = waited <= 0 ? i : (int)Math.Min(TopLevel, i + (waited / _agingTicks));
-            if (level > chosenLevel || (level == chosenLevel && head.Enqueued < chosenEnqueued))
+            if (level > chosenLevel || (level == chosenLevel && enqueued < chosenEnqueued))
             {
                 chosen = i;
                 chosenLevel = level;
-                chosenEnqueued = head.Enqueued;
+                chosenEnqueued = enqueued;
             }
         }
 
         return chosen;
     }
 
-    private bool IsOnlyNonEmptyBelow(int lane)
+    private bool AnyBelow(int lane)
     {
         for (int i = lane - 1; i >= 0; i--)
         {
-            if (!_lanes[i].IsEmpty)
+            if (_hasHead[i] || !_lanes[i].IsEmpty)
             {
-                return false;
+                return true;
             }
         }
 
-        return true;
+        return false;
+    }
+
+    // The consumer holds each lane's oldest message once it has looked at it (instead of peeking,
+    // which would make the queue keep references to dequeued items); it still counts in the lane's depth.
+    private bool LoadHead(int lane)
+    {
+        if (_hasHead[lane])
+        {
+            return true;
+        }
+
+        if (_lanes[lane].TryDequeue(out _heads[lane]))
+        {
+            _hasHead[lane] = true;
+            return true;
+        }
+
+        return false;
     }
 
     private readonly struct Item

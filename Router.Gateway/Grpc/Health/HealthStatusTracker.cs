@@ -53,6 +53,21 @@ public sealed class HealthStatusTracker
         }
     }
 
+    /// <summary>Sets a status only for a service that has none yet.</summary>
+    public void SetStatusIfUnknown(string service, ServingStatus status)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        lock (_lock)
+        {
+            if (_statuses.ContainsKey(service))
+            {
+                return;
+            }
+        }
+
+        SetStatus(service, status);
+    }
+
     /// <summary>
     /// The server and the routing services are SERVING while at least one backend is healthy or
     /// degraded, NOT_SERVING otherwise.

@@ -39,7 +39,7 @@ internal sealed class ComputeService(IInferenceRouter router, IRouterAdmin admin
         var answer = Unwrap(result);
         return new GenerateResponse
         {
-            Response = BackendResponseReader.ReadText(answer.Response.Body),
+            Response = AnswerReader.ReadText(answer.Response.Body),
             BackendUsed = answer.Decision.BackendId,
             Routing = ToRouting(answer.Decision),
             Stats = ToStats(answer.Stats),
@@ -56,7 +56,7 @@ internal sealed class ComputeService(IInferenceRouter router, IRouterAdmin admin
         var answer = Unwrap(result);
         return new ChatResponse
         {
-            Message = new ChatMessage { Role = "assistant", Content = BackendResponseReader.ReadText(answer.Response.Body) },
+            Message = new ChatMessage { Role = "assistant", Content = AnswerReader.ReadText(answer.Response.Body) },
             BackendUsed = answer.Decision.BackendId,
             Routing = ToRouting(answer.Decision),
             Stats = ToStats(answer.Stats),
@@ -70,17 +70,14 @@ internal sealed class ComputeService(IInferenceRouter router, IRouterAdmin admin
     {
         var model = Required(request.Model, "model");
         var text = Required(request.Text, "text");
-        var inference = new InferenceRequest(model, AnnotationMapper.Map(request.Annotations), BackendRequestBuilder.NativeEmbed(model, text))
-        {
-            OpenAI = BackendRequestBuilder.OpenAIEmbeddings(model, text),
-        };
+        var inference = GenerationInputMapper.Embedding(model, text, AnnotationMapper.Map(request.Annotations));
         var answer = Unwrap(await router.SendAsync(inference, context.CancellationToken).ConfigureAwait(false));
         var response = new EmbedResponse
         {
             BackendUsed = answer.Decision.BackendId,
             Routing = ToRouting(answer.Decision),
         };
-        response.Embedding.Add(BackendResponseReader.ReadEmbedding(answer.Response.Body));
+        response.Embedding.Add(AnswerReader.ReadEmbedding(answer.Response.Body));
         return response;
     }
 
@@ -163,12 +160,7 @@ internal sealed class ComputeService(IInferenceRouter router, IRouterAdmin admin
     {
         var model = Required(request.Model, "model");
         var prompt = Required(request.Prompt, "prompt");
-        var hints = AnnotationMapper.Map(request.Annotations);
-        return new InferenceRequest(model, hints, BackendRequestBuilder.NativeGenerate(model, prompt, request.Options, stream))
-        {
-            OpenAI = BackendRequestBuilder.OpenAICompletions(model, prompt, request.Options, stream),
-            ExpectedTokens = request.Options?.MaxTokens > 0 ? request.Options.MaxTokens : null,
-        };
+        return GenerationInputMapper.Generation(model, prompt, null, request.Options, AnnotationMapper.Map(request.Annotations), stream);
     }
 
     private static InferenceRequest ToInference(ChatRequest request, bool stream)
@@ -179,12 +171,7 @@ internal sealed class ComputeService(IInferenceRouter router, IRouterAdmin admin
             throw new GrpcStatusException(GrpcStatusCode.InvalidArgument, "messages must hold at least one message.");
         }
 
-        var hints = AnnotationMapper.Map(request.Annotations);
-        return new InferenceRequest(model, hints, BackendRequestBuilder.NativeChat(model, request.Messages, request.Options, stream))
-        {
-            OpenAI = BackendRequestBuilder.OpenAIChat(model, request.Messages, request.Options, stream),
-            ExpectedTokens = request.Options?.MaxTokens > 0 ? request.Options.MaxTokens : null,
-        };
+        return GenerationInputMapper.Generation(model, null, request.Messages, request.Options, AnnotationMapper.Map(request.Annotations), stream);
     }
 
     private static string Required(string value, string field) =>

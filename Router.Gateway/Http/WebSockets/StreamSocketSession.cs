@@ -31,7 +31,11 @@ internal sealed partial class StreamSocketSession
     private readonly string _connectionId;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _inFlight = new(StringComparer.Ordinal);
-    private readonly List<Task> _tasks = new();
+    /// <summary>
+    /// Every request started, with its cancellation. Only the receive loop touches this list and
+    /// only it cancels or disposes a request's source, so a cancel never meets a disposed source.
+    /// </summary>
+    private readonly List<(Task Task, CancellationTokenSource Cancellation)> _requests = new();
     /// <summary>Cancelled when the session ends: every request is linked to it.</summary>
     private readonly CancellationTokenSource _ending = new();
     private readonly CancellationToken _aborted;
@@ -135,16 +139,29 @@ internal sealed partial class StreamSocketSession
                 $"request {request.RequestId} is already in flight on this socket; use a new request_id")).ConfigureAwait(false);
             return null;
         }
-        _tasks.RemoveAll(static t => t.IsCompleted);
-        _tasks.Add(RunRequestAsync(request, cancellation));
+        Prune();
+        _requests.Add((RunRequestAsync(request, cancellation), cancellation));
         return null;
+    }
+
+    private void Prune()
+    {
+        for (var i = _requests.Count - 1; i >= 0; i--)
+        {
+            if (!_requests[i].Task.IsCompleted) continue;
+            _requests[i].Cancellation.Dispose();
+            _requests.RemoveAt(i);
+        }
     }
 
     private async Task EndRequestsAsync()
     {
         await _ending.CancelAsync().ConfigureAwait(false);
         // Each request task ends on its own once cancelled: its stream is disposed, its slot freed.
-        await Task.WhenAll(_tasks).ConfigureAwait(false);
+        // The tasks handle their own failures, so awaiting them only waits.
+        foreach (var (task, _) in _requests) await task.ConfigureAwait(false);
+        foreach (var (_, cancellation) in _requests) cancellation.Dispose();
+        _requests.Clear();
         _ending.Dispose();
     }
 
@@ -154,9 +171,11 @@ internal sealed partial class StreamSocketSession
         Log.WebSocketClosed(_logger, _connectionId, status.ToString(), reason);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_aborted);
         timeout.CancelAfter(CloseHandshakeTimeout);
-        await _sendLock.WaitAsync(timeout.Token).ConfigureAwait(false);
+        var locked = false;
         try
         {
+            await _sendLock.WaitAsync(timeout.Token).ConfigureAwait(false);
+            locked = true;
             await _socket.CloseAsync(status, Truncate(reason), timeout.Token).ConfigureAwait(false);
         }
         catch (Exception exception) when (exception is WebSocketException or OperationCanceledException)
@@ -165,7 +184,7 @@ internal sealed partial class StreamSocketSession
         }
         finally
         {
-            _sendLock.Release();
+            if (locked) _sendLock.Release();
         }
     }
 
@@ -211,34 +230,44 @@ internal sealed partial class StreamSocketSession
         var token = cancellation.Token;
         try
         {
-            var opened = await _router.StreamAsync(StreamRequestBodies.Build(frame), token).ConfigureAwait(false);
-            if (!opened.IsOk)
+            try
             {
-                await SendErrorAsync(frame.RequestId, HttpErrorMap.FromInference(opened.Error)).ConfigureAwait(false);
-                return;
+                var opened = await _router.StreamAsync(StreamRequestBodies.Build(frame), token).ConfigureAwait(false);
+                if (!opened.IsOk)
+                {
+                    await SendErrorAsync(frame.RequestId, HttpErrorMap.FromInference(opened.Error)).ConfigureAwait(false);
+                    return;
+                }
+                var stream = opened.Value;
+                await using (stream.ConfigureAwait(false))
+                {
+                    await PumpAsync(frame, stream, started, token).ConfigureAwait(false);
+                }
             }
-            var stream = opened.Value;
-            await using (stream.ConfigureAwait(false))
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
-                await PumpAsync(frame, stream, started, token).ConfigureAwait(false);
+                if (!_ending.IsCancellationRequested)
+                {
+                    // Cancelled by the client's cancel frame: confirm, so it knows the request is over.
+                    await SendAsync(ResponseFrames.Cancelled(frame.RequestId)).ConfigureAwait(false);
+                }
             }
-        }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
-        {
-            if (!_ending.IsCancellationRequested)
+            catch (Exception exception) when (exception is not (OperationCanceledException or WebSocketException))
             {
-                // Cancelled by the client's cancel frame: confirm, so it knows the request is over.
-                await SendAsync(ResponseFrames.Cancelled(frame.RequestId)).ConfigureAwait(false);
+                // A bug in the router must not take the other requests on this socket down with it.
+                Log.WebSocketRequestCrashed(_logger, _connectionId, frame.RequestId, exception);
+                await SendErrorAsync(frame.RequestId, new HttpError(500, HttpErrorMap.ServerError, "internal_error",
+                    $"The router failed on request {frame.RequestId}; see its log.")).ConfigureAwait(false);
             }
         }
         catch (Exception exception) when (exception is WebSocketException || (exception is OperationCanceledException && _aborted.IsCancellationRequested))
         {
+            // The socket broke under a send: the receive loop sees it too and ends the session.
             Log.WebSocketBroken(_logger, _connectionId, exception);
         }
         finally
         {
             _inFlight.TryRemove(frame.RequestId, out _);
-            cancellation.Dispose();
         }
     }
 

@@ -16,7 +16,7 @@ namespace Router.Tests.Http.Fakes;
 /// <c>backend-rejects</c>: a backend 400 · <c>backend-down</c>: connection refused (502)</item>
 /// <item><c>breaks-midway</c>: two tokens, then the stream fails · <c>gated</c>: each token waits for <see cref="Gate"/> ·
 /// <c>slow</c>: a token every 20 ms, without end · <c>endless</c>: 1 KiB chunks without end ·
-/// <c>flood</c>: 2000 chunks of 16 KiB</item>
+/// <c>flood</c>: 2000 chunks of 16 KiB · <c>router-bug</c>: the router throws</item>
 /// </list>
 /// An unknown X-Target-Backend is UnknownTarget (400) and a power budget under 3 W is PowerBudgetExceeded.
 /// </summary>
@@ -44,6 +44,7 @@ internal sealed class FakeInferenceRouter : IInferenceRouter
     public ValueTask<Result<IInferenceStream, InferenceError>> StreamAsync(InferenceRequest request, CancellationToken cancellationToken)
     {
         Requests.Enqueue(request);
+        if (request.Model == "router-bug") throw new InvalidOperationException("a bug in the router");
         if (Fail(request) is { } error) return ValueTask.FromResult(Result<IInferenceStream, InferenceError>.Fail(error));
         var decision = Decide(request.Hints);
         var api = request.Native.Api;
@@ -100,6 +101,7 @@ internal sealed class FakeInferenceRouter : IInferenceRouter
     public ValueTask<Result<InferenceResponse, InferenceError>> SendAsync(InferenceRequest request, CancellationToken cancellationToken)
     {
         Requests.Enqueue(request);
+        if (request.Model == "router-bug") throw new InvalidOperationException("a bug in the router");
         if (Fail(request) is { } error) return ValueTask.FromResult(Result<InferenceResponse, InferenceError>.Fail(error));
         var body = FakeAnswers.Complete(request.Native.Api, request.Model, Tokens, request.Native.Body);
         var response = new InferenceResponse(Decide(request.Hints), new BackendResponse(200, body, new BackendUsage(FakeAnswers.PromptTokens, Tokens.Count)),

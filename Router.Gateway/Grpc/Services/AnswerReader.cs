@@ -3,10 +3,11 @@ using System.Text.Json;
 namespace Router.Gateway.Grpc.Services;
 
 /// <summary>
-/// Reads the answer out of a non-streaming backend body, whichever API answered: OpenAI bodies
+/// Reads the answer out of a non-streaming backend body without knowing which API answered (the
+/// router picks Native or OpenAI per backend and does not say which): OpenAI bodies
 /// carry "choices" or "data", Ollama bodies "response", "message", "embeddings" or "embedding".
 /// </summary>
-internal static class BackendResponseReader
+internal static class AnswerReader
 {
     public static string ReadText(ReadOnlyMemory<byte> body)
     {
