@@ -83,6 +83,7 @@ internal sealed class RouterHost : IAsyncDisposable
             telemetry.Attach(runtime);
             http = BuildHttp(config, options, runtime, machine, telemetry);
             grpc = BuildGrpc(config, options, runtime);
+            RouterHostLog.Attach(runtime, http.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Router"));
             await http.StartAsync(cancellationToken).ConfigureAwait(false);
             await grpc.StartAsync(cancellationToken).ConfigureAwait(false);
             return new RouterHost(http, grpc, runtime, config, simulators, machine, telemetry);
