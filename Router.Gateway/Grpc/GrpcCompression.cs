@@ -49,8 +49,10 @@ internal static class GrpcCompression
     /// </summary>
     public static PooledBuffer Decompress(in ReadOnlySequence<byte> payload, int maxMessageSize)
     {
+        // One byte past the limit is enough to tell "too large" without holding more.
+        var bound = (int)Math.Min((long)maxMessageSize + 1, Array.MaxLength);
         var compressed = ArrayPool<byte>.Shared.Rent((int)payload.Length);
-        var output = new PooledBuffer(Math.Min(Math.Max((int)payload.Length * 4, 256), maxMessageSize + 1));
+        var output = new PooledBuffer((int)Math.Min(Math.Max(payload.Length * 4, 256), bound));
         try
         {
             payload.CopyTo(compressed);
@@ -60,13 +62,14 @@ internal static class GrpcCompression
             {
                 if (output.Length == output.Capacity)
                 {
-                    if (output.Length > maxMessageSize)
+                    // Full at the bound: either past the limit, or at the largest array there is.
+                    if (output.Length > maxMessageSize || output.Length >= bound)
                     {
                         throw new GrpcStatusException(GrpcStatusCode.ResourceExhausted,
                             $"Received message larger than max after decompression (more than {maxMessageSize} bytes).");
                     }
 
-                    output.Grow(Math.Min(output.Capacity * 2, maxMessageSize + 1));
+                    output.Grow((int)Math.Min((long)output.Capacity * 2, bound));
                 }
 
                 var read = gzip.Read(output.FreeSpan);

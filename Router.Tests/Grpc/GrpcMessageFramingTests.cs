@@ -184,6 +184,18 @@ public sealed class GrpcMessageFramingTests
     }
 
     [Fact]
+    public void Decompress_LimitIntMax_NoOverflow()
+    {
+        var output = new ArrayBufferWriter<byte>();
+        GrpcMessageWriter.Write(output, new GenerateRequest { Prompt = "small" }, compress: true, maxMessageSize: int.MaxValue);
+        var buffer = new ReadOnlySequence<byte>(output.WrittenMemory);
+        Assert.True(GrpcMessageFraming.TryReadMessage(ref buffer, int.MaxValue, out _, out var payload));
+
+        using var inflated = GrpcCompression.Decompress(payload, int.MaxValue);
+        Assert.Equal("small", GenerateRequest.Parser.ParseFrom(inflated.WrittenSpan).Prompt);
+    }
+
+    [Fact]
     public void Decompress_NotGzip_Internal()
     {
         var ex = Assert.Throws<GrpcStatusException>(() => GrpcCompression.Decompress(new ReadOnlySequence<byte>([1, 2, 3, 4]), 1024).Dispose());

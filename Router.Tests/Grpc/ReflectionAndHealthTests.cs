@@ -106,6 +106,10 @@ public sealed class ReflectionAndHealthTests
     }
 
     [Fact]
+    public void SetStatus_ServiceUnknown_Rejected() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => new HealthStatusTracker().SetStatus("svc", ServingStatus.ServiceUnknown));
+
+    [Fact]
     public async Task Watch_StatusChanges_LatestDelivered()
     {
         var tracker = new HealthStatusTracker();

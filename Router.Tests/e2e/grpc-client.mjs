@@ -134,6 +134,9 @@ const scenarios = {
     const { res } = await unary(client, 'Generate', request('llama3.2:1b', { prompt: 'legacy' }));
     assert.equal(res.response, 'echo: legacy');
     assert.equal(res.backend_used, 'ollama-npu');
+    const stream = await collect(client.GenerateStream(request('llama3.2:1b'), { deadline: deadline(10000) }));
+    assert.equal(stream.messages.at(-1).done, true);
+    assert.equal(stream.messages.slice(0, -1).map((m) => m.token).join(''), 'Hello, world');
     return res;
   },
 
@@ -265,6 +268,37 @@ const scenarios = {
     assert.equal(first.status, 'SERVICE_UNKNOWN');
     watch.cancel();
     return { ok: true };
+  },
+
+  // Against the real router (RouterRuntime) over a simulated device.
+  async 'real-router'() {
+    const client = new compute.ComputeService(address, credentials);
+    const { res } = await unary(client, 'Generate', request('llama3.2:1b', { options: { max_tokens: 8 } }));
+    assert.ok(res.response.length > 0, 'empty answer');
+    assert.equal(res.backend_used, 'sim-nvidia');
+    assert.equal(res.routing.backend, 'sim-nvidia');
+    assert.ok(res.stats.tokens_generated > 0, `stats: ${JSON.stringify(res.stats)}`);
+    const { messages } = await collect(client.GenerateStream(request('llama3.2:1b', { options: { max_tokens: 8 } }), { deadline: deadline(20000) }));
+    assert.ok(messages.length >= 2, `only ${messages.length} messages`);
+    assert.equal(messages.at(-1).done, true);
+    assert.equal(messages.at(-1).backend_used, 'sim-nvidia');
+    const chat = (await unary(client, 'Chat', { model: 'llama3.2:1b', messages: [{ role: 'user', content: 'hi' }], options: { max_tokens: 4 } })).res;
+    assert.ok(chat.message.content.length > 0);
+    const embed = (await unary(client, 'Embed', { model: 'nomic-embed-text', text: 'hello' })).res;
+    assert.ok(embed.embedding.length > 0);
+    await expectStatus(unary(client, 'Generate', request('no-such-model:7b')), grpc.status.NOT_FOUND);
+    await expectStatus(unary(client, 'Generate', request('llama3.2:1b', { annotations: { target: 'tpu' } })), grpc.status.INVALID_ARGUMENT);
+    const backends = (await unary(client, 'ListBackends', {})).res.backends;
+    assert.deepEqual(backends.map((b) => b.id), ['sim-nvidia']);
+    // Cancel a long answer after its first token; the test checks the device stops generating.
+    const call = client.GenerateStream(request('llama3.2:1b', { options: { max_tokens: 400 } }));
+    const err = await new Promise((resolve) => {
+      call.once('data', () => call.cancel());
+      call.on('error', resolve);
+      call.on('end', () => resolve(null));
+    });
+    assert.equal(err?.code, grpc.status.CANCELLED);
+    return { response: res.response, streamed: messages.length };
   },
 
   // Interactive: the test changes the status once it sees the first line.

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Diagnostics;
 using System.Threading.Channels;
 using Router.Actors.Routing;
 using Router.Gateway.Grpc.Contracts.Health;
@@ -31,6 +32,11 @@ public sealed class HealthStatusTracker
     public void SetStatus(string service, ServingStatus status)
     {
         ArgumentNullException.ThrowIfNull(service);
+        if (status is not (ServingStatus.Unknown or ServingStatus.Serving or ServingStatus.NotServing))
+        {
+            throw new ArgumentOutOfRangeException(nameof(status), status, "A service is UNKNOWN, SERVING or NOT_SERVING; SERVICE_UNKNOWN is Watch's answer for a service with no status.");
+        }
+
         ImmutableList<Watcher> watchers;
         lock (_lock)
         {
@@ -41,6 +47,7 @@ public sealed class HealthStatusTracker
 
             _statuses = _statuses.SetItem(service, status);
             watchers = _watchers;
+            AssertInvariants();
         }
 
         foreach (var watcher in watchers)
@@ -85,6 +92,18 @@ public sealed class HealthStatusTracker
         foreach (var service in RoutingServices)
         {
             SetStatus(service, status);
+        }
+    }
+
+    /// <summary>Statuses are the spec's values; SERVICE_UNKNOWN is for Watch answers only, never stored.</summary>
+    [Conditional("DEBUG")]
+    private void AssertInvariants()
+    {
+        Debug.Assert(_lock.IsHeldByCurrentThread);
+        foreach (var (_, status) in _statuses)
+        {
+            Debug.Assert(status is ServingStatus.Unknown or ServingStatus.Serving or ServingStatus.NotServing,
+                $"stored status {status} is not one a server reports");
         }
     }
 
