@@ -14,12 +14,15 @@ internal static class Program
             case "actors":
                 // Quick console figures (about a minute): scripts/bench-actors.
                 return QuickActorBenchmark.Run(rest);
+            case "routing-sim":
+                // Modes and naive policies over a simulated day on a virtual clock: scripts/bench-routing.
+                return Routing.RoutingSimulation.Run(rest);
             case "bdn":
                 // Full BenchmarkDotNet runs, e.g. `bdn --filter *Tell*`.
                 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(rest);
                 return 0;
             default:
-                Console.Error.WriteLine("usage: Router.Benchmarks actors [--quick] | bdn [BenchmarkDotNet arguments]");
+                Console.Error.WriteLine("usage: Router.Benchmarks actors [--quick] | routing-sim [--seed N] | bdn [BenchmarkDotNet arguments]");
                 return 2;
         }
     }

@@ -1,10 +1,8 @@
+using Router.Gateway.Cli;
+
 namespace Router.Gateway;
 
 internal static class Program
 {
-    public static int Main(string[] args)
-    {
-        _ = args;
-        return 0;
-    }
+    public static Task<int> Main(string[] args) => CommandLine.Build().Parse(args).InvokeAsync();
 }

@@ -43,6 +43,8 @@ public enum BackendErrorKind
     StreamBroken,
     /// <summary>The backend type does not offer this API.</summary>
     NotSupported,
+    /// <summary>The request's slot was taken by a critical request (load shedding); worth retrying.</summary>
+    Preempted,
 }
 
 /// <summary>A backend failure as a value.</summary>
@@ -55,7 +57,7 @@ public sealed record BackendError(BackendErrorKind Kind, string Message, int? St
     /// mistake and goes back to the client unchanged.
     /// </summary>
     public bool IsRetryable => Kind is BackendErrorKind.ConnectFailed or BackendErrorKind.Timeout
-        or BackendErrorKind.StreamBroken or BackendErrorKind.NotSupported
+        or BackendErrorKind.StreamBroken or BackendErrorKind.NotSupported or BackendErrorKind.Preempted
         || (Kind == BackendErrorKind.HttpStatus && StatusCode is null or >= 500);
 }
 

@@ -38,6 +38,12 @@ public sealed record RoutingConfig
     public int MinSamplesForLiveMetrics { get; init; } = 3;
     /// <summary>Expected answer length when a request does not say, for energy estimates.</summary>
     public int DefaultExpectedTokens { get; init; } = 128;
+    /// <summary>
+    /// A critical request that finds every slot busy takes the slot of a request running below
+    /// this priority (which is shed: retried elsewhere before its first byte, else ended with a
+    /// retryable error). Normal (the default) preempts only best effort; null never preempts.
+    /// </summary>
+    public Runtime.Priority? CriticalPreemptsBelow { get; init; } = Runtime.Priority.Normal;
 }
 
 public sealed record TelemetryConfig

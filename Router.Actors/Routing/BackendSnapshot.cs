@@ -17,6 +17,8 @@ public sealed record BackendSnapshot
     public string Type { get; init; } = "ollama";
     /// <summary>Device kind: <c>npu</c>, <c>igpu</c>, <c>nvidia</c>, <c>cpu</c> or anything the config names.</summary>
     public string Hardware { get; init; } = "";
+    /// <summary>False when the configuration disables the backend; the scorer never picks it.</summary>
+    public bool Enabled { get; init; } = true;
     public BackendHealth Health { get; init; } = BackendHealth.Unknown;
     public string? StatusMessage { get; init; }
     public DateTimeOffset? LastCheck { get; init; }
@@ -30,6 +32,12 @@ public sealed record BackendSnapshot
 
     public int MaxConcurrent { get; init; } = 1;
     public int InFlight { get; init; }
+    /// <summary>
+    /// Requests in flight per priority, indexed like <see cref="QueueDepthByPriority"/>; default
+    /// (empty) when the backend does not report it. Read only when backends preempt
+    /// (<see cref="ScoringOptions.CriticalPreemptsBelow"/>).
+    /// </summary>
+    public ImmutableArray<int> InFlightByPriority { get; init; }
     /// <summary>Waiting requests per priority, indexed by <see cref="Runtime.Priority"/> (length 4).</summary>
     public ImmutableArray<int> QueueDepthByPriority { get; init; } = ImmutableArray.Create(0, 0, 0, 0);
     /// <summary>Per-priority queue bounds, indexed like <see cref="QueueDepthByPriority"/>.</summary>
@@ -44,6 +52,8 @@ public sealed record BackendSnapshot
     public double ErrorRate { get; init; }
     public long RequestsTotal { get; init; }
     public long FailuresTotal { get; init; }
+    /// <summary>Requests whose slot a critical request took (load shedding).</summary>
+    public long PreemptedTotal { get; init; }
     /// <summary>Monotonic per backend, so receivers can drop stale snapshots.</summary>
     public long Version { get; init; }
 }

@@ -1,0 +1,55 @@
+using Router.Actors.Routing;
+using Router.Actors.Runtime;
+
+namespace Router.Actors.Backends;
+
+/// <summary>Asks a backend actor for its current snapshot (answered with a <see cref="BackendSnapshot"/>).</summary>
+public sealed class GetBackendSnapshot : IPriorityMessage
+{
+    public static readonly GetBackendSnapshot Instance = new();
+    private GetBackendSnapshot() { }
+    public Priority Priority => Priority.High;
+}
+
+/// <summary>Triggers a health probe now (also sent by the actor's own schedule).</summary>
+public sealed class ProbeNow : IPriorityMessage
+{
+    public static readonly ProbeNow Instance = new();
+    private ProbeNow() { }
+    public Priority Priority => Priority.High;
+}
+
+/// <summary>Triggers a model list refresh now.</summary>
+public sealed class RefreshModels : IPriorityMessage
+{
+    public static readonly RefreshModels Instance = new();
+    private RefreshModels() { }
+    public Priority Priority => Priority.High;
+}
+
+internal sealed record ProbeCompleted(long Generation, BackendError? Error, TimeSpan Latency) : IPriorityMessage
+{
+    public Priority Priority => Priority.High;
+}
+
+internal sealed record ModelsRefreshed(System.Collections.Immutable.ImmutableArray<BackendModel> Models, BackendError? Error) : IPriorityMessage
+{
+    public Priority Priority => Priority.High;
+}
+
+internal sealed class EjectionExpired : IPriorityMessage
+{
+    public static readonly EjectionExpired Instance = new();
+    private EjectionExpired() { }
+    public Priority Priority => Priority.High;
+}
+
+internal sealed class AgeQueue : IPriorityMessage
+{
+    public static readonly AgeQueue Instance = new();
+    private AgeQueue() { }
+    public Priority Priority => Priority.High;
+}
+
+/// <summary>Published on the event stream when a backend's health changes, with the reason.</summary>
+public sealed record BackendHealthChanged(string BackendId, BackendHealth From, BackendHealth To, string Reason);

@@ -1,0 +1,343 @@
+using System.Collections.Immutable;
+using Router.Actors.Config;
+using Router.Actors.Routing;
+using Router.Actors.Runtime;
+
+namespace Router.Actors.Backends;
+
+/// <summary>
+/// Owns one backend: its health, its concurrency slots, the priority queue of requests waiting for
+/// a slot, its live metrics and the models it holds. The call itself runs outside the actor; the
+/// request side reports first token and release through its <see cref="SlotTicket"/>.
+/// Publishes a <see cref="BackendSnapshot"/> on the event stream on every change.
+/// </summary>
+public sealed partial class BackendActor : ReceiveActor
+{
+    private readonly BackendConfig _config;
+    private readonly IBackendClient _client;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _agingInterval;
+    private readonly Priority? _preemptBelow;
+
+    // Waiting requests, one FIFO per base priority. Aging is applied when choosing, not by moving.
+    private readonly Queue<SlotTicket>[] _waiting = [new(), new(), new(), new()];
+    private readonly HashSet<SlotTicket> _inFlight = [];
+
+    private BackendSnapshot _snapshot;
+    private long _version;
+
+    public BackendActor(BackendConfig config, IBackendClient client, RoutingConfig routing)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(routing);
+        _config = config;
+        _client = client;
+        _time = Context.TimeProvider;
+        _agingInterval = routing.AgingInterval;
+        _preemptBelow = routing.CriticalPreemptsBelow;
+        _snapshot = new BackendSnapshot
+        {
+            Id = config.Id,
+            Name = config.Name,
+            Type = config.Type,
+            Hardware = config.Hardware,
+            PowerWatts = config.PowerWatts,
+            AvgLatencyMs = config.AvgLatencyMs,
+            ConfiguredPriority = config.Priority,
+            MaxConcurrent = Math.Max(1, config.MaxConcurrent),
+            QueueLimitByPriority = config.QueueLimits,
+        };
+
+        Receive<SlotTicket>(OnTicket);
+        Receive<TicketCancelled>(OnTicketCancelled);
+        Receive<SlotReleased>(OnSlotReleased);
+        Receive<FirstTokenArrived>(OnFirstToken);
+        Receive<GetBackendSnapshot>(_ => Sender.Tell(_snapshot));
+        Receive<ProbeNow>(_ => StartProbe());
+        Receive<ProbeCompleted>(OnProbeCompleted);
+        Receive<RefreshModels>(_ => StartModelRefresh());
+        Receive<ModelsRefreshed>(OnModelsRefreshed);
+        Receive<EjectionExpired>(_ => OnEjectionExpired());
+        Receive<AgeQueue>(_ => OnAgeQueue());
+    }
+
+    private int MaxConcurrent => _snapshot.MaxConcurrent;
+
+    protected override void PreStart()
+    {
+        Publish();
+        StartProbe();
+        StartModelRefresh();
+    }
+
+    protected override ValueTask PostStopAsync()
+    {
+        CancelTimers();
+        // Nobody will serve the waiting requests now: let them fall back elsewhere.
+        RejectAllWaiting("backend is stopping", TimeSpan.FromSeconds(1));
+        return default;
+    }
+
+    private void OnTicket(SlotTicket ticket)
+    {
+        if (!ticket.IsWaiting)
+        {
+            return; // The request gave up before we saw it.
+        }
+
+        if (_snapshot.Health is BackendHealth.Unhealthy or BackendHealth.Ejected)
+        {
+            ticket.Reject($"backend '{_config.Id}' is {HealthName(_snapshot.Health)}", RetryAfterEstimate(), queueFull: false);
+            return;
+        }
+
+        if (HasFreeSlot() && TotalWaiting() == 0 && ticket.TryGrant())
+        {
+            _inFlight.Add(ticket);
+            Publish();
+            return;
+        }
+
+        if (ticket.Priority == Priority.Critical && TryPreemptFor(ticket))
+        {
+            Publish();
+            return;
+        }
+
+        var lane = (int)ticket.Priority;
+        var limit = _config.QueueLimits.IsDefaultOrEmpty ? int.MaxValue : _config.QueueLimits[lane];
+        if (_waiting[lane].Count >= limit)
+        {
+            ticket.Reject($"queue full at priority {PriorityName(ticket.Priority)} on backend '{_config.Id}' ({limit} waiting)", RetryAfterEstimate(), queueFull: true);
+            return;
+        }
+
+        _waiting[lane].Enqueue(ticket);
+        EnsureAgingTimer();
+        Publish();
+    }
+
+    private void OnTicketCancelled(TicketCancelled message)
+    {
+        // Queue<T> has no remove: rebuild the lane without the ticket (lanes are short).
+        var lane = _waiting[(int)message.Ticket.Priority];
+        var count = lane.Count;
+        for (var i = 0; i < count; i++)
+        {
+            var ticket = lane.Dequeue();
+            if (!ReferenceEquals(ticket, message.Ticket))
+            {
+                lane.Enqueue(ticket);
+            }
+        }
+
+        if (lane.Count != count)
+        {
+            Publish();
+        }
+    }
+
+    private void OnSlotReleased(SlotReleased message)
+    {
+        if (!_inFlight.Remove(message.Ticket))
+        {
+            // Granted by an earlier incarnation of this actor (before a restart): that slot was
+            // already forgotten with the old state, so there is nothing to free.
+            return;
+        }
+
+        RecordOutcome(message.Report);
+        GrantWaiting();
+        Publish();
+    }
+
+    private void OnFirstToken(FirstTokenArrived message)
+    {
+        if (message.Ticket.Model is { } model)
+        {
+            RecordTimeToFirstToken(model, message.TimeToFirstTokenMs);
+            Publish();
+        }
+    }
+
+    /// <summary>
+    /// Under overload best effort is shed first: a critical request that finds every slot busy
+    /// takes the slot of the lowest-priority request running below the configured threshold (the
+    /// most recently started of those, which has the least work to lose).
+    /// </summary>
+    private bool TryPreemptFor(SlotTicket critical)
+    {
+        if (_preemptBelow is not { } below || _waiting[(int)Priority.Critical].Count > 0)
+        {
+            return false;
+        }
+
+        SlotTicket? victim = null;
+        foreach (var running in _inFlight)
+        {
+            if (running.Priority < below && (victim is null || running.Priority < victim.Priority
+                || (running.Priority == victim.Priority && running.EnqueuedAt > victim.EnqueuedAt)))
+            {
+                victim = running;
+            }
+        }
+
+        if (victim is null || !critical.TryGrant())
+        {
+            return false;
+        }
+
+        _inFlight.Remove(victim);
+        victim.Preempt();
+        _inFlight.Add(critical);
+        _snapshot = _snapshot with { PreemptedTotal = _snapshot.PreemptedTotal + 1 };
+        return true;
+    }
+
+    private bool HasFreeSlot()
+    {
+        // Half-open: one trial request at a time decides whether the backend is back.
+        var slots = _snapshot.Health == BackendHealth.Degraded ? 1 : MaxConcurrent;
+        return _inFlight.Count < slots;
+    }
+
+    /// <summary>Hands free slots to the highest-priority waiting requests, counting age.</summary>
+    private void GrantWaiting()
+    {
+        if (_snapshot.Health is BackendHealth.Unhealthy or BackendHealth.Ejected)
+        {
+            RejectAllWaiting($"backend '{_config.Id}' is {HealthName(_snapshot.Health)}", RetryAfterEstimate());
+            return;
+        }
+
+        var now = _time.GetTimestamp();
+        while (HasFreeSlot())
+        {
+            var lane = PickLane(now);
+            if (lane < 0)
+            {
+                return;
+            }
+
+            var ticket = _waiting[lane].Dequeue();
+            if (ticket.TryGrant())
+            {
+                _inFlight.Add(ticket);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The lane whose head should be served next: highest effective priority, where a request gains
+    /// one level per aging interval waited. The level is not capped, so a best-effort request that
+    /// has waited long enough outranks even fresh critical work: nothing starves forever. Ties go to
+    /// the request that has waited longer.
+    /// </summary>
+    private int PickLane(long now)
+    {
+        var best = -1;
+        var bestEffective = long.MinValue;
+        var bestEnqueued = long.MaxValue;
+        for (var lane = _waiting.Length - 1; lane >= 0; lane--)
+        {
+            var queue = _waiting[lane];
+            while (queue.Count > 0 && !queue.Peek().IsWaiting)
+            {
+                queue.Dequeue(); // Cancelled while waiting; its TicketCancelled is on its way.
+            }
+
+            if (queue.Count == 0)
+            {
+                continue;
+            }
+
+            var head = queue.Peek();
+            var effective = lane + AgingLevels(head, now);
+            if (effective > bestEffective || (effective == bestEffective && head.EnqueuedAt < bestEnqueued))
+            {
+                best = lane;
+                bestEffective = effective;
+                bestEnqueued = head.EnqueuedAt;
+            }
+        }
+
+        return best;
+    }
+
+    private long AgingLevels(SlotTicket ticket, long now)
+    {
+        if (_agingInterval <= TimeSpan.Zero)
+        {
+            return 0;
+        }
+
+        return _time.GetElapsedTime(ticket.EnqueuedAt, now).Ticks / _agingInterval.Ticks;
+    }
+
+    private void RejectAllWaiting(string reason, TimeSpan retryAfter)
+    {
+        foreach (var lane in _waiting)
+        {
+            while (lane.Count > 0)
+            {
+                lane.Dequeue().Reject(reason, retryAfter, queueFull: false);
+            }
+        }
+    }
+
+    private int TotalWaiting()
+    {
+        var total = 0;
+        foreach (var lane in _waiting)
+        {
+            total += lane.Count;
+        }
+
+        return total;
+    }
+
+    private TimeSpan RetryAfterEstimate()
+    {
+        // One expected service time per waiting request per slot, at least a second.
+        var serviceMs = Math.Max(_config.AvgLatencyMs, 100) * 4;
+        var ms = serviceMs * (TotalWaiting() + 1) / MaxConcurrent;
+        return TimeSpan.FromMilliseconds(Math.Clamp(ms, 1000, 60_000));
+    }
+
+    private void Publish()
+    {
+        var depth = ImmutableArray.Create(_waiting[0].Count, _waiting[1].Count, _waiting[2].Count, _waiting[3].Count);
+        Span<int> running = stackalloc int[4];
+        foreach (var ticket in _inFlight)
+        {
+            running[(int)ticket.Priority]++;
+        }
+
+        _snapshot = _snapshot with
+        {
+            InFlight = _inFlight.Count,
+            InFlightByPriority = ImmutableArray.Create(running[0], running[1], running[2], running[3]),
+            QueueDepthByPriority = depth,
+            Version = ++_version,
+        };
+        Context.System.EventStream.Publish(_snapshot);
+    }
+
+    private static string PriorityName(Priority priority) => priority switch
+    {
+        Priority.BestEffort => "best-effort",
+        Priority.Normal => "normal",
+        Priority.High => "high",
+        _ => "critical",
+    };
+
+    internal static string HealthName(BackendHealth health) => health switch
+    {
+        BackendHealth.Unknown => "unknown",
+        BackendHealth.Healthy => "healthy",
+        BackendHealth.Degraded => "degraded",
+        BackendHealth.Unhealthy => "unhealthy",
+        _ => "ejected",
+    };
+}

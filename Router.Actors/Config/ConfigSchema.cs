@@ -1,0 +1,78 @@
+namespace Router.Actors.Config;
+
+/// <summary>
+/// The settings the HOCON format knows, by section, in kebab-case. The binder rejects any other key
+/// and the environment overrides are derived from these lists, so the two never disagree.
+/// </summary>
+internal static class ConfigSchema
+{
+    public const string Server = "server";
+    public const string Routing = "routing";
+    public const string Telemetry = "telemetry";
+    public const string BackendDefaults = "backend-defaults";
+    public const string Backends = "backends";
+
+    public static readonly string[] RootKeys = [Server, Routing, Telemetry, BackendDefaults, Backends];
+
+    public static readonly string[] ServerKeys = ["host", "http-port", "grpc-port", "max-request-body", "grpc-max-message"];
+
+    public static readonly string[] RoutingKeys =
+    [
+        "default-mode", "power-aware", "auto-optimize", "max-attempts", "aging-interval",
+        "min-samples-for-live-metrics", "default-expected-tokens", "critical-preempts-below",
+    ];
+
+    public static readonly string[] TelemetryKeys = ["sysfs-root", "sample-interval", "otlp-endpoint", "nvidia-smi"];
+
+    public const string QueueLimits = "queue-limits";
+    public const string Timeouts = "timeouts";
+    public const string Health = "health";
+    public const string Sensors = "sensors";
+
+    public static readonly string[] BackendKeys =
+    [
+        "id", "type", "name", "hardware", "enabled", "endpoint", "power-watts", "avg-latency-ms", "priority",
+        "max-concurrent", QueueLimits, "api-key", Timeouts, Health, Sensors,
+    ];
+
+    /// <summary>In <see cref="Runtime.Priority"/> order, the index into <see cref="BackendConfig.QueueLimits"/>.</summary>
+    public static readonly string[] QueueLimitKeys = ["best-effort", "normal", "high", "critical"];
+
+    public static readonly string[] TimeoutKeys = ["connect", "first-byte", "idle"];
+
+    public static readonly string[] HealthKeys =
+    [
+        "interval", "unhealthy-interval", "timeout", "eject-after-failures", "base-ejection", "max-ejection",
+        "model-refresh-interval",
+    ];
+
+    public static readonly string[] SensorKeys = ["temperature", "power", "hot-c", "limit-c"];
+
+    public static readonly string[] BackendTypes = ["ollama", "openai"];
+
+    /// <summary>Every leaf setting of one backend as a relative path, e.g. <c>timeouts.connect</c>.</summary>
+    public static IEnumerable<string> BackendLeafPaths()
+    {
+        foreach (var key in BackendKeys)
+        {
+            string[]? children = key switch
+            {
+                QueueLimits => QueueLimitKeys,
+                Timeouts => TimeoutKeys,
+                Health => HealthKeys,
+                Sensors => SensorKeys,
+                _ => null,
+            };
+            if (children is null)
+            {
+                yield return key;
+                continue;
+            }
+
+            foreach (var child in children)
+            {
+                yield return key + "." + child;
+            }
+        }
+    }
+}

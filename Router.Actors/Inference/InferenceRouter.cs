@@ -1,0 +1,343 @@
+using System.Collections.Frozen;
+using System.Collections.Immutable;
+using System.Threading.Channels;
+using Router.Actors.Backends;
+using Router.Actors.Config;
+using Router.Actors.Routing;
+using Router.Actors.Runtime;
+
+namespace Router.Actors.Inference;
+
+/// <summary>A backend as the request path sees it.</summary>
+internal sealed record BackendHandle(BackendConfig Config, IActorRef Actor, IBackendClient Client);
+
+/// <summary>
+/// The request path. For each attempt: (1) ask the selector for a decision, excluding backends
+/// already tried; (2) wait for a slot on the chosen backend (its actor queues by priority);
+/// (3) call the backend outside any actor; (4) if it fails before the first byte and the failure
+/// is the backend's, release the slot and try the next alternative. Once the first event has
+/// arrived the request belongs to that backend; the slot is released exactly once when the
+/// answer ends, fails, or the caller goes away.
+/// </summary>
+internal sealed class InferenceRouter : IInferenceRouter
+{
+    private readonly IActorRef _selector;
+    private readonly FrozenDictionary<string, BackendHandle> _backends;
+    private readonly RoutingConfig _routing;
+    private readonly TimeProvider _time;
+    private readonly IRequestObserver? _observer;
+    private readonly TimeSpan _routeTimeout = TimeSpan.FromSeconds(5);
+
+    public InferenceRouter(IActorRef selector, FrozenDictionary<string, BackendHandle> backends, RoutingConfig routing, TimeProvider time, IRequestObserver? observer)
+    {
+        _selector = selector;
+        _backends = backends;
+        _routing = routing;
+        _time = time;
+        _observer = observer;
+    }
+
+    public async ValueTask<Result<RoutingDecision, RouteFailure>> ExplainAsync(string? model, RoutingHints hints, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(hints);
+        var outcome = await RouteAsync(new RouteRequest(model, hints), cancellationToken).ConfigureAwait(false);
+        return outcome.Decision is { } decision
+            ? Result<RoutingDecision, RouteFailure>.Ok(decision)
+            : Result<RoutingDecision, RouteFailure>.Fail(outcome.Failure!);
+    }
+
+    public async ValueTask<Result<IInferenceStream, InferenceError>> StreamAsync(InferenceRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var started = _time.GetTimestamp();
+        var attempts = new Attempts(this, request);
+        while (true)
+        {
+            var admitted = await attempts.NextAsync(cancellationToken).ConfigureAwait(false);
+            if (admitted.Error is { } error)
+            {
+                return error;
+            }
+
+            var (decision, handle, ticket, backendRequest) = admitted.Slot!.Value;
+            // The call ends when the client goes away or a critical request takes the slot.
+            var call = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, ticket.PreemptionToken);
+            var events = handle.Client.Stream(backendRequest, call.Token);
+            StreamEvent first;
+            try
+            {
+                first = await events.ReadAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && ticket.IsPreempted)
+            {
+                first = new StreamFailed(Preempted(decision.BackendId));
+            }
+            catch (OperationCanceledException)
+            {
+                await call.CancelAsync().ConfigureAwait(false);
+                call.Dispose();
+                ticket.Release(new CallReport(CallOutcome.Cancelled, request.Model, null, 0, null));
+                throw;
+            }
+            catch (ChannelClosedException)
+            {
+                first = new StreamFailed(new BackendError(BackendErrorKind.Protocol, "the backend stream ended without an answer"));
+            }
+
+            if (first is StreamFailed failed)
+            {
+                call.Dispose();
+                if (attempts.Failed(decision, ticket, failed.Error) is { } final)
+                {
+                    return final;
+                }
+
+                continue;
+            }
+
+            return Result<IInferenceStream, InferenceError>.Ok(
+                new InferenceStream(this, request, decision, handle, ticket, call, events, first, started));
+        }
+    }
+
+    public async ValueTask<Result<InferenceResponse, InferenceError>> SendAsync(InferenceRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var started = _time.GetTimestamp();
+        var attempts = new Attempts(this, request);
+        while (true)
+        {
+            var admitted = await attempts.NextAsync(cancellationToken).ConfigureAwait(false);
+            if (admitted.Error is { } error)
+            {
+                return error;
+            }
+
+            var (decision, handle, ticket, backendRequest) = admitted.Slot!.Value;
+            var granted = _time.GetTimestamp();
+            Result<BackendResponse, BackendError> result;
+            using (var call = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, ticket.PreemptionToken))
+            {
+                try
+                {
+                    result = await handle.Client.SendAsync(backendRequest, call.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && ticket.IsPreempted)
+                {
+                    result = Preempted(decision.BackendId);
+                }
+                catch (OperationCanceledException)
+                {
+                    ticket.Release(new CallReport(CallOutcome.Cancelled, request.Model, null, 0, null));
+                    throw;
+                }
+            }
+
+            if (ticket.IsPreempted && result.IsOk)
+            {
+                // Finished just as it was preempted: the answer is complete, keep it.
+                ticket.Release(new CallReport(CallOutcome.Preempted, request.Model, null, 0, null));
+            }
+
+            if (!result.IsOk)
+            {
+                if (attempts.Failed(decision, ticket, result.Error) is { } final)
+                {
+                    return final;
+                }
+
+                continue;
+            }
+
+            var response = result.Value;
+            var total = _time.GetElapsedTime(started);
+            var busy = _time.GetElapsedTime(granted);
+            var tokens = response.Usage.CompletionTokens;
+            var generation = response.Usage.EvalDuration?.TotalSeconds;
+            var stats = Stats(decision, handle, total.TotalMilliseconds, total.TotalMilliseconds, tokens, generation, busy);
+            ticket.ReportFirstToken(total.TotalMilliseconds);
+            ticket.Release(new CallReport(CallOutcome.Succeeded, request.Model, total.TotalMilliseconds, tokens, generation));
+            Observe(decision, request, CallOutcome.Succeeded, stats, streaming: false, granted);
+            return Result<InferenceResponse, InferenceError>.Ok(new InferenceResponse(decision, response, stats));
+        }
+    }
+
+    internal static BackendError Preempted(string backendId) =>
+        new(BackendErrorKind.Preempted, $"backend '{backendId}' was needed for a critical request; this request was shed (retry later, or raise its priority)");
+
+    private async ValueTask<RouteOutcome> RouteAsync(RouteRequest request, CancellationToken cancellationToken) =>
+        await _selector.Ask<RouteOutcome>(new Route(request), _routeTimeout, cancellationToken).ConfigureAwait(false);
+
+    internal GenerationStats Stats(RoutingDecision decision, BackendHandle handle, double ttftMs, double totalMs, int tokens, double? generationSeconds, TimeSpan busy)
+    {
+        _ = decision;
+        var genSeconds = generationSeconds ?? Math.Max(0, (totalMs - ttftMs) / 1000);
+        var tokensPerSecond = tokens > 0 && genSeconds > 0 ? tokens / genSeconds : 0;
+        // Energy of a request = the device's power × the time it was busy with it.
+        var energyWh = handle.Config.PowerWatts * busy.TotalSeconds / 3600;
+        return new GenerationStats(ttftMs, totalMs, tokens, tokensPerSecond, energyWh);
+    }
+
+    internal void Observe(RoutingDecision decision, InferenceRequest request, CallOutcome outcome, GenerationStats stats, bool streaming, long busySince)
+    {
+        if (_observer is null)
+        {
+            return;
+        }
+
+        try
+        {
+            var power = _backends.TryGetValue(decision.BackendId, out var handle) ? handle.Config.PowerWatts : 0;
+            var since = _time.GetUtcNow() - _time.GetElapsedTime(busySince);
+            _observer.OnRequestFinished(new RequestRecord(decision.BackendId, decision.Reason, request.Hints.Priority, outcome, stats, streaming, request.Model, since, power));
+        }
+#pragma warning disable CA1031 // Metrics must never break a request.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+    }
+
+    internal TimeProvider Time => _time;
+
+    /// <summary>
+    /// The attempts of one request: routing with exclusions, admission, and the bookkeeping of
+    /// what was tried and why it failed, so the final error says the truth.
+    /// </summary>
+    private sealed class Attempts
+    {
+        private readonly InferenceRouter _router;
+        private readonly InferenceRequest _request;
+        private ImmutableArray<string> _excluded = ImmutableArray<string>.Empty;
+        private ImmutableArray<string>.Builder _attempted = ImmutableArray.CreateBuilder<string>();
+        private BackendError? _lastError;
+        private SlotGrant? _lastRejection;
+        private int _calls;
+
+        public Attempts(InferenceRouter router, InferenceRequest request)
+        {
+            _router = router;
+            _request = request;
+        }
+
+        public async ValueTask<Admission> NextAsync(CancellationToken cancellationToken)
+        {
+            while (true)
+            {
+                if (_calls >= Math.Max(1, _router._routing.MaxAttempts))
+                {
+                    return new Admission(null, FinalError());
+                }
+
+                var outcome = await _router.RouteAsync(
+                    new RouteRequest(_request.Model, _request.Hints)
+                    {
+                        ExcludedBackendIds = _excluded,
+                        AcceptableTypes = AcceptableTypes(_request),
+                        ExpectedTokens = _request.ExpectedTokens,
+                        IsEmbedding = _request.IsEmbedding,
+                    },
+                    cancellationToken).ConfigureAwait(false);
+
+                if (outcome.Failure is { } failure)
+                {
+                    if (_lastError is not null || _lastRejection is not null)
+                    {
+                        return new Admission(null, FinalError());
+                    }
+
+                    _router._observer?.OnRequestRejected(failure.Kind, _request.Hints.Priority);
+                    return new Admission(null, InferenceError.FromRoute(failure));
+                }
+
+                var decision = outcome.Decision!;
+                if (_attempted.Count > 0)
+                {
+                    decision = decision with { Reason = RouteReasons.Fallback, Attempted = _attempted.ToImmutable() };
+                }
+
+                if (!_router._backends.TryGetValue(decision.BackendId, out var handle))
+                {
+                    _excluded = _excluded.Add(decision.BackendId);
+                    continue;
+                }
+
+                var backendRequest = handle.Client.Supports(_request.Native.Api) ? _request.Native
+                    : _request.OpenAI is { } openAI && handle.Client.Supports(openAI.Api) ? openAI
+                    : null;
+                if (backendRequest is null)
+                {
+                    _excluded = _excluded.Add(decision.BackendId);
+                    continue;
+                }
+
+                var ticket = new SlotTicket(handle.Actor, _request.Hints.Priority, _request.Model, _router._time.GetTimestamp());
+                handle.Actor.Tell(ticket);
+                SlotGrant grant;
+                try
+                {
+                    grant = await ticket.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Frees the queue place, or the slot if the grant won the race.
+                    ticket.Cancel();
+                    throw;
+                }
+
+                if (!grant.IsGranted)
+                {
+                    _lastRejection = grant;
+                    _excluded = _excluded.Add(decision.BackendId);
+                    continue;
+                }
+
+                _calls++;
+                return new Admission((decision, handle, ticket, backendRequest), null);
+            }
+        }
+
+        /// <summary>Records a failed call. Returns the error to give the client, or null to try the next backend.</summary>
+        public InferenceError? Failed(RoutingDecision decision, SlotTicket ticket, BackendError error)
+        {
+            var outcome = error.Kind == BackendErrorKind.Preempted ? CallOutcome.Preempted
+                : error.IsRetryable ? CallOutcome.BackendFailed
+                : CallOutcome.ClientError;
+            ticket.Release(new CallReport(outcome, _request.Model, null, 0, null));
+            _router.Observe(decision, _request, outcome, GenerationStats.Empty, _request.Native.Stream, _router._time.GetTimestamp());
+            _attempted.Add(decision.BackendId);
+            if (!error.IsRetryable)
+            {
+                return InferenceError.FromBackend(error) with { Attempted = _attempted.ToImmutable() };
+            }
+
+            _lastError = error with { Message = $"backend '{decision.BackendId}' failed: {error.Message}" };
+            _excluded = _excluded.Add(decision.BackendId);
+            return null;
+        }
+
+        private InferenceError FinalError()
+        {
+            if (_lastError is { } error)
+            {
+                var tried = string.Join(", ", _attempted);
+                return InferenceError.FromBackend(error with { Message = $"{error.Message} (tried: {tried})" }) with { Attempted = _attempted.ToImmutable() };
+            }
+
+            var rejection = _lastRejection!.Value;
+            var kind = rejection.QueueFull ? RouteFailureKind.QueueFull : RouteFailureKind.NoHealthyBackend;
+            return InferenceError.FromRoute(new RouteFailure(kind, rejection.RejectedReason!, rejection.RetryAfter));
+        }
+
+        private static ImmutableArray<string>? AcceptableTypes(InferenceRequest request) =>
+            request.OpenAI is null && request.Native.Api is BackendApi.OllamaChat or BackendApi.OllamaGenerate or BackendApi.OllamaEmbed or BackendApi.OllamaEmbeddings
+                ? OllamaOnly
+                : null;
+
+        private static readonly ImmutableArray<string> OllamaOnly = ["ollama"];
+    }
+
+    private readonly record struct Admission(
+        (RoutingDecision Decision, BackendHandle Handle, SlotTicket Ticket, BackendRequest Request)? Slot,
+        InferenceError? Error);
+}

@@ -1,0 +1,168 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Threading.Channels;
+using Router.Actors.Backends;
+using Router.Actors.Routing;
+
+namespace Router.Actors.Inference;
+
+/// <summary>
+/// A streaming answer: reads straight from the backend client's bounded channel (no extra hop, so
+/// no added latency and backpressure reaches the backend socket), counts tokens on the way, and
+/// releases the backend slot exactly once — when the last event is read, or on dispose.
+/// </summary>
+internal sealed class InferenceStream : ChannelReader<StreamEvent>, IInferenceStream
+{
+    private readonly InferenceRouter _router;
+    private readonly InferenceRequest _request;
+    private readonly BackendHandle _handle;
+    private readonly SlotTicket _ticket;
+    private readonly CancellationTokenSource _call;
+    private readonly ChannelReader<StreamEvent> _inner;
+    private readonly long _started;
+    private readonly long _granted;
+    // The first event (already read), or a failure made up for a preempted call: served before the inner channel.
+    private StreamEvent? _first;
+    private double? _firstTokenMs;
+    private int _chunks;
+    private int _finished;
+
+    public InferenceStream(InferenceRouter router, InferenceRequest request, RoutingDecision decision, BackendHandle handle,
+        SlotTicket ticket, CancellationTokenSource call, ChannelReader<StreamEvent> inner, StreamEvent first, long started)
+    {
+        _router = router;
+        _request = request;
+        Decision = decision;
+        _handle = handle;
+        _ticket = ticket;
+        _call = call;
+        _inner = inner;
+        _first = first;
+        _started = started;
+        _granted = router.Time.GetTimestamp();
+        Observe(first);
+    }
+
+    public RoutingDecision Decision { get; }
+    public ChannelReader<StreamEvent> Events => this;
+    public GenerationStats? Stats { get; private set; }
+
+    public override Task Completion => _inner.Completion;
+
+    public override bool TryRead([MaybeNullWhen(false)] out StreamEvent item)
+    {
+        if (_first is { } first)
+        {
+            // The first event was observed when it arrived (it set the time to first token).
+            _first = null;
+            item = first;
+            AfterRead(first);
+            return true;
+        }
+
+        if (_inner.TryRead(out item))
+        {
+            Observe(item);
+            AfterRead(item);
+            return true;
+        }
+
+        return false;
+    }
+
+    public override ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default)
+    {
+        if (_first is not null)
+        {
+            return new ValueTask<bool>(true);
+        }
+
+        var wait = _inner.WaitToReadAsync(cancellationToken);
+        return wait.IsCompletedSuccessfully && wait.Result ? wait : WaitSlowAsync(wait, cancellationToken);
+    }
+
+    /// <summary>
+    /// A preempted call ends its channel with a cancellation (or just ends). The reader must not
+    /// mistake that for its own cancellation: it gets a <see cref="StreamFailed"/> that says why.
+    /// </summary>
+    private async ValueTask<bool> WaitSlowAsync(ValueTask<bool> wait, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (await wait.ConfigureAwait(false))
+            {
+                return true;
+            }
+        }
+        catch (OperationCanceledException) when (_ticket.IsPreempted && !cancellationToken.IsCancellationRequested)
+        {
+        }
+
+        if (Volatile.Read(ref _finished) == 0 && _ticket.IsPreempted)
+        {
+            _first = new StreamFailed(InferenceRouter.Preempted(Decision.BackendId));
+            return true;
+        }
+
+        return false;
+    }
+
+    private void Observe(StreamEvent item)
+    {
+        if (item is StreamChunk chunk)
+        {
+            if (_firstTokenMs is null)
+            {
+                _firstTokenMs = _router.Time.GetElapsedTime(_started).TotalMilliseconds;
+                _ticket.ReportFirstToken(_firstTokenMs.Value);
+            }
+
+            if (chunk.Text.Length > 0)
+            {
+                _chunks++;
+            }
+        }
+    }
+
+    private void AfterRead(StreamEvent item)
+    {
+        switch (item)
+        {
+            case StreamCompleted completed:
+                Finish(CallOutcome.Succeeded, completed.Usage);
+                break;
+            case StreamFailed failed:
+                Finish(failed.Error.Kind == BackendErrorKind.Preempted ? CallOutcome.Preempted
+                    : failed.Error.IsRetryable ? CallOutcome.BackendFailed
+                    : CallOutcome.ClientError, null);
+                break;
+        }
+    }
+
+    private void Finish(CallOutcome outcome, BackendUsage? usage)
+    {
+        if (Interlocked.Exchange(ref _finished, 1) != 0)
+        {
+            return;
+        }
+
+        var total = _router.Time.GetElapsedTime(_started).TotalMilliseconds;
+        var tokens = usage is { CompletionTokens: > 0 } ? usage.CompletionTokens : _chunks;
+        var ttft = _firstTokenMs ?? total;
+        var stats = _router.Stats(Decision, _handle, ttft, total, tokens, usage?.EvalDuration?.TotalSeconds, _router.Time.GetElapsedTime(_granted));
+        Stats = stats;
+        _ticket.Release(new CallReport(outcome, _request.Model, _firstTokenMs, tokens, stats.TokensPerSecond > 0 ? tokens / stats.TokensPerSecond : null));
+        _router.Observe(Decision, _request, outcome, stats, streaming: true, _granted);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Volatile.Read(ref _finished) == 0)
+        {
+            // The caller stopped reading before the end: abort the backend call, then free the slot.
+            await _call.CancelAsync().ConfigureAwait(false);
+            Finish(CallOutcome.Cancelled, null);
+        }
+
+        _call.Dispose();
+    }
+}

@@ -1,0 +1,129 @@
+using System.Globalization;
+
+namespace Router.Actors.Routing;
+
+/// <summary>Where Auto changes mode. Each threshold has a margin so a reading sitting on it does not flap the mode.</summary>
+public sealed record ModeThresholds
+{
+    public static readonly ModeThresholds Default = new();
+
+    /// <summary>On battery below this charge, Ultra Efficiency.</summary>
+    public double UltraEfficiencyBelowPercent { get; init; } = 20;
+
+    /// <summary>On battery below this charge (and not below the Ultra threshold), Efficiency; at or above, Balanced.</summary>
+    public double EfficiencyBelowPercent { get; init; } = 50;
+
+    /// <summary>Charge a battery must regain above a threshold before Auto becomes less frugal again.</summary>
+    public double BatteryMarginPercent { get; init; } = 3;
+
+    /// <summary>At or above this temperature (the machine's hottest reading), Quiet.</summary>
+    public double HotC { get; init; } = 80;
+
+    /// <summary>Degrees below <see cref="HotC"/> the machine must cool before Auto leaves Quiet.</summary>
+    public double TemperatureMarginC { get; init; } = 5;
+}
+
+/// <summary>The readings Auto follows.</summary>
+/// <param name="BatteryPercent">Charge 0..100, or null when the machine has no battery.</param>
+/// <param name="MaxTemperatureC">The machine's hottest temperature, or null when nothing is readable.</param>
+public readonly record struct ModeReadings(bool OnAcPower, double? BatteryPercent, double? MaxTemperatureC, bool Throttling)
+{
+    public static ModeReadings From(SystemState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        return new ModeReadings(state.OnAcPower, state.BatteryPercent, state.MaxTemperatureC, state.Throttling);
+    }
+}
+
+/// <summary>The mode in force and why, e.g. <c>battery 18% &lt; 20%: ultra-efficiency</c>.</summary>
+public readonly record struct ModeResolution(EfficiencyMode EffectiveMode, string Reason);
+
+/// <summary>
+/// Auto mode as a pure function of the user's mode, the mode Auto last chose and the readings.
+/// In order: throttling → Quiet; hot → Quiet; on AC (or no battery) → Performance; on battery
+/// ≥ 50 % → Balanced, 20–50 % → Efficiency, below 20 % → Ultra Efficiency.
+/// </summary>
+/// <remarks>
+/// Hysteresis: entering a more frugal or quieter mode happens at the threshold; leaving it needs
+/// the reading to clear the threshold by the margin (battery 3 %, temperature 5 °C), judged
+/// against the previous effective mode. A battery that reads 19.9, 20.1, 19.9 … stays in Ultra
+/// Efficiency until it reaches 23 %. AC and throttling are on/off signals and need no margin.
+/// </remarks>
+public static class ModeResolver
+{
+    public const string UserSelectedReason = "user-selected";
+
+    public static ModeResolution Resolve(EfficiencyMode mode, EfficiencyMode previousEffective, ModeReadings readings, ModeThresholds thresholds)
+    {
+        ArgumentNullException.ThrowIfNull(thresholds);
+        if (mode != EfficiencyMode.Auto)
+        {
+            return new ModeResolution(mode, UserSelectedReason);
+        }
+
+        if (readings.Throttling)
+        {
+            return new ModeResolution(EfficiencyMode.Quiet, "throttling: quiet");
+        }
+
+        if (readings.MaxTemperatureC is { } temperature)
+        {
+            if (temperature >= thresholds.HotC)
+            {
+                return new ModeResolution(EfficiencyMode.Quiet, Invariant($"temperature {temperature:0.#} °C ≥ {thresholds.HotC:0.#} °C: quiet"));
+            }
+
+            double coolBelow = thresholds.HotC - thresholds.TemperatureMarginC;
+            if (previousEffective == EfficiencyMode.Quiet && temperature > coolBelow)
+            {
+                return new ModeResolution(EfficiencyMode.Quiet, Invariant($"temperature {temperature:0.#} °C not yet below {coolBelow:0.#} °C: quiet"));
+            }
+        }
+
+        if (readings.OnAcPower)
+        {
+            return new ModeResolution(EfficiencyMode.Performance, "on AC and cool: performance");
+        }
+
+        if (readings.BatteryPercent is not { } battery)
+        {
+            return new ModeResolution(EfficiencyMode.Balanced, "on battery, charge unknown: balanced");
+        }
+
+        // The margin applies only when leaving a more frugal mode, so each threshold is judged
+        // against where Auto was.
+        bool wasUltra = previousEffective == EfficiencyMode.UltraEfficiency;
+        bool wasFrugal = wasUltra || previousEffective == EfficiencyMode.Efficiency;
+        double ultraBelow = thresholds.UltraEfficiencyBelowPercent + (wasUltra ? thresholds.BatteryMarginPercent : 0);
+        double efficiencyBelow = thresholds.EfficiencyBelowPercent + (wasFrugal ? thresholds.BatteryMarginPercent : 0);
+
+        if (battery < ultraBelow)
+        {
+            return new ModeResolution(
+                EfficiencyMode.UltraEfficiency,
+                battery < thresholds.UltraEfficiencyBelowPercent
+                    ? Invariant($"battery {battery:0.#}% < {thresholds.UltraEfficiencyBelowPercent:0.#}%: ultra-efficiency")
+                    : Invariant($"battery {battery:0.#}% not yet {ultraBelow:0.#}%: ultra-efficiency"));
+        }
+
+        if (battery < efficiencyBelow)
+        {
+            return new ModeResolution(
+                EfficiencyMode.Efficiency,
+                battery < thresholds.EfficiencyBelowPercent
+                    ? Invariant($"battery {battery:0.#}% < {thresholds.EfficiencyBelowPercent:0.#}%: efficiency")
+                    : Invariant($"battery {battery:0.#}% not yet {efficiencyBelow:0.#}%: efficiency"));
+        }
+
+        return new ModeResolution(EfficiencyMode.Balanced, Invariant($"battery {battery:0.#}% ≥ {thresholds.EfficiencyBelowPercent:0.#}%: balanced"));
+    }
+
+    /// <summary>Resolves from a system state, taking its current effective mode as the previous one.</summary>
+    public static ModeResolution Resolve(SystemState state, ModeThresholds thresholds)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        return Resolve(state.Mode, state.EffectiveMode, ModeReadings.From(state), thresholds);
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

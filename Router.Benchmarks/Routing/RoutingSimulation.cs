@@ -1,0 +1,197 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text;
+using Router.Actors.Routing;
+using Router.Actors.Runtime;
+
+namespace Router.Benchmarks.Routing;
+
+/// <summary>
+/// The routing simulation benchmark (issue 3, item 9): a discrete-event simulation of the four
+/// default devices on a virtual clock, replaying a seeded mixed workload through each efficiency
+/// mode (the real <see cref="Scorer"/> and <see cref="ModeResolver"/>) and through naive policies.
+/// Runs in seconds; no real waiting. <c>scripts/bench-routing</c> runs it.
+/// </summary>
+/// <remarks>
+/// Model, and what it leaves out: energy is device power × busy time (idle draw is not counted,
+/// for any policy). The router is told max_tokens, not the answer's real length, and not the
+/// prompt's length, whose prefill adds to the real first-token time: its estimates err as they
+/// would in production, and max-latency violations come from that error and from higher
+/// priorities overtaking a queued request. Preemption exists only in this simulation (and as an
+/// opt-in in <see cref="ScoringOptions.CriticalPreemptsBelow"/>); the overload table shows what it buys.
+/// </remarks>
+public static class RoutingSimulation
+{
+    private const double Minute = 60_000;
+
+    /// <summary>Arguments: <c>[--seed N]</c>. Returns 0.</summary>
+    public static int Run(string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        int seed = 42;
+        for (int i = 0; i < args.Length - 1; i++)
+        {
+            if (args[i] == "--seed")
+            {
+                seed = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
+            }
+        }
+
+        var output = new StringBuilder();
+        var profiles = DeviceProfile.Defaults;
+        var options = new SimOptions();
+
+        // Scenario 1: three hours; on AC for 30 minutes, then the battery drains from 100 % to 10 %.
+        var power = new PowerSchedule(UnplugAtMs: 30 * Minute, EndMs: 180 * Minute, EndPercent: 10);
+        var work = Workload.Mixed(seed, 180 * Minute, meanInterarrivalMs: 25_000);
+        double capacity = CapacityPerSecond(work, profiles);
+        Line(output, $"Routing simulation (seed {seed}): {work.Length} requests over 3 h, one every 25 s on average ({100 * (work.Length / (180 * 60.0)) / capacity:0}% of the four devices' capacity of {capacity:0.00} req/s).");
+        Line(output, "Devices: npu 3 W 800 ms 15 tok/s; igpu 12 W 350 ms 30 tok/s; nvidia 55 W 150 ms 80 tok/s; cpu 28 W 1200 ms 10 tok/s; max-concurrent 1.");
+        Line(output, "Battery: on AC for 30 min, then drains linearly from 100 % to 10 % at 3 h. Latency = time to first token, queue included (ms).");
+        Line(output, "");
+
+        IRoutingPolicy[] policies =
+        [
+            new ScorerPolicy(EfficiencyMode.Performance),
+            new ScorerPolicy(EfficiencyMode.Balanced),
+            new ScorerPolicy(EfficiencyMode.Efficiency),
+            new ScorerPolicy(EfficiencyMode.Efficiency, ScoringOptions.Default with { FrugalMaxWaitMs = 30_000 }, "Efficiency w30s"),
+            new ScorerPolicy(EfficiencyMode.Efficiency, ScoringOptions.Default with { FrugalMaxWaitMs = 60_000 }, "Efficiency w60s"),
+            new ScorerPolicy(EfficiencyMode.Efficiency, ScoringOptions.Default with { FrugalMaxWaitMs = 120_000 }, "Efficiency w120s"),
+            new ScorerPolicy(EfficiencyMode.Quiet),
+            new ScorerPolicy(EfficiencyMode.UltraEfficiency),
+            new ScorerPolicy(EfficiencyMode.Auto),
+            new RoundRobinPolicy(),
+            new LeastBusyPolicy(),
+            new AlwaysFastestPolicy(),
+        ];
+        var results = new List<SimResults>();
+        foreach (IRoutingPolicy policy in policies)
+        {
+            results.Add(Simulator.Run(policy, work, profiles, power, options));
+        }
+
+        double fastestWh = results.Single(r => r.Policy == "always-fastest").EnergyWh;
+        Table(output, results, fastestWh);
+        Line(output, "");
+        var auto = (ScorerPolicy)policies.Single(p => p.Name == nameof(EfficiencyMode.Auto));
+        Line(output, $"Auto's effective modes: {string.Join(", ", auto.RequestsByEffectiveMode.OrderBy(p => p.Key).Select(p => $"{p.Key} {p.Value}"))} requests.");
+        Line(output, "");
+
+        SimResults efficiency = results.Single(r => r.Policy == nameof(EfficiencyMode.Efficiency));
+        double saving = 1 - (efficiency.EnergyWh / fastestWh);
+        Line(output, $"Goal: Efficiency uses >= 60% less energy than always-fastest with no max-latency violations: {saving:P0} less, {efficiency.Violations} violations, {efficiency.ShedTotal + efficiency.RefusedTotal} shed or refused -> {(saving >= 0.6 && efficiency.Violations == 0 ? "MET" : "MISSED")}.");
+        Line(output, "");
+
+        // Scenario 2: ten minutes at twice the devices' capacity, on AC.
+        var overloadWork = Workload.Mixed(seed + 1, 10 * Minute, meanInterarrivalMs: 1000 / (2 * capacity));
+        var criticalOnly = overloadWork.Where(w => w.Priority == Priority.Critical).ToImmutableArray();
+        Line(output, $"Overload: {overloadWork.Length} requests in 10 min on AC (2x capacity); critical p99 latency against the same critical requests alone.");
+        Line(output, "Preemption: 'preempt<N' = a critical request cancels a best-effort one in flight (counted as shed), and the scorer knows it;");
+        Line(output, "'preempt<H' = best effort and normal. Without it a critical request waits for whatever runs on its device.");
+        Line(output, "policy                     crit p99 alone  crit p99 loaded  ratio  crit p99 wait  shed BE/N/H/C   refused BE/N/H/C  served");
+        var noPreemption = options;
+        var preemptBestEffort = options with { CriticalPreemptsBelow = Priority.Normal };
+        var preemptNormal = options with { CriticalPreemptsBelow = Priority.High };
+        var scorerPreemptBestEffort = ScoringOptions.Default with { CriticalPreemptsBelow = Priority.Normal };
+        var scorerPreemptNormal = ScoringOptions.Default with { CriticalPreemptsBelow = Priority.High };
+        (string Name, Func<IRoutingPolicy> Make, SimOptions Options)[] overloadRuns =
+        [
+            ("Auto", () => new ScorerPolicy(EfficiencyMode.Auto), noPreemption),
+            ("Auto preempt<N", () => new ScorerPolicy(EfficiencyMode.Auto, scorerPreemptBestEffort), preemptBestEffort),
+            ("Auto preempt<H", () => new ScorerPolicy(EfficiencyMode.Auto, scorerPreemptNormal), preemptNormal),
+            ("Balanced", () => new ScorerPolicy(EfficiencyMode.Balanced), noPreemption),
+            ("Balanced preempt<H", () => new ScorerPolicy(EfficiencyMode.Balanced, scorerPreemptNormal), preemptNormal),
+            ("Efficiency", () => new ScorerPolicy(EfficiencyMode.Efficiency), noPreemption),
+            ("Efficiency preempt<H", () => new ScorerPolicy(EfficiencyMode.Efficiency, scorerPreemptNormal), preemptNormal),
+            ("least-busy", () => new LeastBusyPolicy(), noPreemption),
+            ("round-robin", () => new RoundRobinPolicy(), noPreemption),
+            ("always-fastest", () => new AlwaysFastestPolicy(), noPreemption),
+        ];
+        var ratios = new Dictionary<string, (double Ratio, SimResults Loaded)>(StringComparer.Ordinal);
+        foreach (var run in overloadRuns)
+        {
+            SimResults alone = Simulator.Run(run.Make(), criticalOnly, profiles, PowerSchedule.AlwaysOnAc, run.Options);
+            SimResults loaded = Simulator.Run(run.Make(), overloadWork, profiles, PowerSchedule.AlwaysOnAc, run.Options);
+            double a = alone.LatencyPercentile(Priority.Critical, 99), l = loaded.LatencyPercentile(Priority.Critical, 99);
+            ratios[run.Name] = (l / a, loaded);
+            Line(output, $"{run.Name,-26} {a,14:0} {l,16:0} {l / a,6:0.00} {loaded.WaitPercentile(Priority.Critical, 99),14:0}  {Counts(loaded.ShedAt),-15} {Counts(loaded.RefusedAt),-17} {loaded.ServedTotal,6}");
+        }
+
+        Line(output, "");
+        foreach (string name in new[] { "Auto", "Auto preempt<H" })
+        {
+            var (ratio, loaded) = ratios[name];
+            bool bestEffortFirst = loaded.ShedAt(Priority.BestEffort) >= loaded.ShedAt(Priority.Normal)
+                && loaded.ShedAt(Priority.Normal) >= loaded.ShedAt(Priority.High)
+                && loaded.ShedAt(Priority.High) >= loaded.ShedAt(Priority.Critical);
+            Line(output, $"Goal: under 2x overload critical p99 within 1.2x of unloaded, best effort shed first ({name}): {ratio:0.00}x, shed BE/N/H/C {Counts(loaded.ShedAt)} -> {(ratio <= 1.2 && bestEffortFirst ? "MET" : "MISSED")}.");
+        }
+
+        Line(output, "");
+        MeasureScorer(output, profiles, options);
+        Console.Write(output.ToString());
+        return 0;
+    }
+
+    /// <summary>The scorer's own cost per call, on the four default devices with one busy.</summary>
+    private static void MeasureScorer(StringBuilder output, ImmutableArray<DeviceProfile> profiles, SimOptions options)
+    {
+        var devices = profiles.Select(p => new SimDevice(p, options)).ToArray();
+        devices[2].Admit(new WorkItem(0, 0, Priority.Normal, "chat", 100, 128, 100, null, false, false), 0);
+        IReadOnlyList<BackendSnapshot> snapshots = devices.Select(d => d.Snapshot(ScorerPolicy.Model)).ToImmutableArray();
+        var state = SystemState.Default with { Mode = EfficiencyMode.Balanced, EffectiveMode = EfficiencyMode.Balanced };
+        var request = new RouteRequest(ScorerPolicy.Model, RoutingHints.Default with { MaxLatencyMs = 5000 });
+        const int Calls = 200_000;
+        for (int i = 0; i < 10_000; i++)
+        {
+            _ = Scorer.Route(request, snapshots, state, ScoringOptions.Default);
+        }
+
+        long bytes = GC.GetAllocatedBytesForCurrentThread();
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        for (int i = 0; i < Calls; i++)
+        {
+            _ = Scorer.Route(request, snapshots, state, ScoringOptions.Default);
+        }
+
+        TimeSpan elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(start);
+        bytes = GC.GetAllocatedBytesForCurrentThread() - bytes;
+        Line(output, $"Scorer.Route: {elapsed.TotalMilliseconds * 1e6 / Calls:0} ns and {bytes / Calls} bytes per call (4 backends, the decision included).");
+    }
+
+    private static void Table(StringBuilder output, List<SimResults> results, double fastestWh)
+    {
+        Line(output, "policy           energy Wh  vs fastest   crit p50/p95   high p50/p95   normal p50/p95    best-eff p50/p95  shed  refused  violations  served by npu/igpu/nvidia/cpu");
+        foreach (SimResults r in results)
+        {
+            Line(output,
+                $"{r.Policy,-16} {r.EnergyWh,9:0.00} {(r.EnergyWh / fastestWh) - 1,10:+0%;-0%;0%}  {P(r, Priority.Critical),13}  {P(r, Priority.High),13}  {P(r, Priority.Normal),15}  {P(r, Priority.BestEffort),17} {r.ShedTotal,5} {r.RefusedTotal,8} {r.Violations,5}/{r.WithLatencyLimit,-5}  " +
+                $"{r.ByDevice.GetValueOrDefault("ollama-npu")}/{r.ByDevice.GetValueOrDefault("ollama-igpu")}/{r.ByDevice.GetValueOrDefault("ollama-nvidia")}/{r.ByDevice.GetValueOrDefault("ollama-cpu")}");
+        }
+    }
+
+    private static string P(SimResults r, Priority priority) =>
+        r.ServedAt(priority) == 0
+            ? "-"
+            : string.Create(CultureInfo.InvariantCulture, $"{r.LatencyPercentile(priority, 50):0}/{r.LatencyPercentile(priority, 95):0}");
+
+    private static string Counts(Func<Priority, int> count) =>
+        string.Create(CultureInfo.InvariantCulture, $"{count(Priority.BestEffort)}/{count(Priority.Normal)}/{count(Priority.High)}/{count(Priority.Critical)}");
+
+    /// <summary>Requests per second the four devices serve together for this mix (sum of each device's 1 / mean service time).</summary>
+    private static double CapacityPerSecond(ImmutableArray<WorkItem> work, ImmutableArray<DeviceProfile> profiles)
+    {
+        double capacity = 0;
+        foreach (DeviceProfile profile in profiles)
+        {
+            capacity += 1000 / work.Average(profile.ServiceMs);
+        }
+
+        return capacity;
+    }
+
+    private static void Line(StringBuilder output, FormattableString text) => output.Append(text.ToString(CultureInfo.InvariantCulture)).Append('\n');
+
+    private static void Line(StringBuilder output, string text) => output.Append(text).Append('\n');
+}

@@ -1,0 +1,182 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Router.Actors.Runtime;
+
+namespace Router.Gateway.Cli;
+
+/// <summary>CLI subcommands that read or change a running daemon through its admin API.</summary>
+internal static class AdminCommands
+{
+    public static IEnumerable<Command> Build(Option<Uri> url)
+    {
+        var status = new Command("status", "Overall health, the efficiency mode in effect and why.");
+        status.SetAction((r, ct) => RunAsync(r.GetValue(url)!, ct, StatusAsync));
+        yield return status;
+
+        var backends = new Command("backends", "Each backend's state, load, models and live latency.");
+        backends.SetAction((r, ct) => RunAsync(r.GetValue(url)!, ct, BackendsAsync));
+        yield return backends;
+
+        var actors = new Command("actors", "The actor tree: mailboxes, messages processed, restarts, failures.");
+        actors.SetAction((r, ct) => RunAsync(r.GetValue(url)!, ct, ActorsAsync));
+        yield return actors;
+
+        var modeArgument = new Argument<string?>("mode")
+        {
+            Description = "performance | balanced | efficiency | quiet | ultra-efficiency | auto (omit to show the current mode)",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var mode = new Command("mode", "Show or set the efficiency mode.") { modeArgument };
+        mode.SetAction((r, ct) => RunAsync(r.GetValue(url)!, ct, (http, token) => ModeAsync(http, r.GetValue(modeArgument), token)));
+        yield return mode;
+
+        var model = new Option<string?>("--model") { Description = "The model the request would ask for." };
+        var priority = new Option<string?>("--priority") { Description = "best-effort | normal | high | critical (or 0-3)." };
+        var target = new Option<string?>("--target") { Description = "A backend id or a hardware kind (npu, igpu, nvidia, cpu)." };
+        var latencyCritical = new Option<bool>("--latency-critical") { Description = "Ask for the fastest backend." };
+        var powerEfficient = new Option<bool>("--power-efficient") { Description = "Ask for the lowest-power backend." };
+        var maxLatency = new Option<int?>("--max-latency-ms") { Description = "Latency budget in milliseconds." };
+        var maxPower = new Option<double?>("--max-power-watts") { Description = "Power budget in watts." };
+        var explain = new Command("explain", "Explain where a request would go now, and why.")
+        {
+            model, priority, target, latencyCritical, powerEfficient, maxLatency, maxPower,
+        };
+        explain.SetAction((r, ct) => RunAsync(r.GetValue(url)!, ct, (http, token) =>
+        {
+            var query = new StringBuilder("/explain?");
+            Append(query, "model", r.GetValue(model));
+            Append(query, "priority", r.GetValue(priority));
+            Append(query, "target", r.GetValue(target));
+            Append(query, "latency_critical", r.GetValue(latencyCritical) ? "true" : null);
+            Append(query, "power_efficient", r.GetValue(powerEfficient) ? "true" : null);
+            Append(query, "max_latency_ms", r.GetValue(maxLatency)?.ToString(CultureInfo.InvariantCulture));
+            Append(query, "max_power_watts", r.GetValue(maxPower)?.ToString(CultureInfo.InvariantCulture));
+            return ExplainAsync(http, query.ToString().TrimEnd('&', '?'), token);
+        }));
+        yield return explain;
+    }
+
+    private static void Append(StringBuilder query, string name, string? value)
+    {
+        if (value is not null)
+        {
+            query.Append(name).Append('=').Append(Uri.EscapeDataString(value)).Append('&');
+        }
+    }
+
+    private static async Task<int> RunAsync(Uri url, CancellationToken cancellationToken, Func<HttpClient, CancellationToken, Task<int>> action)
+    {
+        using var http = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromSeconds(10) };
+        try
+        {
+            return await action(http, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException ex)
+        {
+            await Console.Error.WriteLineAsync($"ollama-proxy: cannot reach the daemon at {url}: {ex.Message} (start it with `ollama-proxy`, or pass --url)").ConfigureAwait(false);
+            return ExitCodes.Failed;
+        }
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            await Console.Error.WriteLineAsync($"ollama-proxy: the daemon at {url} did not answer within 10 s").ConfigureAwait(false);
+            return ExitCodes.Failed;
+        }
+    }
+
+    private static async Task<JsonNode?> GetJsonAsync(HttpClient http, string path, CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync(new Uri(path, UriKind.Relative), cancellationToken).ConfigureAwait(false);
+        var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        return JsonNode.Parse(body);
+    }
+
+    private static async Task<int> StatusAsync(HttpClient http, CancellationToken cancellationToken)
+    {
+        var health = await GetJsonAsync(http, "/health", cancellationToken).ConfigureAwait(false);
+        var efficiency = await GetJsonAsync(http, "/efficiency", cancellationToken).ConfigureAwait(false);
+        Console.WriteLine($"status:   {health?["status"]}");
+        Console.WriteLine($"mode:     {efficiency?["mode"]} (in effect: {efficiency?["effective_mode"]}; {efficiency?["reason"]})");
+        Console.WriteLine($"power:    {(efficiency?["on_ac_power"]?.GetValue<bool>() == false ? "battery" : "AC")}{(efficiency?["battery_percent"] is { } b ? $", battery {b}%" : "")}");
+        if (health?["backends"] is JsonObject backends)
+        {
+            foreach (var (id, state) in backends)
+            {
+                Console.WriteLine($"  {id,-16} {state}");
+            }
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<int> BackendsAsync(HttpClient http, CancellationToken cancellationToken)
+    {
+        var json = await GetJsonAsync(http, "/backends", cancellationToken).ConfigureAwait(false);
+        var list = json?["backends"] as JsonArray ?? json as JsonArray ?? [];
+        Console.WriteLine($"{"ID",-16} {"HW",-7} {"STATE",-10} {"W",5} {"MS",6} {"FLIGHT",6} {"QUEUE",-12} MODELS");
+        foreach (var backend in list)
+        {
+            var queue = backend?["queue_depth"] is JsonObject q ? string.Join("/", q.Select(p => p.Value?.ToString())) : "";
+            var models = backend?["models"] is JsonArray m ? string.Join(", ", m.Select(x => x?.ToString())) : "";
+            Console.WriteLine($"{backend?["id"],-16} {backend?["hardware"],-7} {backend?["state"],-10} {backend?["power_watts"],5} {backend?["avg_latency_ms"],6} {backend?["in_flight"],6} {queue,-12} {models}");
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<int> ActorsAsync(HttpClient http, CancellationToken cancellationToken)
+    {
+        var snapshot = await http.GetFromJsonAsync<ActorTreeSnapshot>(new Uri("/actors", UriKind.Relative), JsonSerializerOptions.Web, cancellationToken).ConfigureAwait(false);
+        if (snapshot is null)
+        {
+            await Console.Error.WriteLineAsync("ollama-proxy: the daemon returned no actor tree").ConfigureAwait(false);
+            return ExitCodes.Rejected;
+        }
+
+        Console.Write(ActorTreeText.Render(snapshot));
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<int> ModeAsync(HttpClient http, string? mode, CancellationToken cancellationToken)
+    {
+        JsonNode? state;
+        if (mode is null)
+        {
+            state = await GetJsonAsync(http, "/efficiency", cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            using var response = await http.PostAsJsonAsync(new Uri("/efficiency", UriKind.Relative), new { mode }, cancellationToken).ConfigureAwait(false);
+            state = JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
+            if (!response.IsSuccessStatusCode)
+            {
+                await Console.Error.WriteLineAsync($"ollama-proxy: {state?["error"]?["message"] ?? state?["error"]}").ConfigureAwait(false);
+                return ExitCodes.Rejected;
+            }
+        }
+
+        Console.WriteLine($"mode: {state?["mode"]} (in effect: {state?["effective_mode"]}; {state?["reason"]})");
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<int> ExplainAsync(HttpClient http, string path, CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync(new Uri(path, UriKind.Relative), cancellationToken).ConfigureAwait(false);
+        var json = JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
+        if (!response.IsSuccessStatusCode)
+        {
+            await Console.Error.WriteLineAsync($"ollama-proxy: no backend: {json?["error"]?["message"] ?? json?["error"]}").ConfigureAwait(false);
+            return ExitCodes.Rejected;
+        }
+
+        Console.WriteLine($"backend:      {json?["backend"]}");
+        Console.WriteLine($"reason:       {json?["reason"]}");
+        Console.WriteLine($"mode:         {json?["effective_mode"]}");
+        Console.WriteLine($"estimate:     {json?["estimated_latency_ms"]} ms, {json?["estimated_power_w"]} W, {json?["estimated_energy_wh"]} Wh");
+        Console.WriteLine($"alternatives: {string.Join(", ", (json?["alternatives"] as JsonArray ?? []).Select(a => a?.ToString()))}");
+        return ExitCodes.Ok;
+    }
+}

@@ -1,0 +1,23 @@
+using System.Collections.Immutable;
+using Microsoft.Extensions.DependencyInjection;
+using Router.Actors.Inference;
+using Router.Actors.Routing;
+using Router.Gateway.Grpc.Health;
+
+namespace Router.Gateway.Hosting;
+
+/// <summary>Keeps grpc.health.v1 in step with the backends: serving while any backend can serve.</summary>
+internal static class GrpcHealthBridge
+{
+    public static void Attach(IServiceProvider services, RouterRuntime runtime)
+    {
+        var tracker = services.GetRequiredService<HealthStatusTracker>();
+        var latest = ImmutableDictionary<string, BackendSnapshot>.Empty;
+        // The handler runs inside one actor, one snapshot at a time: no lock needed for 'latest'.
+        runtime.Observe<BackendSnapshot>("grpc-health", snapshot =>
+        {
+            latest = latest.SetItem(snapshot.Id, snapshot);
+            tracker.UpdateFromBackends([.. latest.Values]);
+        });
+    }
+}

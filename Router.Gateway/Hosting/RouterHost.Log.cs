@@ -1,0 +1,41 @@
+using Microsoft.Extensions.Logging;
+using Router.Actors.Backends;
+using Router.Actors.Inference;
+using Router.Actors.Routing;
+using Router.Actors.Runtime;
+
+namespace Router.Gateway.Hosting;
+
+/// <summary>
+/// The core logs nothing itself: it publishes what happens on the event stream. The host turns the
+/// events an operator cares about into log lines (event ids 1000–1099).
+/// </summary>
+internal static partial class RouterHostLog
+{
+    public static void Attach(RouterRuntime runtime, ILogger logger)
+    {
+        runtime.Observe<BackendHealthChanged>("log-backend-health", e =>
+        {
+            if (e.To is BackendHealth.Healthy)
+            {
+                BackendHealthy(logger, e.BackendId, Name(e.From), e.Reason);
+            }
+            else
+            {
+                BackendUnavailable(logger, e.BackendId, Name(e.From), Name(e.To), e.Reason);
+            }
+        });
+        runtime.Observe<ActorFailed>("log-actor-failures", e => ActorFailedLog(logger, e.Actor.Path.ToString(), e.Message?.GetType().Name ?? "none", e.Cause));
+    }
+
+    private static string Name(BackendHealth health) => health.ToString().ToLowerInvariant();
+
+    [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "Backend {Backend} is healthy again (was {From}): {Reason}")]
+    private static partial void BackendHealthy(ILogger logger, string backend, string from, string reason);
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "Backend {Backend} went from {From} to {To}: {Reason}")]
+    private static partial void BackendUnavailable(ILogger logger, string backend, string from, string to, string reason);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Error, Message = "Actor {Path} failed while handling {MessageType}; its supervisor decides what happens next")]
+    private static partial void ActorFailedLog(ILogger logger, string path, string messageType, Exception exception);
+}

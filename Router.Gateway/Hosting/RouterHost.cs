@@ -1,0 +1,205 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Router.Actors.Config;
+using Router.Actors.Inference;
+using Router.Actors.State;
+using Router.Gateway.Grpc;
+using Router.Gateway.Http;
+using Router.Gateway.Simulation;
+
+namespace Router.Gateway.Hosting;
+
+/// <summary>
+/// The running daemon: the router runtime, the HTTP listener (OpenAI, Ollama, admin, WebSocket)
+/// and the gRPC listener (HTTP/2 cleartext), and in simulation mode the simulated devices.
+/// Tests start it on port 0 and read the bound endpoints.
+/// </summary>
+internal sealed class RouterHost : IAsyncDisposable
+{
+    private readonly WebApplication _http;
+    private readonly WebApplication _grpc;
+    private readonly IReadOnlyList<SimulatedBackend> _simulators;
+    private readonly RouterTelemetry _telemetry;
+
+    private RouterHost(WebApplication http, WebApplication grpc, RouterRuntime runtime, RouterConfig config,
+        IReadOnlyList<SimulatedBackend> simulators, SimulatedMachine? machine, RouterTelemetry telemetry)
+    {
+        _http = http;
+        _grpc = grpc;
+        Runtime = runtime;
+        Config = config;
+        _simulators = simulators;
+        Machine = machine;
+        _telemetry = telemetry;
+        HttpEndpoint = BoundEndpoint(http, config);
+        GrpcEndpoint = BoundEndpoint(grpc, config);
+    }
+
+    public RouterRuntime Runtime { get; }
+    public RouterConfig Config { get; }
+    public Uri HttpEndpoint { get; }
+    public Uri GrpcEndpoint { get; }
+    /// <summary>The simulated devices, in simulation mode (else empty).</summary>
+    public IReadOnlyList<SimulatedBackend> Simulators => _simulators;
+    /// <summary>The simulated battery, AC and temperatures, in simulation mode.</summary>
+    public SimulatedMachine? Machine { get; }
+    public IServiceProvider Services => _http.Services;
+
+    public static async Task<RouterHost> StartAsync(RouterConfig config, RouterHostOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(options);
+        config = options.Apply(config);
+        var runtimeOptions = options.Runtime;
+        IReadOnlyList<SimulatedBackend> simulators = [];
+        SimulatedMachine? machine = null;
+        RouterRuntime? runtime = null;
+        RouterTelemetry? telemetry = null;
+        WebApplication? http = null;
+        WebApplication? grpc = null;
+        try
+        {
+            if (options.Simulate)
+            {
+                simulators = await SimulatedFleet.StartDefaultAsync(options.SimulationTimeScale, cancellationToken: cancellationToken).ConfigureAwait(false);
+                config = SimulationSetup.PointAt(config, simulators);
+                machine = new SimulatedMachine(runtimeOptions.TimeProvider);
+                runtimeOptions = runtimeOptions with
+                {
+                    PowerSource = runtimeOptions.PowerSource ?? machine,
+                    ThermalSource = runtimeOptions.ThermalSource ?? machine,
+                };
+            }
+
+            telemetry = RouterTelemetry.Create(config, ref runtimeOptions);
+            runtime = await RouterRuntime.StartAsync(config, runtimeOptions).ConfigureAwait(false);
+            telemetry.Attach(runtime);
+            http = BuildHttp(config, options, runtime, machine, telemetry);
+            grpc = BuildGrpc(config, options, runtime);
+            RouterHostLog.Attach(runtime, http.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Router"));
+            await http.StartAsync(cancellationToken).ConfigureAwait(false);
+            await grpc.StartAsync(cancellationToken).ConfigureAwait(false);
+            return new RouterHost(http, grpc, runtime, config, simulators, machine, telemetry);
+        }
+        catch
+        {
+            foreach (var app in new[] { http, grpc })
+            {
+                if (app is not null)
+                {
+                    await app.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+
+            if (runtime is not null)
+            {
+                await runtime.DisposeAsync().ConfigureAwait(false);
+            }
+
+            telemetry?.Dispose();
+            foreach (var simulator in simulators)
+            {
+                await simulator.DisposeAsync().ConfigureAwait(false);
+            }
+
+            throw;
+        }
+    }
+
+    private static WebApplicationBuilder CreateBuilder(RouterConfig config, RouterHostOptions options, RouterRuntime runtime, int port, HttpProtocols protocols)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        if (options.ConsoleLogging)
+        {
+            builder.Logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss ";
+            });
+            builder.Logging.SetMinimumLevel(LogLevel.Information);
+            builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+            builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
+        }
+
+        var address = config.Server.Host is "localhost" ? IPAddress.Loopback : IPAddress.Parse(config.Server.Host);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            // Bodies are limited per surface (a clean 413 or RESOURCE_EXHAUSTED in the caller's
+            // format); Kestrel's own limit only guards against absurd sizes.
+            kestrel.Limits.MaxRequestBodySize = Math.Max(config.Server.MaxRequestBodyBytes, config.Server.GrpcMaxMessageBytes) * 2;
+            kestrel.Listen(address, port, o => o.Protocols = protocols);
+        });
+        builder.Services.AddSingleton(config);
+        builder.Services.AddSingleton(runtime);
+        builder.Services.AddSingleton<IInferenceRouter>(runtime.Router);
+        builder.Services.AddSingleton<IRouterAdmin>(runtime);
+        builder.Services.AddSingleton(runtime.Config.Routing);
+        return builder;
+    }
+
+    private static WebApplication BuildHttp(RouterConfig config, RouterHostOptions options, RouterRuntime runtime, SimulatedMachine? machine, RouterTelemetry telemetry)
+    {
+        // Cleartext HTTP/2 cannot share a port with HTTP/1.1 (no TLS to negotiate it); gRPC has its own port.
+        var builder = CreateBuilder(config, options, runtime, config.Server.HttpPort, HttpProtocols.Http1);
+        builder.Services.AddHttpSurfaces();
+        var app = builder.Build();
+        app.UseWebSockets();
+        DaemonEndpoints.Map(app, runtime, telemetry, machine);
+        app.MapHttpSurfaces();
+        return app;
+    }
+
+    private static WebApplication BuildGrpc(RouterConfig config, RouterHostOptions options, RouterRuntime runtime)
+    {
+        // gRPC is HTTP/2 only; over cleartext there is no negotiation, so clients use prior knowledge (h2c).
+        var builder = CreateBuilder(config, options, runtime, config.Server.GrpcPort, HttpProtocols.Http2);
+        builder.Services.AddRouterGrpc(new GrpcServerOptions
+        {
+            MaxReceiveMessageSize = config.Server.GrpcMaxMessageBytes,
+            MaxSendMessageSize = config.Server.GrpcMaxMessageBytes,
+        });
+        var app = builder.Build();
+        app.MapRouterGrpc();
+        GrpcHealthBridge.Attach(app.Services, runtime);
+        return app;
+    }
+
+    private static Uri BoundEndpoint(WebApplication app, RouterConfig config)
+    {
+        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        var port = new Uri(address.Replace("://+", "://localhost", StringComparison.Ordinal).Replace("://*", "://localhost", StringComparison.Ordinal)).Port;
+        return new Uri($"http://{UriHost(config.Server.Host)}:{port}");
+    }
+
+    private static string UriHost(string host) =>
+        host is "0.0.0.0" ? "127.0.0.1" : host is "::" ? "[::1]" : host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host;
+
+    public async ValueTask DisposeAsync()
+    {
+        // Stop accepting, let the surfaces finish (each open stream is cancelled and frees its
+        // slot), then stop the actors and the simulated devices.
+        await _http.StopAsync().ConfigureAwait(false);
+        await _grpc.StopAsync().ConfigureAwait(false);
+        await _http.DisposeAsync().ConfigureAwait(false);
+        await _grpc.DisposeAsync().ConfigureAwait(false);
+        await Runtime.DisposeAsync().ConfigureAwait(false);
+        _telemetry.Dispose();
+        foreach (var simulator in _simulators)
+        {
+            await simulator.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Completes when either app is asked to stop (Ctrl+C, SIGTERM).</summary>
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken) =>
+        Task.WhenAny(_http.WaitForShutdownAsync(cancellationToken), _grpc.WaitForShutdownAsync(cancellationToken));
+}

@@ -1,0 +1,123 @@
+using System.Collections.Frozen;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Router.Actors.Config;
+using Router.Actors.Inference;
+using Router.Gateway.Http.WebSockets;
+
+namespace Router.Gateway.Http;
+
+/// <summary>
+/// Wires the HTTP surfaces into a host: OpenAI-compatible /v1, Ollama-native /api, the admin
+/// endpoints and the WebSocket stream, all on one port.
+/// </summary>
+public static class HttpSurfaces
+{
+    public const string StreamSocketPath = "/v1/stream/ws";
+
+    /// <summary>How often an idle WebSocket is pinged so proxies and NATs keep it open.</summary>
+    private static readonly TimeSpan WebSocketKeepAlive = TimeSpan.FromSeconds(30);
+
+    /// <summary>The services the surfaces need besides <see cref="IInferenceRouter"/>, <see cref="IRouterAdmin"/> and <see cref="RouterConfig"/>.</summary>
+    public static IServiceCollection AddHttpSurfaces(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddRouting();
+        services.AddLogging();
+        return services;
+    }
+
+    /// <summary>
+    /// Maps every HTTP surface. Resolves <see cref="IInferenceRouter"/>, <see cref="IRouterAdmin"/> and
+    /// <see cref="RouterConfig"/> from the container once, here. Also maps a fallback that answers an
+    /// unknown path with a 404 and a known path with the wrong method with a 405, both as JSON in the
+    /// caller's format. /metrics is not mapped here.
+    /// </summary>
+    public static IEndpointRouteBuilder MapHttpSurfaces(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        var services = endpoints.ServiceProvider;
+        var router = services.GetRequiredService<IInferenceRouter>();
+        var admin = services.GetRequiredService<IRouterAdmin>();
+        var config = services.GetRequiredService<RouterConfig>();
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Router.Gateway.Http");
+        var bodyLimit = config.Server.MaxRequestBodyBytes;
+        var allowed = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+
+        void Map(string method, string path, RequestDelegate handler)
+        {
+            endpoints.MapMethods(path, [method], handler);
+            var key = path.Split('{')[0].TrimEnd('/');
+            allowed[key] = allowed.TryGetValue(key, out var others) ? others + ", " + method : method;
+        }
+
+        foreach (var api in RoutedApi.All)
+        {
+            Map(HttpMethods.Post, api.Path, new InferenceEndpoint(api, router, bodyLimit, logger).HandleAsync);
+        }
+
+        var models = new ModelEndpoints(admin, bodyLimit, logger);
+        Map(HttpMethods.Get, "/v1/models", models.ListOpenAIAsync);
+        endpoints.MapGet("/v1/models/{**model}", (RequestDelegate)(context => models.GetOpenAIAsync(context, (string)context.Request.RouteValues["model"]!)));
+        Map(HttpMethods.Get, "/api/tags", models.TagsAsync);
+        Map(HttpMethods.Get, "/api/ps", models.RunningAsync);
+        Map(HttpMethods.Post, "/api/show", models.ShowAsync);
+        Map(HttpMethods.Get, "/api/version", models.VersionAsync);
+
+        // Ollama's own heartbeat (the ollama CLI sends HEAD /), so Ollama tooling sees a live server.
+        endpoints.MapMethods("/", [HttpMethods.Get, HttpMethods.Head], static context =>
+        {
+            context.Response.ContentType = "text/plain; charset=utf-8";
+            return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : context.Response.WriteAsync("Ollama is running", context.RequestAborted);
+        });
+
+        var adminEndpoints = new AdminEndpoints(admin, logger);
+        Map(HttpMethods.Get, "/health", adminEndpoints.HealthAsync);
+        Map(HttpMethods.Get, "/backends", adminEndpoints.BackendsAsync);
+        Map(HttpMethods.Get, "/thermal", adminEndpoints.ThermalAsync);
+        Map(HttpMethods.Get, "/efficiency", adminEndpoints.GetEfficiencyAsync);
+        Map(HttpMethods.Post, "/efficiency", context => adminEndpoints.SetEfficiencyAsync(context, bodyLimit));
+        Map(HttpMethods.Get, "/actors", adminEndpoints.ActorsAsync);
+
+        // The WebSocket endpoint carries its own WebSocket middleware, so the host need not add it.
+        var socketPipeline = endpoints.CreateApplicationBuilder();
+        socketPipeline.UseWebSockets(new WebSocketOptions { KeepAliveInterval = WebSocketKeepAlive });
+        socketPipeline.Run(context => AcceptStreamSocketAsync(context, router, bodyLimit, logger));
+        endpoints.Map(StreamSocketPath, socketPipeline.Build());
+
+        var allowedByPath = allowed.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
+        endpoints.MapFallback("{**path}", context => FallbackAsync(context, allowedByPath));
+        return endpoints;
+    }
+
+    private static async Task AcceptStreamSocketAsync(HttpContext context, IInferenceRouter router, long bodyLimit, ILogger logger)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            await new HttpError(400, HttpErrorMap.InvalidRequest, "websocket_required",
+                    $"{StreamSocketPath} speaks WebSocket only: connect with a WebSocket client (ws://host{StreamSocketPath}).")
+                .WriteAsync(context, ApiFlavor.OpenAI).ConfigureAwait(false);
+            return;
+        }
+        using var socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
+        var session = new StreamSocketSession(socket, router, bodyLimit, logger, context.TraceIdentifier, context.RequestAborted);
+        await session.RunAsync().ConfigureAwait(false);
+    }
+
+    private static Task FallbackAsync(HttpContext context, FrozenDictionary<string, string> allowedByPath)
+    {
+        var path = context.Request.Path.Value ?? "/";
+        var key = path.TrimEnd('/');
+        if (key.StartsWith("/v1/models/", StringComparison.OrdinalIgnoreCase)) key = "/v1/models";
+        var flavor = HttpError.FlavorOf(context.Request.Path);
+        if (allowedByPath.TryGetValue(key, out var methods))
+        {
+            context.Response.Headers.Allow = methods;
+            return HttpErrorMap.MethodNotAllowed(context.Request.Method, path, methods).WriteAsync(context, flavor);
+        }
+        return HttpErrorMap.UnknownPath(path).WriteAsync(context, flavor);
+    }
+}

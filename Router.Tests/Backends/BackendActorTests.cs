@@ -1,0 +1,381 @@
+using System.Collections.Immutable;
+using Router.Actors.Backends;
+using Router.Actors.Config;
+using Router.Actors.Routing;
+using Router.Actors.Runtime;
+
+namespace Router.Tests.Backends;
+
+public sealed class BackendActorTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+    private readonly ManualTimeProvider _time = new();
+    private readonly FakeBackendClient _client = new("ollama-npu");
+    private ActorSystem _system = null!;
+    private IActorRef _backend = null!;
+
+    private static BackendConfig Config(Func<BackendConfig, BackendConfig>? change = null)
+    {
+        var config = new BackendConfig
+        {
+            Id = "ollama-npu",
+            Hardware = "npu",
+            Endpoint = new Uri("http://127.0.0.1:1"),
+            PowerWatts = 3,
+            AvgLatencyMs = 800,
+            QueueLimits = [4, 4, 4, 4],
+            Health = new HealthCheckConfig
+            {
+                Interval = TimeSpan.FromSeconds(30),
+                UnhealthyInterval = TimeSpan.FromSeconds(2),
+                EjectAfterFailures = 3,
+                BaseEjection = TimeSpan.FromSeconds(10),
+                MaxEjection = TimeSpan.FromMinutes(5),
+            },
+        };
+        return change is null ? config : change(config);
+    }
+
+    public Task InitializeAsync()
+    {
+        _system = ActorSystem.Create("backend-tests", new ActorSystemOptions { TimeProvider = _time });
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync() => await _system.TerminateAsync();
+
+    private async Task StartAsync(BackendConfig? config = null, TimeSpan? aging = null)
+    {
+        var routing = new RoutingConfig { AgingInterval = aging ?? TimeSpan.FromSeconds(5) };
+        var backendConfig = config ?? Config();
+        _backend = _system.ActorOf(
+            Props.Create(() => new BackendActor(backendConfig, _client, routing)).WithMailbox(new PriorityMailboxOptions()),
+            backendConfig.Id);
+        await WaitForAsync(s => s.Health == BackendHealth.Healthy);
+    }
+
+    private Task<BackendSnapshot> SnapshotAsync() =>
+        _backend.Ask<BackendSnapshot>(GetBackendSnapshot.Instance, Wait);
+
+    private async Task<BackendSnapshot> WaitForAsync(Func<BackendSnapshot, bool> condition)
+    {
+        var deadline = DateTime.UtcNow + Wait;
+        while (true)
+        {
+            var snapshot = await SnapshotAsync();
+            if (condition(snapshot))
+            {
+                return snapshot;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"backend never reached the expected state; last: {snapshot.Health} in-flight {snapshot.InFlight} queue {string.Join("/", snapshot.QueueDepthByPriority)}");
+            await Task.Yield();
+        }
+    }
+
+    private SlotTicket Ticket(Priority priority = Priority.Normal)
+    {
+        var ticket = new SlotTicket(_backend, priority, "llama3.2:1b", _time.GetTimestamp());
+        _backend.Tell(ticket);
+        return ticket;
+    }
+
+    private static int Waiting(BackendSnapshot s) => s.QueueDepthByPriority.Sum();
+
+    private static CallReport Report(CallOutcome outcome) => new(outcome, "llama3.2:1b", 100, 10, 0.5);
+
+    [Fact]
+    public async Task Ticket_FreeSlot_IsGrantedAndCountedInFlight()
+    {
+        await StartAsync();
+        var grant = await Ticket().Task.WaitAsync(Wait);
+        Assert.True(grant.IsGranted);
+        await WaitForAsync(s => s.InFlight == 1);
+    }
+
+    [Fact]
+    public async Task Release_WithBacklog_GrantsHighestPriorityFirst()
+    {
+        await StartAsync();
+        var holder = Ticket();
+        await holder.Task.WaitAsync(Wait);
+        var bestEffort = Ticket(Priority.BestEffort);
+        var normal = Ticket(Priority.Normal);
+        var critical = Ticket(Priority.Critical);
+        await WaitForAsync(s => Waiting(s) == 3);
+
+        holder.Release(Report(CallOutcome.Succeeded));
+        Assert.True((await critical.Task.WaitAsync(Wait)).IsGranted);
+        await WaitForAsync(s => Waiting(s) == 2);
+        Assert.False(normal.Task.IsCompleted);
+        Assert.False(bestEffort.Task.IsCompleted);
+
+        critical.Release(Report(CallOutcome.Succeeded));
+        Assert.True((await normal.Task.WaitAsync(Wait)).IsGranted);
+        await WaitForAsync(s => Waiting(s) == 1);
+        Assert.False(bestEffort.Task.IsCompleted);
+
+        normal.Release(Report(CallOutcome.Succeeded));
+        Assert.True((await bestEffort.Task.WaitAsync(Wait)).IsGranted);
+    }
+
+    [Fact]
+    public async Task Release_BestEffortWaitedSeveralAgingIntervals_ServedBeforeFreshCritical()
+    {
+        await StartAsync(aging: TimeSpan.FromSeconds(5));
+        var holder = Ticket();
+        await holder.Task.WaitAsync(Wait);
+        var bestEffort = Ticket(Priority.BestEffort);
+        await WaitForAsync(s => Waiting(s) == 1);
+
+        _time.Advance(TimeSpan.FromSeconds(16)); // three aging levels: best effort now ranks with critical, and is older
+        var critical = Ticket(Priority.Critical);
+        await WaitForAsync(s => Waiting(s) == 2);
+
+        holder.Release(Report(CallOutcome.Succeeded));
+        Assert.True((await bestEffort.Task.WaitAsync(Wait)).IsGranted);
+        await WaitForAsync(s => s.InFlight == 1 && Waiting(s) == 1);
+        Assert.False(critical.Task.IsCompleted);
+    }
+
+    [Fact]
+    public async Task Ticket_QueueFullAtItsPriority_IsRejectedAsQueueFullWithRetryAfter()
+    {
+        await StartAsync(Config(c => c with { QueueLimits = [1, 4, 4, 4] }));
+        await Ticket().Task.WaitAsync(Wait);
+        var first = Ticket(Priority.BestEffort);
+        await WaitForAsync(s => Waiting(s) == 1);
+
+        var rejected = await Ticket(Priority.BestEffort).Task.WaitAsync(Wait);
+
+        Assert.False(rejected.IsGranted);
+        Assert.True(rejected.QueueFull);
+        Assert.Contains("queue full at priority best-effort", rejected.RejectedReason, StringComparison.Ordinal);
+        Assert.True(rejected.RetryAfter >= TimeSpan.FromSeconds(1));
+        // Another priority still has room.
+        Ticket(Priority.High);
+        await WaitForAsync(s => Waiting(s) == 2);
+        Assert.False(first.Task.IsCompleted);
+    }
+
+    [Fact]
+    public async Task Cancel_WhileWaiting_FreesTheQueuePlaceAtOnce()
+    {
+        await StartAsync();
+        await Ticket().Task.WaitAsync(Wait);
+        var waiting = Ticket();
+        await WaitForAsync(s => Waiting(s) == 1);
+
+        waiting.Cancel();
+
+        await WaitForAsync(s => Waiting(s) == 0 && s.InFlight == 1);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.Task);
+    }
+
+    [Fact]
+    public async Task Cancel_AfterGrant_ReleasesTheSlot()
+    {
+        await StartAsync();
+        var ticket = Ticket();
+        await ticket.Task.WaitAsync(Wait);
+        await WaitForAsync(s => s.InFlight == 1);
+
+        ticket.Cancel();
+
+        await WaitForAsync(s => s.InFlight == 0);
+    }
+
+    [Fact]
+    public async Task Tickets_ThousandsCancelledAtRandomMoments_LeaveNoSlotOrQueuePlaceBehind()
+    {
+        await StartAsync(Config(c => c with { MaxConcurrent = 2, QueueLimits = [10_000, 10_000, 10_000, 10_000] }));
+        var random = new Random(42);
+        var tickets = new List<SlotTicket>();
+        for (var i = 0; i < 3000; i++)
+        {
+            var ticket = Ticket((Priority)(i % 4));
+            tickets.Add(ticket);
+            switch (random.Next(3))
+            {
+                case 0:
+                    ticket.Cancel(); // before or after the grant: the race is the point
+                    break;
+                case 1:
+                    if (ticket.Task.IsCompletedSuccessfully && (await ticket.Task).IsGranted)
+                    {
+                        ticket.Release(Report(CallOutcome.Succeeded));
+                    }
+
+                    break;
+            }
+        }
+
+        // Whatever is left: release what was granted, cancel what still waits.
+        foreach (var ticket in tickets)
+        {
+            ticket.Cancel();
+        }
+
+        var final = await WaitForAsync(s => s.InFlight == 0 && Waiting(s) == 0);
+        Assert.Equal(BackendHealth.Healthy, final.Health);
+    }
+
+    [Fact]
+    public async Task Release_ConsecutiveBackendFailures_EjectThenHalfOpenTrialRestores()
+    {
+        await StartAsync();
+        for (var i = 0; i < 3; i++)
+        {
+            var ticket = Ticket();
+            await ticket.Task.WaitAsync(Wait);
+            ticket.Release(Report(CallOutcome.BackendFailed));
+        }
+
+        var ejected = await WaitForAsync(s => s.Health == BackendHealth.Ejected);
+        Assert.Contains("3 consecutive requests failed", ejected.StatusMessage, StringComparison.Ordinal);
+        var refused = await Ticket().Task.WaitAsync(Wait);
+        Assert.False(refused.IsGranted);
+        Assert.False(refused.QueueFull);
+
+        _time.Advance(TimeSpan.FromSeconds(10));
+        await WaitForAsync(s => s.Health is BackendHealth.Degraded or BackendHealth.Healthy);
+        var trial = Ticket();
+        Assert.True((await trial.Task.WaitAsync(Wait)).IsGranted);
+        trial.Release(Report(CallOutcome.Succeeded));
+        await WaitForAsync(s => s.Health == BackendHealth.Healthy && s.InFlight == 0);
+    }
+
+    [Fact]
+    public async Task HalfOpen_TrialFails_EjectedForTwiceAsLong()
+    {
+        await StartAsync();
+        for (var i = 0; i < 3; i++)
+        {
+            var ticket = Ticket();
+            await ticket.Task.WaitAsync(Wait);
+            ticket.Release(Report(CallOutcome.BackendFailed));
+        }
+
+        await WaitForAsync(s => s.Health == BackendHealth.Ejected);
+        // The half-open probe does not answer, so the trial request alone decides.
+        _client.ProbeGate = new TaskCompletionSource();
+        _time.Advance(TimeSpan.FromSeconds(10));
+        await WaitForAsync(s => s.Health == BackendHealth.Degraded);
+
+        var trial = Ticket();
+        Assert.True((await trial.Task.WaitAsync(Wait)).IsGranted);
+        var second = Ticket();
+        await WaitForAsync(s => Waiting(s) == 1); // half-open serves one trial at a time
+        trial.Release(Report(CallOutcome.BackendFailed));
+
+        var ejected = await WaitForAsync(s => s.Health == BackendHealth.Ejected);
+        Assert.Contains("ejected for 20 s", ejected.StatusMessage, StringComparison.Ordinal);
+        Assert.False((await second.Task.WaitAsync(Wait)).IsGranted);
+        _client.ProbeGate.SetResult();
+    }
+
+    [Fact]
+    public async Task Probe_Fails_BackendUnhealthyAndWaitingRequestsRejected_ThenProbeSuccessRestores()
+    {
+        await StartAsync();
+        var holder = Ticket();
+        await holder.Task.WaitAsync(Wait);
+        var waiting = Ticket();
+        await WaitForAsync(s => Waiting(s) == 1);
+
+        _client.FailProbes(new BackendError(BackendErrorKind.ConnectFailed, "connection refused"));
+        _backend.Tell(ProbeNow.Instance);
+
+        var unhealthy = await WaitForAsync(s => s.Health == BackendHealth.Unhealthy);
+        Assert.Contains("connection refused", unhealthy.StatusMessage, StringComparison.Ordinal);
+        var rejected = await waiting.Task.WaitAsync(Wait);
+        Assert.False(rejected.IsGranted);
+        Assert.Contains("unhealthy", rejected.RejectedReason, StringComparison.Ordinal);
+
+        _client.FailProbes(null);
+        var probesBefore = _client.Probes;
+        _time.Advance(TimeSpan.FromSeconds(2)); // the unhealthy probe interval
+        await WaitForAsync(s => s.Health == BackendHealth.Healthy);
+        Assert.True(_client.Probes > probesBefore);
+        holder.Release(Report(CallOutcome.Succeeded));
+    }
+
+    [Fact]
+    public async Task Snapshot_AfterModelRefresh_ListsTheBackendsModels()
+    {
+        _client.SetModels("qwen2.5:0.5b", "llama3.2:latest");
+        await StartAsync();
+
+        var snapshot = await WaitForAsync(s => s.ModelsKnown);
+
+        Assert.Contains("qwen2.5:0.5b", snapshot.Models);
+        Assert.Contains("llama3.2:latest", snapshot.Models);
+        Assert.Contains("llama3.2", snapshot.Models); // Ollama resolves the bare name to :latest
+    }
+
+    [Fact]
+    public async Task FirstTokenAndRelease_UpdateLiveMetricsForTheModel()
+    {
+        await StartAsync();
+        var ticket = Ticket();
+        await ticket.Task.WaitAsync(Wait);
+
+        ticket.ReportFirstToken(420);
+        ticket.Release(new CallReport(CallOutcome.Succeeded, "llama3.2:1b", 420, 40, 2.0));
+
+        var snapshot = await WaitForAsync(s => s.MetricsByModel.ContainsKey("llama3.2:1b") && s.InFlight == 0);
+        var metrics = snapshot.MetricsByModel["llama3.2:1b"];
+        Assert.Equal(420, metrics.TimeToFirstTokenMs, 3);
+        Assert.Equal(20, metrics.TokensPerSecond, 3);
+        Assert.Equal(1, snapshot.RequestsTotal);
+    }
+
+    [Fact]
+    public async Task Snapshot_IsPublishedOnTheEventStreamOnEveryChange()
+    {
+        var probe = new TestKit.TestProbe(_system);
+        _system.EventStream.Subscribe<BackendSnapshot>(probe.Ref);
+        await StartAsync();
+
+        Ticket();
+
+        probe.FishForMessage<BackendSnapshot>(s => s.InFlight == 1, Wait);
+    }
+
+
+    [Fact]
+    public async Task Critical_AllSlotsHeldByBestEffort_TakesTheSlotAndShedsTheBestEffortRequest()
+    {
+        await StartAsync();
+        var bestEffort = Ticket(Priority.BestEffort);
+        await bestEffort.Task.WaitAsync(Wait);
+
+        var critical = Ticket(Priority.Critical);
+
+        Assert.True((await critical.Task.WaitAsync(Wait)).IsGranted);
+        Assert.True(bestEffort.PreemptionToken.WaitHandle.WaitOne(Wait));
+        var snapshot = await WaitForAsync(s => s.PreemptedTotal == 1);
+        Assert.Equal(1, snapshot.InFlight);
+        Assert.Equal(1, snapshot.InFlightByPriority[(int)Priority.Critical]);
+        // The shed request's late release frees nothing twice.
+        bestEffort.Release(Report(CallOutcome.Preempted));
+        critical.Release(Report(CallOutcome.Succeeded));
+        await WaitForAsync(s => s.InFlight == 0);
+    }
+
+    [Fact]
+    public async Task Critical_SlotHeldByNormalWork_WaitsInsteadOfPreempting()
+    {
+        await StartAsync();
+        var normal = Ticket(Priority.Normal);
+        await normal.Task.WaitAsync(Wait);
+
+        var critical = Ticket(Priority.Critical);
+
+        await WaitForAsync(s => Waiting(s) == 1);
+        Assert.False(critical.Task.IsCompleted);
+        Assert.False(normal.IsPreempted);
+        normal.Release(Report(CallOutcome.Succeeded));
+        Assert.True((await critical.Task.WaitAsync(Wait)).IsGranted);
+    }
+}

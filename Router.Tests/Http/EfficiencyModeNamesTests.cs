@@ -1,0 +1,44 @@
+using Router.Actors.Routing;
+using Router.Gateway.Http;
+
+namespace Router.Tests.Http;
+
+public sealed class EfficiencyModeNamesTests
+{
+    [Theory]
+    [InlineData("performance", EfficiencyMode.Performance)]
+    [InlineData("Balanced", EfficiencyMode.Balanced)]
+    [InlineData("EFFICIENCY", EfficiencyMode.Efficiency)]
+    [InlineData("quiet", EfficiencyMode.Quiet)]
+    [InlineData("ultra-efficiency", EfficiencyMode.UltraEfficiency)]
+    [InlineData("ultra_efficiency", EfficiencyMode.UltraEfficiency)]
+    [InlineData("UltraEfficiency", EfficiencyMode.UltraEfficiency)]
+    [InlineData("Ultra Efficiency", EfficiencyMode.UltraEfficiency)]
+    [InlineData(" auto ", EfficiencyMode.Auto)]
+    public void TryParse_AnySpelling_FindsMode(string text, EfficiencyMode expected)
+    {
+        Assert.True(EfficiencyModeNames.TryParse(text, out var mode));
+        Assert.Equal(expected, mode);
+    }
+
+    [Theory]
+    [InlineData("turbo")]
+    [InlineData("")]
+    [InlineData("1")]
+    [InlineData("ultra-efficiency-plus")]
+    public void TryParse_NotAMode_Fails(string text)
+    {
+        Assert.False(EfficiencyModeNames.TryParse(text, out _));
+    }
+
+    [Fact]
+    public void ToWire_EveryMode_RoundTrips()
+    {
+        foreach (var mode in Enum.GetValues<EfficiencyMode>())
+        {
+            Assert.True(EfficiencyModeNames.TryParse(EfficiencyModeNames.ToWire(mode), out var parsed));
+            Assert.Equal(mode, parsed);
+        }
+        Assert.Equal("performance, balanced, efficiency, quiet, ultra-efficiency, auto", EfficiencyModeNames.ValidList);
+    }
+}
