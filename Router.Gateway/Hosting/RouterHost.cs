@@ -80,11 +80,12 @@ internal sealed class RouterHost : IAsyncDisposable
             }
 
             telemetry = RouterTelemetry.Create(config, ref runtimeOptions);
+            var sensors = LinuxSensors.UseUnlessSet(config, ref runtimeOptions, telemetry);
             runtime = await RouterRuntime.StartAsync(config, runtimeOptions).ConfigureAwait(false);
-            telemetry.Attach(runtime);
             http = BuildHttp(config, options, runtime, machine, telemetry);
             grpc = BuildGrpc(config, options, runtime);
             RouterHostLog.Attach(runtime, http.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Router"));
+            await telemetry.AttachAsync(runtime, http.Services.GetRequiredService<ILoggerFactory>(), sensors, cancellationToken).ConfigureAwait(false);
             await http.StartAsync(cancellationToken).ConfigureAwait(false);
             await grpc.StartAsync(cancellationToken).ConfigureAwait(false);
             return new RouterHost(http, grpc, runtime, config, simulators, machine, telemetry);
@@ -152,6 +153,7 @@ internal sealed class RouterHost : IAsyncDisposable
         // Cleartext HTTP/2 cannot share a port with HTTP/1.1 (no TLS to negotiate it); gRPC has its own port.
         var builder = CreateBuilder(config, options, runtime, config.Server.HttpPort, HttpProtocols.Http1);
         builder.Services.AddHttpSurfaces();
+        builder.Services.AddSingleton(telemetry.Energy);
         var app = builder.Build();
         app.UseWebSockets();
         DaemonEndpoints.Map(app, runtime, telemetry, machine);

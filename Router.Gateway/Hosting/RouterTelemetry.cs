@@ -1,51 +1,141 @@
+using System.Collections.Frozen;
+using Microsoft.Extensions.Logging;
 using Router.Actors.Backends;
 using Router.Actors.Config;
 using Router.Actors.Inference;
 using Router.Actors.Routing;
 using Router.Actors.Runtime;
+using Router.Actors.State;
+using Router.Gateway.Http;
 using Router.Telemetry.Energy;
 using Router.Telemetry.Exposition;
 using Router.Telemetry.Metrics;
+using Router.Telemetry.Sensors;
 
 namespace Router.Gateway.Hosting;
 
 /// <summary>
 /// The daemon's metrics: the OllamaProxy meter, the gauges' state kept current from the event
-/// stream, the Prometheus exposition, and the OTLP exporter when an endpoint is configured.
-/// Sees every finished request as the pipeline's observer.
+/// stream, energy per request and per backend, the Prometheus exposition, and the OTLP exporter
+/// when an endpoint is configured. Sees every finished request as the pipeline's observer, and
+/// logs thermal events and mode changes with their reasons.
 /// </summary>
-internal sealed class RouterTelemetry : IRequestObserver, IDisposable
+internal sealed partial class RouterTelemetry : IRequestObserver, IDisposable
 {
+    /// <summary>How many sample intervals a measured source may go unsampled and still count as measuring.</summary>
+    private const int SampleAgeIntervals = 5;
+
     private readonly RouterMetrics _metrics;
     private readonly IDisposable? _otlp;
+    private readonly FrozenDictionary<string, string?> _powerSources;
 
-    private RouterTelemetry(RouterMetrics metrics, PrometheusExporter exporter, IDisposable? otlp)
+    // Seeding the gauges at attach time must not overwrite what an event already brought.
+    private readonly Lock _seedLock = new();
+    private readonly HashSet<string> _backendsSeen = new(StringComparer.Ordinal);
+    private bool _systemSeen;
+
+    private RouterTelemetry(RouterMetrics metrics, PrometheusExporter exporter, EnergyMeter energy, FrozenDictionary<string, string?> powerSources, IDisposable? otlp)
     {
         _metrics = metrics;
         Exporter = exporter;
+        Energy = energy;
+        _powerSources = powerSources;
         _otlp = otlp;
     }
 
     public PrometheusExporter Exporter { get; }
     public RouterMetricsState State => _metrics.State;
+    /// <summary>Energy per request and the totals per backend (measured where the device's power is read, else estimated).</summary>
+    public EnergyMeter Energy { get; }
 
-    /// <summary>Creates the meter and makes itself the runtime's request observer.</summary>
+    /// <summary>Creates the meter and the energy meter, and makes itself the runtime's request observer.</summary>
     public static RouterTelemetry Create(RouterConfig config, ref RouterRuntimeOptions runtime)
     {
+        ArgumentNullException.ThrowIfNull(config);
         var metrics = new RouterMetrics(new RouterMetricsState());
         var exporter = new PrometheusExporter(metrics.Meter);
+        var interval = config.Telemetry.SampleInterval;
+        var energy = new EnergyMeter(runtime.TimeProvider, interval > TimeSpan.Zero ? interval * SampleAgeIntervals : null);
+        var powerSources = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var backend in config.Backends)
+        {
+            powerSources[backend.Id] = backend.Sensors?.Power;
+        }
+
         var otlp = Router.Telemetry.TelemetrySetup.CreateOtlpMeterProviderIfConfigured(config.Telemetry);
-        var telemetry = new RouterTelemetry(metrics, exporter, otlp);
+        var telemetry = new RouterTelemetry(metrics, exporter, energy, powerSources.ToFrozenDictionary(StringComparer.Ordinal), otlp);
         runtime = runtime with { Observer = telemetry };
         return telemetry;
     }
 
-    /// <summary>Keeps the gauges current from what the actors publish.</summary>
-    public void Attach(RouterRuntime runtime)
+    /// <summary>
+    /// Keeps the gauges current from what the actors publish, logs thermal events and mode changes,
+    /// and seeds the gauges with the state as it is now (what was published before this subscribed).
+    /// </summary>
+    /// <param name="machine">The real machine's sensors, which log through the daemon's logger from now on; null when simulated.</param>
+    public async Task AttachAsync(RouterRuntime runtime, ILoggerFactory loggers, LinuxMachineSource? machine, CancellationToken cancellationToken)
     {
-        var state = _metrics.State;
-        runtime.Observe<BackendSnapshot>("metrics-backends", state.UpdateBackend);
-        runtime.Observe<SystemState>("metrics-system", state.UpdateSystemState);
+        ArgumentNullException.ThrowIfNull(runtime);
+        ArgumentNullException.ThrowIfNull(loggers);
+        var logger = loggers.CreateLogger("Router.SystemState");
+        machine?.UseLogger(loggers.CreateLogger("Router.Sensors"));
+
+        runtime.Observe<BackendSnapshot>("metrics-backends", OnBackend);
+        runtime.Observe<SystemState>("metrics-system", OnSystemState);
+        runtime.Observe<ThermalEvent>("log-thermal", e => LogThermalEvent(logger, e));
+        runtime.Observe<EfficiencyModeChanged>("log-mode", e =>
+            Log.ModeChanged(logger, EfficiencyModeNames.ToWire(e.Mode), EfficiencyModeNames.ToWire(e.From), EfficiencyModeNames.ToWire(e.To), e.Reason));
+
+        var system = await runtime.GetSystemStateAsync(cancellationToken).ConfigureAwait(false);
+        var backends = await runtime.GetBackendsAsync(cancellationToken).ConfigureAwait(false);
+        lock (_seedLock)
+        {
+            if (!_systemSeen)
+            {
+                State.UpdateSystemState(system);
+            }
+
+            foreach (var backend in backends)
+            {
+                if (!_backendsSeen.Contains(backend.Id))
+                {
+                    State.UpdateBackend(backend);
+                }
+            }
+        }
+
+        Log.ModeInEffect(logger, EfficiencyModeNames.ToWire(system.Mode), EfficiencyModeNames.ToWire(system.EffectiveMode), system.ModeReason);
+    }
+
+    private void OnBackend(BackendSnapshot snapshot)
+    {
+        lock (_seedLock)
+        {
+            _backendsSeen.Add(snapshot.Id);
+            State.UpdateBackend(snapshot);
+        }
+    }
+
+    private void OnSystemState(SystemState state)
+    {
+        lock (_seedLock)
+        {
+            _systemSeen = true;
+            State.UpdateSystemState(state);
+        }
+    }
+
+    private static void LogThermalEvent(ILogger logger, ThermalEvent e)
+    {
+        var device = e.BackendId ?? "machine";
+        if (e.Kind is "cooled" or "throttling-stopped")
+        {
+            Log.ThermalRecovered(logger, e.Kind, device, e.TemperatureC, e.Message);
+        }
+        else
+        {
+            Log.ThermalWarning(logger, e.Kind, device, e.TemperatureC, e.Message);
+        }
     }
 
     public void OnRequestFinished(RequestRecord record)
@@ -66,14 +156,27 @@ internal sealed class RouterTelemetry : IRequestObserver, IDisposable
             stats.TokensGenerated > 0 ? TimeSpan.FromMilliseconds(stats.TimeToFirstTokenMs) : null,
             0,
             stats.TokensGenerated,
-            stats.EnergyWh > 0 ? Estimated(record.BackendId, stats) : null));
+            EnergyOf(record),
+            stats.TokensPerSecond > 0 ? stats.TokensPerSecond : null));
     }
 
-    private static EnergyMeasurement Estimated(string backendId, GenerationStats stats)
+    /// <summary>
+    /// The device's energy over the request's busy interval (slot granted → now): measured where its
+    /// <c>sensors.power</c> source was sampled throughout, else configured power × busy time.
+    /// </summary>
+    private EnergyMeasurement EnergyOf(RequestRecord record)
     {
-        var busy = TimeSpan.FromMilliseconds(stats.TotalTimeMs);
-        var watts = busy > TimeSpan.Zero ? stats.EnergyWh * 3600 / busy.TotalSeconds : 0;
-        return new EnergyMeasurement(backendId, stats.EnergyWh, EnergyBasis.Estimated, busy, watts);
+        if (record.BusySince == default)
+        {
+            // No busy interval known: the pipeline's own estimate.
+            var busy = TimeSpan.FromMilliseconds(record.Stats.TotalTimeMs);
+            var estimated = new EnergyMeasurement(record.BackendId, record.Stats.EnergyWh, EnergyBasis.Estimated, busy, record.ConfiguredPowerWatts);
+            Energy.Add(estimated);
+            return estimated;
+        }
+
+        var source = _powerSources.TryGetValue(record.BackendId, out var s) ? s : null;
+        return Energy.Measure(record.BackendId, source, record.ConfiguredPowerWatts, record.BusySince);
     }
 
     public void OnRequestRejected(RouteFailureKind kind, Priority priority) =>

@@ -1,9 +1,11 @@
 using System.Collections.Immutable;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Router.Actors.Inference;
 using Router.Actors.Routing;
+using Router.Telemetry.Energy;
 
 namespace Router.Gateway.Http;
 
@@ -81,12 +83,14 @@ internal sealed class AdminEndpoints
         }).ConfigureAwait(false);
     }
 
-    /// <summary>GET /thermal: temperatures per backend device, throttling, the hottest reading.</summary>
+    /// <summary>GET /thermal: temperatures per backend device, throttling, the hottest reading, and the energy each backend has used (where the host meters it).</summary>
     public async Task ThermalAsync(HttpContext context)
     {
         var state = await _admin.GetSystemStateAsync(context.RequestAborted).ConfigureAwait(false);
-        await JsonAnswer.WriteAsync(context, StatusCodes.Status200OK, state, static (writer, system) =>
+        var energy = context.RequestServices.GetService<EnergyMeter>();
+        await JsonAnswer.WriteAsync(context, StatusCodes.Status200OK, (state, energy), static (writer, answer) =>
         {
+            var (system, energy) = answer;
             writer.WriteStartObject();
             JsonAnswer.WriteNumberOrNull(writer, "max_temperature_c", system.MaxTemperatureC);
             writer.WriteBoolean("throttling", system.Throttling);
@@ -107,6 +111,7 @@ internal sealed class AdminEndpoints
                     var t when t >= thermal.HotC => "hot",
                     _ => "ok",
                 });
+                if (energy is not null) writer.WriteNumber("energy_wh", Math.Round(energy.GetTotals(id).WattHours, 6));
                 writer.WriteEndObject();
             }
             writer.WriteEndObject();

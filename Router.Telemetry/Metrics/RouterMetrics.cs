@@ -21,6 +21,7 @@ public static class RequestOutcomes
 /// <summary>Everything known about a finished request, for <see cref="RouterMetrics.RecordCompletion"/>.</summary>
 /// <param name="Reason">The routing reason (<see cref="RouteReasons"/>).</param>
 /// <param name="Outcome">One of <see cref="RequestOutcomes"/>.</param>
+/// <param name="TokensPerSecond">Generation speed as the backend measured it; when null it is completion tokens over the time after the first token.</param>
 public readonly record struct RequestCompletion(
     string Backend,
     string Reason,
@@ -30,7 +31,8 @@ public readonly record struct RequestCompletion(
     TimeSpan? TimeToFirstToken = null,
     long PromptTokens = 0,
     long CompletionTokens = 0,
-    EnergyMeasurement? Energy = null);
+    EnergyMeasurement? Energy = null,
+    double? TokensPerSecond = null);
 
 /// <summary>
 /// The router's instruments, on one Meter named <see cref="MeterName"/>. Synchronous instruments
@@ -100,6 +102,8 @@ public sealed class RouterMetrics : IDisposable
             "Backend health: 0 unknown, 1 healthy, 2 degraded, 3 unhealthy, 4 ejected.");
         Meter.CreateObservableGauge("ollama_proxy.temperature", ObserveTemperatures, "Cel",
             "Temperature per sensor, in degrees Celsius.");
+        Meter.CreateObservableGauge("ollama_proxy.backend.temperature", ObserveBackendTemperatures, "Cel",
+            "Temperature of each backend's device (the hottest of its configured sensors), in degrees Celsius.");
         Meter.CreateObservableGauge("ollama_proxy.fan.speed", ObserveFans, "rpm",
             "Fan speed per fan, in revolutions per minute.");
         Meter.CreateObservableGauge("ollama_proxy.power", ObservePower, "W",
@@ -178,7 +182,11 @@ public sealed class RouterMetrics : IDisposable
         {
             RecordTimeToFirstToken(completion.Backend, completion.Priority, ttft);
             var generating = (completion.Duration - ttft).TotalSeconds;
-            if (completion.CompletionTokens > 0 && generating > 0)
+            if (completion.TokensPerSecond is { } measured && measured > 0)
+            {
+                RecordTokensPerSecond(completion.Backend, measured);
+            }
+            else if (completion.CompletionTokens > 0 && generating > 0)
             {
                 RecordTokensPerSecond(completion.Backend, completion.CompletionTokens / generating);
             }
@@ -230,6 +238,8 @@ public sealed class RouterMetrics : IDisposable
     }
 
     private IEnumerable<Measurement<double>> ObserveTemperatures() => Sensors(State.Temperatures, "sensor");
+
+    private IEnumerable<Measurement<double>> ObserveBackendTemperatures() => Sensors(State.BackendTemperatures, "backend");
 
     private IEnumerable<Measurement<double>> ObserveFans() => Sensors(State.Fans, "fan");
 

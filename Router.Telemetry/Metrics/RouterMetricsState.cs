@@ -21,6 +21,7 @@ public sealed class RouterMetricsState
     private readonly Lock _sensorLock = new();
     private ImmutableSortedDictionary<string, double> _temperatures = ImmutableSortedDictionary<string, double>.Empty.WithComparers(StringComparer.Ordinal);
     private ImmutableSortedDictionary<string, double> _fans = ImmutableSortedDictionary<string, double>.Empty.WithComparers(StringComparer.Ordinal);
+    private ImmutableSortedDictionary<string, double> _backendTemperatures = ImmutableSortedDictionary<string, double>.Empty.WithComparers(StringComparer.Ordinal);
     private ImmutableSortedDictionary<string, double> _power = ImmutableSortedDictionary<string, double>.Empty.WithComparers(StringComparer.Ordinal);
     private double _batteryPercent = double.NaN;
     private int _acOnline = Unknown;
@@ -119,7 +120,7 @@ public sealed class RouterMetricsState
         SetAcOnline(sample.Power.IsAvailable ? sample.Power.OnAcPower : null);
     }
 
-    /// <summary>Mode in effect, AC, battery and throttling as the system-state actors published them.</summary>
+    /// <summary>Mode in effect, AC, battery, throttling and device temperatures as the system-state actors published them.</summary>
     public void UpdateSystemState(SystemState state)
     {
         ArgumentNullException.ThrowIfNull(state);
@@ -127,6 +128,20 @@ public sealed class RouterMetricsState
         SetAcOnline(state.OnAcPower);
         SetBattery(state.BatteryPercent);
         SetThrottling(state.Throttling);
+
+        var devices = ImmutableSortedDictionary.CreateBuilder<string, double>(StringComparer.Ordinal);
+        foreach (var (backend, thermal) in state.ThermalByBackend)
+        {
+            if (thermal.TemperatureC is { } c)
+            {
+                devices[backend] = c;
+            }
+        }
+
+        lock (_sensorLock)
+        {
+            _backendTemperatures = devices.ToImmutable();
+        }
     }
 
     public void SetTemperature(string sensor, double? celsius)
@@ -183,6 +198,8 @@ public sealed class RouterMetricsState
     }
 
     internal ImmutableSortedDictionary<string, double> Temperatures => Volatile.Read(ref _temperatures);
+
+    internal ImmutableSortedDictionary<string, double> BackendTemperatures => Volatile.Read(ref _backendTemperatures);
 
     internal ImmutableSortedDictionary<string, double> Fans => Volatile.Read(ref _fans);
 

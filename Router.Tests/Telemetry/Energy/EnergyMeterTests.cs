@@ -95,6 +95,57 @@ public sealed class EnergyMeterTests
     }
 
     [Fact]
+    public void Measure_IntervalBeganBetweenEarlierSamples_InterpolatesTheCounter()
+    {
+        var meter = new EnergyMeter(_time);
+        meter.Observe(Sample(raplJoules: 100, raplWatts: 10));
+        _time.Advance(TimeSpan.FromSeconds(2));
+        var busySince = _time.GetUtcNow() - TimeSpan.FromSeconds(1); // halfway between the first two samples
+        meter.Observe(Sample(raplJoules: 120, raplWatts: 10));
+        _time.Advance(TimeSpan.FromSeconds(2));
+        meter.Observe(Sample(raplJoules: 160, raplWatts: 20));
+        _time.Advance(TimeSpan.FromSeconds(1));
+
+        var energy = meter.Measure("ollama-igpu", "uncore", configuredWatts: 12, busySince);
+
+        // From 110 J (interpolated) to 160 J + 1 s at 20 W: 70 J over 4 s.
+        Assert.Equal(EnergyBasis.Measured, energy.Basis);
+        Assert.Equal(70.0 / 3600, energy.WattHours, 12);
+        Assert.Equal(TimeSpan.FromSeconds(4), energy.BusyTime);
+        Assert.Equal(17.5, energy.AverageWatts, 9);
+        Assert.Equal(70.0 / 3600, meter.GetTotals("ollama-igpu").MeasuredWattHours, 12);
+    }
+
+    [Fact]
+    public void Measure_IntervalBeganBeforeTheFirstSample_Estimated()
+    {
+        var meter = new EnergyMeter(_time);
+        var busySince = _time.GetUtcNow();
+        _time.Advance(TimeSpan.FromSeconds(1));
+        meter.Observe(Sample(raplJoules: 100, raplWatts: 10));
+        _time.Advance(TimeSpan.FromSeconds(1));
+
+        var energy = meter.Measure("ollama-igpu", "uncore", configuredWatts: 12, busySince);
+
+        Assert.Equal(EnergyBasis.Estimated, energy.Basis);
+        Assert.Equal(EnergyMeter.Estimate(12, TimeSpan.FromSeconds(2)), energy.WattHours, 12);
+    }
+
+    [Fact]
+    public void Measure_FirstRaplReadingHasNoPowerYet_AnchorsTheIntervalButCannotExtrapolate()
+    {
+        var meter = new EnergyMeter(_time);
+        meter.Observe(Sample(raplJoules: 0, raplWatts: null));
+        var busySince = _time.GetUtcNow();
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(EnergyBasis.Estimated, meter.Measure("ollama-igpu", "uncore", 12, busySince).Basis);
+
+        meter.Observe(Sample(raplJoules: 9, raplWatts: 9));
+
+        Assert.Equal(9.0 / 3600, meter.Measure("ollama-igpu", "uncore", 12, busySince).WattHours, 12);
+    }
+
+    [Fact]
     public async Task Add_ManyThreads_TotalsExact()
     {
         var meter = new EnergyMeter(_time);

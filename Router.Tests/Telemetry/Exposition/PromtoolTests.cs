@@ -32,7 +32,7 @@ public sealed class PromtoolTests
         Assert.Contains("counter metrics should have \"_total\" suffix", output, StringComparison.Ordinal);
     }
 
-    private static async Task<(int ExitCode, string Output)> RunPromtoolAsync(string exposition)
+    internal static async Task<(int ExitCode, string Output)> RunPromtoolAsync(string exposition)
     {
         var start = new ProcessStartInfo("promtool")
         {
