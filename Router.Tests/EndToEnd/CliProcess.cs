@@ -21,7 +21,10 @@ internal static class CliProcess
         }
     }
 
-    public static async Task<Outcome> RunAsync(TimeSpan timeout, params string[] args)
+    public static Task<Outcome> RunAsync(TimeSpan timeout, params string[] args) => RunAsync(timeout, null, args);
+
+    /// <summary>Runs with <paramref name="url"/> as <c>OLLAMA_PROXY_URL</c> (the CLI's default daemon address).</summary>
+    public static async Task<Outcome> RunAsync(TimeSpan timeout, Uri? url, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -37,6 +40,8 @@ internal static class CliProcess
         {
             start.Environment.Remove(key);
         }
+
+        if (url is not null) start.Environment["OLLAMA_PROXY_URL"] = url.ToString();
 
         using var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
         var output = new StringBuilder();

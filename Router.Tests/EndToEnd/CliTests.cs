@@ -12,8 +12,17 @@ public sealed class CliTests : IClassFixture<RealDaemon>, IAsyncLifetime
 
     public Task DisposeAsync() => _daemon.ResetAsync();
 
-    private Task<CliProcess.Outcome> CliAsync(params string[] args) =>
-        CliProcess.RunAsync(Limit, [.. args, "--url", _daemon.HttpEndpoint.ToString()]);
+    // The daemon's address comes from OLLAMA_PROXY_URL: `--url` itself is broken (see Status_UrlOption_TalksToThatDaemon).
+    private Task<CliProcess.Outcome> CliAsync(params string[] args) => CliProcess.RunAsync(Limit, _daemon.HttpEndpoint, args);
+
+    [Fact]
+    public async Task Status_UrlOption_TalksToThatDaemon()
+    {
+        var outcome = await CliProcess.RunAsync(Limit, "status", "--url", _daemon.HttpEndpoint.ToString());
+
+        Assert.True(outcome.ExitCode == 0, outcome.ToString());
+        Assert.Contains("status:   healthy", outcome.Output, StringComparison.Ordinal);
+    }
 
     [Fact]
     public async Task Status_RunningDaemon_HealthModeAndEachBackend()
@@ -116,7 +125,7 @@ public sealed class CliTests : IClassFixture<RealDaemon>, IAsyncLifetime
         var port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
         probe.Stop();
 
-        var outcome = await CliProcess.RunAsync(Limit, "status", "--url", $"http://127.0.0.1:{port}");
+        var outcome = await CliProcess.RunAsync(Limit, new Uri($"http://127.0.0.1:{port}"), "status");
 
         Assert.True(outcome.ExitCode == 1, outcome.ToString());
         Assert.Contains("cannot reach the daemon", outcome.Errors, StringComparison.Ordinal);

@@ -15,12 +15,26 @@ namespace Router.Tests.EndToEnd;
 /// the actor runtime, the HTTP and gRPC listeners on ephemeral ports. Started once per test class
 /// (class fixture); <see cref="ResetAsync"/> puts the mode, faults and machine back between tests.
 /// </summary>
+/// <remarks>
+/// The devices run ten times faster than real time, and before the first test every backend serves
+/// <see cref="WarmUpRequests"/> short requests per chat model. Live metrics replace a backend's
+/// configured latency once it has that many samples; measured on a sped-up device they are ten
+/// times smaller than the configured figures, so a backend that happened to serve a few requests
+/// would look faster than one that had not. Warmed up evenly, every backend is compared on live
+/// figures, in the same order as the real devices.
+/// </remarks>
 public sealed class RealDaemon : IAsyncLifetime
 {
     /// <summary>The default backends, in configuration order.</summary>
     public static readonly ImmutableArray<string> BackendIds = ["ollama-npu", "ollama-igpu", "ollama-nvidia", "ollama-cpu"];
 
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    /// <summary>The chat models every simulated device holds.</summary>
+    public static readonly ImmutableArray<string> ChatModels = ["llama3.2:1b", "qwen2.5:0.5b"];
+
+    private const double TimeScale = 0.1;
+    private const int WarmUpRequests = 3;
 
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -47,7 +61,7 @@ public sealed class RealDaemon : IAsyncLifetime
         Host = await RouterHost.StartAsync(ConfigLoader.LoadDefault(), new RouterHostOptions
         {
             Simulate = true,
-            SimulationTimeScale = 0.01,
+            SimulationTimeScale = TimeScale,
             HttpPort = 0,
             GrpcPort = 0,
             ConsoleLogging = false,
@@ -58,6 +72,23 @@ public sealed class RealDaemon : IAsyncLifetime
         Host.Runtime.Observe<SystemState>("e2e-state-signal", _ => Interlocked.Exchange(ref _changed,
             new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult());
         await WaitForIdleAndHealthyAsync();
+        Assert.Equal(WarmUpRequests, Host.Config.Routing.MinSamplesForLiveMetrics);
+        await Task.WhenAll(BackendIds.Select(WarmUpAsync));
+        await WaitForIdleAndHealthyAsync();
+    }
+
+    private async Task WarmUpAsync(string backendId)
+    {
+        foreach (var model in ChatModels)
+        {
+            for (var i = 0; i < WarmUpRequests; i++)
+            {
+                // One token: a non-streaming answer's duration is what the router records as its first token.
+                using var response = await PostJsonAsync("/api/generate", new { model, prompt = "warm up", stream = false, options = new { num_predict = 1 } },
+                    ("X-Target-Backend", backendId));
+                Assert.True(response.IsSuccessStatusCode, $"warm-up on {backendId}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            }
+        }
     }
 
     public async Task DisposeAsync()

@@ -1,0 +1,49 @@
+using System.Net;
+
+namespace Router.Tests.EndToEnd;
+
+/// <summary>
+/// Live metrics learnt from real traffic must keep routing right: what the router measures as a
+/// device's time to first token has to be that, whatever kind of request it served.
+/// </summary>
+public sealed class RealMetricsTests : IClassFixture<RealDaemon>, IAsyncLifetime
+{
+    private readonly RealDaemon _daemon;
+
+    public RealMetricsTests(RealDaemon daemon) => _daemon = daemon;
+
+    public Task InitializeAsync() => _daemon.ResetAsync();
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    private static string Header(HttpResponseMessage response, string name) =>
+        response.Headers.TryGetValues(name, out var values) ? string.Join(",", values) : "";
+
+    [Fact]
+    public async Task LongNonStreamingAnswersOnNvidia_LatencyCriticalStillGoesToNvidia()
+    {
+        // Ordinary traffic: a few whole (non-streaming) answers of 200 tokens on the NVIDIA GPU. Its
+        // first token still comes after ~15 ms (150 ms real), but the answers take ~265 ms each.
+        for (var i = 0; i < 4; i++)
+        {
+            using var answer = await _daemon.PostJsonAsync("/v1/chat/completions", new
+            {
+                model = "llama3.2:1b",
+                messages = new[] { new { role = "user", content = "Tell me a story." } },
+                max_tokens = 200,
+            }, ("X-Target-Backend", "nvidia"));
+            Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        }
+
+        using var response = await _daemon.PostJsonAsync("/v1/chat/completions", new
+        {
+            model = "llama3.2:1b",
+            messages = new[] { new { role = "user", content = "Quick!" } },
+            max_tokens = 4,
+            stream = true,
+        }, ("X-Latency-Critical", "true"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("ollama-nvidia", Header(response, "X-Backend-Used"));
+    }
+}
