@@ -1,18 +1,22 @@
+using System.Globalization;
 using System.Net;
 using System.Text.Json;
+using Router.Tests.Grpc;
 
 namespace Router.Tests.EndToEnd;
 
-/// <summary>Simulated devices that fail, seen through the real daemon's HTTP surface.</summary>
-public sealed class RealFailureTests : IClassFixture<RealDaemon>, IAsyncLifetime
+/// <summary>
+/// Simulated devices that fail, seen through the real daemon's surfaces. Each test gets a daemon of
+/// its own: failed calls count towards a backend's ejection, which must not carry over into the
+/// next test.
+/// </summary>
+public sealed class RealFailureTests : IAsyncLifetime
 {
-    private readonly RealDaemon _daemon;
+    private readonly RealDaemon _daemon = new();
 
-    public RealFailureTests(RealDaemon daemon) => _daemon = daemon;
+    public Task InitializeAsync() => _daemon.InitializeAsync();
 
-    public Task InitializeAsync() => _daemon.ResetAsync();
-
-    public Task DisposeAsync() => _daemon.ResetAsync();
+    public Task DisposeAsync() => _daemon.DisposeAsync();
 
     private static string Header(HttpResponseMessage response, string name) =>
         response.Headers.TryGetValues(name, out var values) ? string.Join(",", values) : "";
@@ -80,5 +84,73 @@ public sealed class RealFailureTests : IClassFixture<RealDaemon>, IAsyncLifetime
         }
 
         await _daemon.WaitForSlotsFreedAsync();
+    }
+
+    [Fact]
+    public async Task FirstChoiceRefusesConnections_NextAlternativeServesWithReasonFallback()
+    {
+        await _daemon.Simulator("nvidia").RefuseConnectionsAsync();
+
+        using var response = await _daemon.PostJsonAsync("/v1/chat/completions", Chat, ("X-Latency-Critical", "true"));
+
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode} {text}");
+        Assert.Equal("fallback", Header(response, "X-Routing-Reason"));
+        Assert.NotEqual("ollama-nvidia", Header(response, "X-Backend-Used"));
+    }
+
+    [Fact]
+    public async Task DeviceDropsMidStream_SseEndsWithAnErrorEventNoDoneAndSlotFreed()
+    {
+        var nvidia = _daemon.Simulator("nvidia");
+        nvidia.Faults.DropAfterTokens = 3;
+
+        using var response = await _daemon.PostJsonAsync("/v1/chat/completions", new
+        {
+            model = "llama3.2:1b",
+            messages = new[] { new { role = "user", content = "Why is the sky blue?" } },
+            max_tokens = 50,
+            stream = true,
+        }, ("X-Target-Backend", "nvidia"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var events = (await response.Content.ReadAsStringAsync().WaitAsync(RealDaemon.Patience))
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Where(line => line.StartsWith("data: ", StringComparison.Ordinal))
+            .Select(line => line["data: ".Length..])
+            .ToList();
+        Assert.DoesNotContain("[DONE]", events);
+        using var last = JsonDocument.Parse(events[^1]);
+        Assert.False(string.IsNullOrWhiteSpace(last.RootElement.GetProperty("error").GetProperty("message").GetString()), events[^1]);
+        var tokens = events.Count(e => e.Contains("\"delta\"", StringComparison.Ordinal) && e.Contains("\"content\"", StringComparison.Ordinal));
+        Assert.InRange(tokens, 1, 3);
+        await _daemon.WaitForSlotsFreedAsync();
+    }
+
+    [Fact]
+    public async Task DeviceDropsMidStream_GrpcStreamEndsUnavailable()
+    {
+        _daemon.Simulator("nvidia").Faults.DropAfterTokens = 3;
+
+        await RunGrpcAsync("dropped");
+
+        await _daemon.WaitForSlotsFreedAsync();
+    }
+
+    [Fact]
+    public async Task EveryDeviceAnswers500_GrpcUnavailable()
+    {
+        foreach (var simulator in _daemon.Host.Simulators) simulator.Faults.ErrorStatus = 500;
+
+        await RunGrpcAsync("unavailable");
+
+        await _daemon.WaitForSlotsFreedAsync();
+    }
+
+    private async Task RunGrpcAsync(string scenario)
+    {
+        var (code, stdout, stderr) = await NodeProcess.RunAsync("real-grpc.mjs", TimeSpan.FromSeconds(60),
+            _daemon.GrpcPort.ToString(CultureInfo.InvariantCulture), scenario);
+        Assert.True(code == 0, $"node real-grpc.mjs {scenario} exited {code}\nstdout:\n{stdout}\nstderr:\n{stderr}");
     }
 }

@@ -35,6 +35,12 @@ public sealed class RealMetricsTests : IClassFixture<RealDaemon>, IAsyncLifetime
             Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
         }
 
+        // What the router learnt: GET /backends shows the device's time to first token per model.
+        var backends = await _daemon.GetJsonAsync("/backends");
+        var nvidia = backends.GetProperty("backends").EnumerateArray().Single(b => b.GetProperty("id").GetString() == "ollama-nvidia");
+        var ttft = nvidia.GetProperty("metrics").GetProperty("models").GetProperty("llama3.2:1b").GetProperty("time_to_first_token_ms").GetDouble();
+        Assert.True(ttft < 100, $"ollama-nvidia's learnt time to first token for llama3.2:1b is {ttft} ms; the device answers its first token after ~15 ms");
+
         using var response = await _daemon.PostJsonAsync("/v1/chat/completions", new
         {
             model = "llama3.2:1b",

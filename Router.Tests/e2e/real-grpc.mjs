@@ -185,6 +185,24 @@ const scenarios = {
     return { ok: true };
   },
 
+  // Run by the test while every device answers 500: nothing can serve.
+  async unavailable() {
+    const err = await expectStatus(unary(client, 'Generate', request({ options: { max_tokens: 4 } })), grpc.status.UNAVAILABLE);
+    assert.ok(err.details.length > 0, 'a reason');
+    await expectStatus(collect(client.GenerateStream(request({ options: { max_tokens: 4 } }))), grpc.status.UNAVAILABLE);
+    return { details: err.details };
+  },
+
+  // Run by the test while the NVIDIA device drops its connection after 3 tokens.
+  async dropped() {
+    const err = await expectStatus(
+      collect(client.GenerateStream(request({ annotations: { target: 'nvidia' }, options: { max_tokens: 50 } }), { deadline: deadline(20000) })),
+      grpc.status.UNAVAILABLE);
+    assert.ok(err.messages.length >= 1 && err.messages.length <= 3, `${err.messages.length} tokens before the error`);
+    assert.ok(err.messages.every((m) => !m.done), 'no done message on a broken stream');
+    return { tokens: err.messages.length };
+  },
+
   async health() {
     const health = load('grpc/health/v1/health.proto').grpc.health.v1;
     const h = new health.Health(address, credentials);

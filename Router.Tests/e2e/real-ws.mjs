@@ -129,6 +129,15 @@ await check('a request error is a frame; the socket stays open', async () => {
   await withTimeout(c.closed, 'close');
 });
 
+// The test checks afterwards that the slot was given back.
+await check('closing the socket cancels its requests', async () => {
+  const c = await connect();
+  c.send({ request_id: 'endless', model: 'qwen2.5:0.5b', prompt: 'count forever', target: 'nvidia', options: { num_predict: 100000 } });
+  await c.wait('endless', (f) => f.token !== undefined);
+  c.socket.close(1000);
+  assert.equal((await withTimeout(c.closed, 'close')).code, 1000);
+});
+
 await check('malformed frame closes with 1007', async () => {
   const c = await connect();
   c.socket.send('{"request_id": "x", "model": ');
