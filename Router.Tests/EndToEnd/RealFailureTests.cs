@@ -147,6 +147,49 @@ public sealed class RealFailureTests : IAsyncLifetime
         await _daemon.WaitForSlotsFreedAsync();
     }
 
+    [Fact]
+    public async Task EveryDeviceDown_HealthAnd503WithRetryAfterInEachCallersFormat()
+    {
+        foreach (var simulator in _daemon.Host.Simulators) await simulator.RefuseConnectionsAsync();
+        foreach (var id in RealDaemon.BackendIds) _daemon.Host.Runtime.GetBackendActor(id)!.Tell(Router.Actors.Backends.ProbeNow.Instance);
+        await _daemon.WaitUntilAsync(async () =>
+        {
+            foreach (var b in await _daemon.Host.Runtime.GetBackendsAsync(CancellationToken.None))
+            {
+                if (b.Health != Router.Actors.Routing.BackendHealth.Unhealthy) return false;
+            }
+
+            return true;
+        }, "every backend unhealthy after its probe failed");
+
+        using (var health = await _daemon.Http.GetAsync(new Uri("/health", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
+            using var body = JsonDocument.Parse(await health.Content.ReadAsStringAsync());
+            Assert.Equal("unhealthy", body.RootElement.GetProperty("status").GetString());
+        }
+
+        using (var openai = await _daemon.PostJsonAsync("/v1/chat/completions", Chat))
+        {
+            var text = await openai.Content.ReadAsStringAsync();
+            Assert.True(openai.StatusCode == HttpStatusCode.ServiceUnavailable, $"{(int)openai.StatusCode} {text}");
+            Assert.True(openai.Headers.RetryAfter?.Delta > TimeSpan.Zero, "Retry-After");
+            using var body = JsonDocument.Parse(text);
+            Assert.False(string.IsNullOrWhiteSpace(body.RootElement.GetProperty("error").GetProperty("message").GetString()));
+        }
+
+        using (var ollama = await _daemon.PostJsonAsync("/api/generate", new { model = "llama3.2:1b", prompt = "hi" }))
+        {
+            var text = await ollama.Content.ReadAsStringAsync();
+            Assert.True(ollama.StatusCode == HttpStatusCode.ServiceUnavailable, $"{(int)ollama.StatusCode} {text}");
+            Assert.True(ollama.Headers.RetryAfter?.Delta > TimeSpan.Zero, "Retry-After");
+            using var body = JsonDocument.Parse(text);
+            Assert.False(string.IsNullOrWhiteSpace(body.RootElement.GetProperty("error").GetString()));
+        }
+
+        await RunGrpcAsync("unavailable");
+    }
+
     private async Task RunGrpcAsync(string scenario)
     {
         var (code, stdout, stderr) = await NodeProcess.RunAsync("real-grpc.mjs", TimeSpan.FromSeconds(60),

@@ -23,7 +23,7 @@ public sealed class RealMetricsTests : IClassFixture<RealDaemon>, IAsyncLifetime
     public async Task LongNonStreamingAnswersOnNvidia_LatencyCriticalStillGoesToNvidia()
     {
         // Ordinary traffic: a few whole (non-streaming) answers of 200 tokens on the NVIDIA GPU. Its
-        // first token still comes after ~15 ms (150 ms real), but the answers take ~265 ms each.
+        // first token still comes after ~15 ms (150 ms real), but each whole answer takes hundreds of ms.
         for (var i = 0; i < 4; i++)
         {
             using var answer = await _daemon.PostJsonAsync("/v1/chat/completions", new
