@@ -190,6 +190,93 @@ public sealed class RealFailureTests : IAsyncLifetime
         await RunGrpcAsync("unavailable");
     }
 
+    private async Task<HttpResponseMessage> StartStreamAsync(string priority, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/v1/chat/completions", UriKind.Relative))
+        {
+            Content = System.Net.Http.Json.JsonContent.Create(new
+            {
+                model = "llama3.2:1b",
+                messages = new[] { new { role = "user", content = "Count forever." } },
+                max_tokens = 100_000,
+                stream = true,
+            }),
+        };
+        request.Headers.Add("X-Target-Backend", "igpu");
+        request.Headers.Add("X-Priority", priority);
+        return await _daemon.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+    }
+
+    [Fact]
+    public async Task CriticalRequestFindsSlotTakenByBestEffort_CriticalServedAndBestEffortStreamShed()
+    {
+        using var bestEffort = await StartStreamAsync("best-effort");
+        Assert.Equal(HttpStatusCode.OK, bestEffort.StatusCode);
+        await using var stream = await bestEffort.Content.ReadAsStreamAsync();
+        using var reader = new StreamReader(stream);
+        Assert.StartsWith("data: {", await reader.ReadLineAsync().WaitAsync(RealDaemon.Patience), StringComparison.Ordinal);
+
+        using var critical = await _daemon.PostJsonAsync("/v1/chat/completions", Chat, ("X-Target-Backend", "igpu"), ("X-Priority", "critical"));
+
+        var text = await critical.Content.ReadAsStringAsync();
+        Assert.True(critical.StatusCode == HttpStatusCode.OK, $"{(int)critical.StatusCode} {text}");
+        Assert.Equal("ollama-igpu", Header(critical, "X-Backend-Used"));
+        var rest = await reader.ReadToEndAsync().WaitAsync(RealDaemon.Patience);
+        var events = rest.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("data: ", StringComparison.Ordinal)).ToList();
+        Assert.DoesNotContain("data: [DONE]", events);
+        Assert.Contains("\"error\"", events[^1], StringComparison.Ordinal);
+        await _daemon.WaitForSlotsFreedAsync();
+    }
+
+    [Fact]
+    public async Task QueueFullAtBestEffort_429WithRetryAfterAndEveryPlaceGivenBack()
+    {
+        var limit = _daemon.Host.Config.Backends.Single(b => b.Id == "ollama-igpu").QueueLimits[0];
+        var streams = new List<Task<HttpResponseMessage>>();
+        using var clientsGone = new CancellationTokenSource();
+        try
+        {
+            // One runs, `limit` wait: the queue for best effort is then full.
+            streams.Add(StartStreamAsync("best-effort", clientsGone.Token));
+            await _daemon.WaitUntilAsync(async () => (await _daemon.InFlightFromAdminAsync())["ollama-igpu"] == 1, "the first stream running");
+            for (var i = 0; i < limit; i++) streams.Add(StartStreamAsync("best-effort", clientsGone.Token));
+            await _daemon.WaitUntilAsync(async () =>
+            {
+                var backends = await _daemon.Host.Runtime.GetBackendsAsync(CancellationToken.None);
+                return backends.Single(b => b.Id == "ollama-igpu").QueueDepthByPriority[0] == limit;
+            }, $"{limit} best-effort requests waiting on ollama-igpu");
+
+            using var refused = await StartStreamAsync("best-effort");
+            var text = await refused.Content.ReadAsStringAsync();
+            Assert.True(refused.StatusCode == HttpStatusCode.TooManyRequests, $"{(int)refused.StatusCode} {text}");
+            Assert.True(refused.Headers.RetryAfter?.Delta > TimeSpan.Zero, "Retry-After");
+            Assert.Contains("queue", text, StringComparison.OrdinalIgnoreCase);
+        }
+        finally
+        {
+            // Every client goes away: the running one (its response is disposed) and the waiting ones (cancelled).
+            await clientsGone.CancelAsync();
+            foreach (var started in streams)
+            {
+                try
+                {
+                    (await started.WaitAsync(RealDaemon.Patience)).Dispose();
+                }
+                catch (OperationCanceledException)
+                {
+                    // A waiting request the client gave up on.
+                }
+            }
+        }
+
+        await _daemon.WaitUntilAsync(async () =>
+        {
+            var igpu = (await _daemon.Host.Runtime.GetBackendsAsync(CancellationToken.None)).Single(b => b.Id == "ollama-igpu");
+            return igpu.InFlight == 0 && igpu.QueueDepthByPriority.All(d => d == 0);
+        }, "ollama-igpu with nothing in flight and nothing queued");
+        await _daemon.WaitForSlotsFreedAsync();
+    }
+
     private async Task RunGrpcAsync(string scenario)
     {
         var (code, stdout, stderr) = await NodeProcess.RunAsync("real-grpc.mjs", TimeSpan.FromSeconds(60),
