@@ -155,8 +155,9 @@ internal sealed class InferenceRouter : IInferenceRouter
             var tokens = response.Usage.CompletionTokens;
             var generation = response.Usage.EvalDuration?.TotalSeconds;
             var stats = Stats(decision, handle, total.TotalMilliseconds, total.TotalMilliseconds, tokens, generation, busy);
-            ticket.ReportFirstToken(total.TotalMilliseconds);
-            ticket.Release(new CallReport(CallOutcome.Succeeded, request.Model, total.TotalMilliseconds, tokens, generation));
+            // A whole answer says nothing about when its first token came: it does not teach the
+            // backend a time to first token (latency-critical routing relies on that figure).
+            ticket.Release(new CallReport(CallOutcome.Succeeded, request.Model, null, tokens, generation));
             Observe(decision, request, CallOutcome.Succeeded, stats, streaming: false, granted);
             return Result<InferenceResponse, InferenceError>.Ok(new InferenceResponse(decision, response, stats));
         }

@@ -101,12 +101,9 @@ internal static class AdminCommands
         Console.WriteLine($"status:   {health?["status"]}");
         Console.WriteLine($"mode:     {efficiency?["mode"]} (in effect: {efficiency?["effective_mode"]}; {efficiency?["reason"]})");
         Console.WriteLine($"power:    {(efficiency?["on_ac_power"]?.GetValue<bool>() == false ? "battery" : "AC")}{(efficiency?["battery_percent"] is { } b ? $", battery {b}%" : "")}");
-        if (health?["backends"] is JsonObject backends)
+        foreach (var backend in health?["backends"] as JsonArray ?? [])
         {
-            foreach (var (id, state) in backends)
-            {
-                Console.WriteLine($"  {id,-16} {state}");
-            }
+            Console.WriteLine($"  {backend?["id"],-16} {backend?["health"]}");
         }
 
         return ExitCodes.Ok;
@@ -116,12 +113,14 @@ internal static class AdminCommands
     {
         var json = await GetJsonAsync(http, "/backends", cancellationToken).ConfigureAwait(false);
         var list = json?["backends"] as JsonArray ?? json as JsonArray ?? [];
-        Console.WriteLine($"{"ID",-16} {"HW",-7} {"STATE",-10} {"W",5} {"MS",6} {"FLIGHT",6} {"QUEUE",-12} MODELS");
+        Console.WriteLine($"{"ID",-16} {"HW",-7} {"STATE",-10} {"W",5} {"MS",6} {"FLIGHT",6} {"QUEUE C/H/N/B",-14} MODELS");
         foreach (var backend in list)
         {
-            var queue = backend?["queue_depth"] is JsonObject q ? string.Join("/", q.Select(p => p.Value?.ToString())) : "";
+            // Queue depth per priority, critical first: "critical/high/normal/best-effort".
+            var queue = backend?["queue"] is JsonObject q ? string.Join("/", q.Reverse().Select(p => p.Value?.ToString())) : "";
             var models = backend?["models"] is JsonArray m ? string.Join(", ", m.Select(x => x?.ToString())) : "";
-            Console.WriteLine($"{backend?["id"],-16} {backend?["hardware"],-7} {backend?["state"],-10} {backend?["power_watts"],5} {backend?["avg_latency_ms"],6} {backend?["in_flight"],6} {queue,-12} {models}");
+            var characteristics = backend?["characteristics"];
+            Console.WriteLine($"{backend?["id"],-16} {backend?["hardware"],-7} {backend?["health"],-10} {characteristics?["power_watts"],5} {characteristics?["avg_latency_ms"],6} {backend?["metrics"]?["in_flight"],6} {queue,-14} {models}");
         }
 
         return ExitCodes.Ok;

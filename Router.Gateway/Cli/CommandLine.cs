@@ -27,8 +27,19 @@ internal static class CommandLine
 
         var url = new Option<Uri>("--url")
         {
-            Description = "The daemon's HTTP address.",
+            Description = "The daemon's HTTP address (default: $OLLAMA_PROXY_URL, else http://127.0.0.1:8080).",
             DefaultValueFactory = _ => new Uri(Environment.GetEnvironmentVariable("OLLAMA_PROXY_URL") ?? "http://127.0.0.1:8080"),
+            CustomParser = result =>
+            {
+                var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+                if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")
+                {
+                    return uri;
+                }
+
+                result.AddError($"--url must be an http:// or https:// address such as http://127.0.0.1:8080, not '{text}'");
+                return null;
+            },
             Recursive = true,
         };
         root.Options.Add(url);

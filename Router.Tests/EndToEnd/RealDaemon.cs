@@ -83,10 +83,11 @@ public sealed class RealDaemon : IAsyncLifetime
         {
             for (var i = 0; i < WarmUpRequests; i++)
             {
-                // One token: a non-streaming answer's duration is what the router records as its first token.
-                using var response = await PostJsonAsync("/api/generate", new { model, prompt = "warm up", stream = false, options = new { num_predict = 1 } },
+                // A one-token stream: the router learns a time to first token only from streams.
+                using var response = await PostJsonAsync("/api/generate", new { model, prompt = "warm up", stream = true, options = new { num_predict = 1 } },
                     ("X-Target-Backend", backendId));
-                Assert.True(response.IsSuccessStatusCode, $"warm-up on {backendId}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                var body = await response.Content.ReadAsStringAsync();
+                Assert.True(response.IsSuccessStatusCode && body.Contains("\"done\":true", StringComparison.Ordinal), $"warm-up on {backendId}: {(int)response.StatusCode} {body}");
             }
         }
     }
