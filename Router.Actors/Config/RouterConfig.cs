@@ -41,9 +41,11 @@ public sealed record RoutingConfig
     /// <summary>
     /// A critical request that finds every slot busy takes the slot of a request running below
     /// this priority (which is shed: retried elsewhere before its first byte, else ended with a
-    /// retryable error). Normal (the default) preempts only best effort; null never preempts.
+    /// retryable error), lowest priority first. High (the default) preempts best effort, then
+    /// normal work: in the routing simulation under 2× overload that keeps critical p99 at its
+    /// unloaded value, where preempting best effort alone leaves it ~11× higher. Null never preempts.
     /// </summary>
-    public Runtime.Priority? CriticalPreemptsBelow { get; init; } = Runtime.Priority.Normal;
+    public Runtime.Priority? CriticalPreemptsBelow { get; init; } = Runtime.Priority.High;
 }
 
 public sealed record TelemetryConfig

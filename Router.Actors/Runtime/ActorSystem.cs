@@ -151,6 +151,7 @@ public sealed partial class ActorSystem : IAsyncDisposable
         await _userGuardian.WhenStopped.ConfigureAwait(false);
         _systemGuardian.RequestStop();
         await _systemGuardian.WhenStopped.ConfigureAwait(false);
+        SchedulerImpl.Shutdown();
         _terminated.TrySetResult();
     }
 

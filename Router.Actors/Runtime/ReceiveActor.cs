@@ -38,6 +38,8 @@ public abstract class ReceiveActor : ActorBase
         Add(new SyncHandler<object>(null, handler));
     }
 
+    // The runtime calls AroundReceive, which keeps an async handler's task; this override exists
+    // only to satisfy ActorBase and is sealed so no subclass can bypass the registered handlers.
     protected sealed override bool Receive(object message) => Dispatch(message, out _);
 
     internal sealed override Task? AroundReceive(object message)

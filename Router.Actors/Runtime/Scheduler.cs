@@ -26,13 +26,18 @@ internal sealed class TimeProviderScheduler : IScheduler
 {
     private readonly TimeProvider _time;
 
+    // Armed items, so the actor system's termination can call them all off.
+    private readonly object _gate = new();
+    private readonly HashSet<ScheduledItem> _armed = [];
+    private bool _shutDown;
+
     public TimeProviderScheduler(TimeProvider time) => _time = time;
 
     public ICancelable ScheduleTellOnce(TimeSpan delay, IActorRef receiver, object message, IActorRef? sender = null)
     {
         ArgumentNullException.ThrowIfNull(receiver);
         ArgumentNullException.ThrowIfNull(message);
-        return Start(new TellItem(receiver, message, sender, repeating: false), ClampDelay(delay), Timeout.InfiniteTimeSpan);
+        return Start(new TellItem(this, receiver, message, sender, repeating: false), ClampDelay(delay), Timeout.InfiniteTimeSpan);
     }
 
     public ICancelable ScheduleTellRepeatedly(TimeSpan initialDelay, TimeSpan interval, IActorRef receiver, object message, IActorRef? sender = null)
@@ -40,7 +45,7 @@ internal sealed class TimeProviderScheduler : IScheduler
         ArgumentNullException.ThrowIfNull(receiver);
         ArgumentNullException.ThrowIfNull(message);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(interval, TimeSpan.Zero);
-        return Start(new TellItem(receiver, message, sender, repeating: true), ClampDelay(initialDelay), interval);
+        return Start(new TellItem(this, receiver, message, sender, repeating: true), ClampDelay(initialDelay), interval);
     }
 
     internal void ScheduleSystemOnce(TimeSpan delay, ActorCell receiver, SystemMessage message)
@@ -51,25 +56,66 @@ internal sealed class TimeProviderScheduler : IScheduler
             return;
         }
 
-        Start(new SystemItem(receiver, message), delay, Timeout.InfiniteTimeSpan);
+        Start(new SystemItem(this, receiver, message), delay, Timeout.InfiniteTimeSpan);
     }
 
     private static TimeSpan ClampDelay(TimeSpan delay) => delay < TimeSpan.Zero ? TimeSpan.Zero : delay;
 
+    /// <summary>Cancels everything still armed; later schedules are cancelled at once. Called when the actor system has terminated.</summary>
+    internal void Shutdown()
+    {
+        ScheduledItem[] armed;
+        lock (_gate)
+        {
+            _shutDown = true;
+            armed = [.. _armed];
+            _armed.Clear();
+        }
+
+        foreach (ScheduledItem item in armed)
+        {
+            item.Cancel();
+        }
+    }
+
     private ScheduledItem Start(ScheduledItem item, TimeSpan due, TimeSpan period)
     {
+        lock (_gate)
+        {
+            if (_shutDown)
+            {
+                item.Cancel();
+                return item;
+            }
+
+            _armed.Add(item);
+        }
+
         item.Attach(_time.CreateTimer(static state => ((ScheduledItem)state!).Fire(), item, due, period));
         return item;
     }
 
+    private void Disarm(ScheduledItem item)
+    {
+        lock (_gate)
+        {
+            _armed.Remove(item);
+        }
+    }
+
     private abstract class ScheduledItem : ICancelable
     {
+        private readonly TimeProviderScheduler _owner;
         private readonly bool _repeating;
         private ITimer? _timer;
         private int _state;   // 0 armed, 1 done (fired once, or cancelled)
         private volatile bool _cancelled;
 
-        protected ScheduledItem(bool repeating) => _repeating = repeating;
+        protected ScheduledItem(TimeProviderScheduler owner, bool repeating)
+        {
+            _owner = owner;
+            _repeating = repeating;
+        }
 
         public bool IsCancellationRequested => _cancelled;
 
@@ -78,6 +124,7 @@ internal sealed class TimeProviderScheduler : IScheduler
             _cancelled = true;
             Volatile.Write(ref _state, 1);
             Volatile.Read(ref _timer)?.Dispose();
+            _owner.Disarm(this);
         }
 
         public void Attach(ITimer timer)
@@ -106,18 +153,21 @@ internal sealed class TimeProviderScheduler : IScheduler
             {
                 Deliver();
                 Volatile.Read(ref _timer)?.Dispose();
+                _owner.Disarm(this);
             }
         }
 
         protected abstract void Deliver();
     }
 
-    private sealed class TellItem(IActorRef receiver, object message, IActorRef? sender, bool repeating) : ScheduledItem(repeating)
+    private sealed class TellItem(TimeProviderScheduler owner, IActorRef receiver, object message, IActorRef? sender, bool repeating)
+        : ScheduledItem(owner, repeating)
     {
         protected override void Deliver() => receiver.Tell(message, sender);
     }
 
-    private sealed class SystemItem(ActorCell receiver, SystemMessage message) : ScheduledItem(repeating: false)
+    private sealed class SystemItem(TimeProviderScheduler owner, ActorCell receiver, SystemMessage message)
+        : ScheduledItem(owner, repeating: false)
     {
         protected override void Deliver() => receiver.SendSystem(message);
     }

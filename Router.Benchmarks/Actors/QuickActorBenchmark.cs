@@ -38,6 +38,10 @@ internal static class QuickActorBenchmark
         int many = Environment.ProcessorCount * 4;
         Report($"ping-pong: {many} pairs (all cores)", Best(repeats, () => PingPong(4_000_000 * scale, pairs: many)));
         AskLatency(quick ? 100_000 : 300_000);
+        QueueCost("queue only, 1 thread: fifo", FifoMailboxOptions.Instance, lanes: 1);
+        QueueCost("queue only, 1 thread: priority, 1 lane", new PriorityMailboxOptions(), lanes: 1);
+        QueueCost("queue only, 1 thread: priority, 4 lanes", new PriorityMailboxOptions(), lanes: 4);
+        QueueCost("queue only, 1 thread: priority, 4 lanes, no aging", new PriorityMailboxOptions { AgingInterval = TimeSpan.Zero }, lanes: 4);
         return 0;
     }
 
@@ -189,6 +193,33 @@ internal static class QuickActorBenchmark
                 samples[i] = Stopwatch.GetTimestamp() - start;
             }
         }
+    }
+
+    // Enqueue then dequeue batches of 1,000 on one thread: the storage cost alone, no scheduling.
+    private static void QueueCost(string scenario, MailboxOptions options, int lanes)
+    {
+        var queue = Router.Actors.Runtime.Dispatch.MessageQueue.Create(options, TimeProvider.System);
+        PriorityPing[] messages = PriorityPing.ByLane[^lanes..];
+        double best = double.MaxValue;
+        for (int round = 0; round < 5; round++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            for (int batch = 0; batch < 2_000; batch++)
+            {
+                for (int i = 0; i < 1_000; i++)
+                {
+                    queue.TryEnqueue(messages[i % messages.Length], null, out _, out _);
+                }
+
+                while (queue.TryDequeue(out _))
+                {
+                }
+            }
+
+            best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalNanoseconds / 2_000_000);
+        }
+
+        Console.WriteLine($"{scenario,-58} {best.ToString("0.0", CultureInfo.InvariantCulture) + " ns/msg",16}");
     }
 
     private static Result Best(int repeats, Func<Result> run)

@@ -37,6 +37,8 @@ internal static class CommandLine
             root.Subcommands.Add(command);
         }
 
+        root.Subcommands.Add(SimulatorCommand.Build());
+
         return root;
     }
 

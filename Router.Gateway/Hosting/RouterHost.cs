@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Router.Actors.Config;
 using Router.Actors.Inference;
+using Router.Actors.Routing;
 using Router.Actors.State;
 using Router.Gateway.Grpc;
 using Router.Gateway.Http;
@@ -172,6 +173,8 @@ internal sealed class RouterHost : IAsyncDisposable
         var app = builder.Build();
         app.MapRouterGrpc();
         GrpcHealthBridge.Attach(app.Services, runtime);
+        var efficiency = app.Services.GetRequiredService<Router.Gateway.Grpc.Services.EfficiencyService>();
+        runtime.Observe<SystemState>("grpc-state-watch", _ => efficiency.Wake());
         return app;
     }
 

@@ -97,7 +97,7 @@ public sealed class BackendActorTests : IAsyncLifetime
     public async Task Release_WithBacklog_GrantsHighestPriorityFirst()
     {
         await StartAsync();
-        var holder = Ticket();
+        var holder = Ticket(Priority.High); // high work is never preempted, so the queue order shows
         await holder.Task.WaitAsync(Wait);
         var bestEffort = Ticket(Priority.BestEffort);
         var normal = Ticket(Priority.Normal);
@@ -123,7 +123,7 @@ public sealed class BackendActorTests : IAsyncLifetime
     public async Task Release_BestEffortWaitedSeveralAgingIntervals_ServedBeforeFreshCritical()
     {
         await StartAsync(aging: TimeSpan.FromSeconds(5));
-        var holder = Ticket();
+        var holder = Ticket(Priority.High); // high work is never preempted, so the queue order shows
         await holder.Task.WaitAsync(Wait);
         var bestEffort = Ticket(Priority.BestEffort);
         await WaitForAsync(s => Waiting(s) == 1);
@@ -364,18 +364,34 @@ public sealed class BackendActorTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Critical_SlotHeldByNormalWork_WaitsInsteadOfPreempting()
+    public async Task Critical_SlotHeldByHighPriorityWork_WaitsInsteadOfPreempting()
     {
         await StartAsync();
-        var normal = Ticket(Priority.Normal);
-        await normal.Task.WaitAsync(Wait);
+        var high = Ticket(Priority.High);
+        await high.Task.WaitAsync(Wait);
 
         var critical = Ticket(Priority.Critical);
 
         await WaitForAsync(s => Waiting(s) == 1);
         Assert.False(critical.Task.IsCompleted);
-        Assert.False(normal.IsPreempted);
-        normal.Release(Report(CallOutcome.Succeeded));
+        Assert.False(high.IsPreempted);
+        high.Release(Report(CallOutcome.Succeeded));
         Assert.True((await critical.Task.WaitAsync(Wait)).IsGranted);
+    }
+
+    [Fact]
+    public async Task Critical_BestEffortAndNormalRunning_ShedsBestEffortFirst()
+    {
+        await StartAsync(Config(c => c with { MaxConcurrent = 2 }));
+        var normal = Ticket(Priority.Normal);
+        await normal.Task.WaitAsync(Wait);
+        var bestEffort = Ticket(Priority.BestEffort);
+        await bestEffort.Task.WaitAsync(Wait);
+
+        var critical = Ticket(Priority.Critical);
+
+        Assert.True((await critical.Task.WaitAsync(Wait)).IsGranted);
+        Assert.True(bestEffort.IsPreempted);
+        Assert.False(normal.IsPreempted);
     }
 }

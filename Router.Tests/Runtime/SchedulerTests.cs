@@ -77,6 +77,21 @@ public sealed class SchedulerTests() : ActorTestBase(manualClock: true)
     }
 
     [Fact]
+    public async Task TerminateAsync_PendingSchedules_AreCancelled()
+    {
+        var probe = CreateTestProbe();
+        ICancelable repeated = Sys.Scheduler.ScheduleTellRepeatedly(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), probe.Ref, "tick");
+        ICancelable once = Sys.Scheduler.ScheduleTellOnce(TimeSpan.FromMinutes(1), probe.Ref, "once");
+
+        await Sys.TerminateAsync().AsTask().WithTimeout(WaitTimeout);
+
+        Assert.True(repeated.IsCancellationRequested);
+        Assert.True(once.IsCancellationRequested);
+        Assert.Equal(0, Clock.ActiveTimers);
+        Assert.True(Sys.Scheduler.ScheduleTellOnce(TimeSpan.FromSeconds(1), probe.Ref, "late").IsCancellationRequested);
+    }
+
+    [Fact]
     public void Context_Scheduler_IsTheSystemScheduler()
     {
         var probe = CreateTestProbe();

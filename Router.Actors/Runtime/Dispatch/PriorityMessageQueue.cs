@@ -28,7 +28,12 @@ internal sealed class PriorityMessageQueue : MessageQueue
     private readonly bool[] _hasHead = new bool[LaneCount];
     private readonly TimeProvider _time;
 
-    // Aging interval in TimeProvider timestamp units; 0 = aging off.
+    // The system clock is read through Environment.TickCount64 (milliseconds, several times
+    // cheaper than a high-resolution timestamp, and aging works in seconds); any other provider
+    // (a manual clock) through its own timestamps, so tests and simulations drive aging.
+    private readonly bool _useTickCount;
+
+    // Aging interval in the clock's units; 0 = aging off.
     private readonly long _agingTicks;
 
     public PriorityMessageQueue(PriorityMailboxOptions options, TimeProvider time)
@@ -44,9 +49,10 @@ internal sealed class PriorityMessageQueue : MessageQueue
         }
 
         TimeSpan aging = options.AgingInterval;
+        _useTickCount = ReferenceEquals(time, TimeProvider.System);
         _agingTicks = aging <= TimeSpan.Zero || aging == Timeout.InfiniteTimeSpan
             ? 0
-            : Math.Max(1, (long)(aging.TotalSeconds * time.TimestampFrequency));
+            : Math.Max(1, _useTickCount ? (long)aging.TotalMilliseconds : (long)(aging.TotalSeconds * time.TimestampFrequency));
     }
 
     public override string Kind => "priority";
@@ -87,7 +93,7 @@ internal sealed class PriorityMessageQueue : MessageQueue
             return false;
         }
 
-        _lanes[index].Enqueue(new Item(message, sender, _time.GetTimestamp()));
+        _lanes[index].Enqueue(new Item(message, sender, _agingTicks == 0 ? 0 : Now()));
         return true;
     }
 
@@ -101,7 +107,7 @@ internal sealed class PriorityMessageQueue : MessageQueue
             Interlocked.Increment(ref _depths[index]);
         }
 
-        _lanes[index].Enqueue(new Item(message, sender, _time.GetTimestamp()));
+        _lanes[index].Enqueue(new Item(message, sender, _agingTicks == 0 ? 0 : Now()));
     }
 
     public override bool TryDequeue(out Envelope envelope)
@@ -170,7 +176,7 @@ internal sealed class PriorityMessageQueue : MessageQueue
 
             if (!haveNow)
             {
-                now = _time.GetTimestamp();
+                now = Now();
                 haveNow = true;
             }
 
@@ -187,6 +193,8 @@ internal sealed class PriorityMessageQueue : MessageQueue
 
         return chosen;
     }
+
+    private long Now() => _useTickCount ? Environment.TickCount64 : _time.GetTimestamp();
 
     private bool AnyBelow(int lane)
     {

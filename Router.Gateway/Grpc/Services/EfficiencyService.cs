@@ -9,9 +9,10 @@ using RouterMode = Router.Actors.Routing.EfficiencyMode;
 namespace Router.Gateway.Grpc.Services;
 
 /// <summary>
-/// compute.v1.EfficiencyService. IRouterAdmin offers the state but no subscription, so WatchState
-/// reads it on a timer (<see cref="GrpcServerOptions.SystemStatePollInterval"/>) and at once after
-/// a SetMode through this service, and sends a message whenever it differs from the last one sent.
+/// compute.v1.EfficiencyService. WatchState reads the state whenever <see cref="Wake"/> says it
+/// changed (the host calls it for every system state the actors publish, and SetMode here does
+/// too) and, as a safety net, on a timer (<see cref="GrpcServerOptions.SystemStatePollInterval"/>);
+/// it sends a message whenever the state differs from the last one sent.
 /// </summary>
 internal sealed class EfficiencyService(IRouterAdmin admin, TimeProvider timeProvider, GrpcServerOptions options)
 {
@@ -34,12 +35,17 @@ internal sealed class EfficiencyService(IRouterAdmin admin, TimeProvider timePro
         var mode = FromProto(request.Mode)
             ?? throw new GrpcStatusException(GrpcStatusCode.InvalidArgument, $"mode must be one of PERFORMANCE, BALANCED, EFFICIENCY, QUIET, ULTRA_EFFICIENCY or AUTO, not {request.Mode}.");
         var state = await admin.SetModeAsync(mode, context.CancellationToken).ConfigureAwait(false);
+        Wake();
+        return ToEfficiency(state);
+    }
+
+    /// <summary>Tells every WatchState stream that the system state may have changed.</summary>
+    public void Wake()
+    {
         foreach (var watcher in _watchers)
         {
             watcher.Writer.TryWrite(true);
         }
-
-        return ToEfficiency(state);
     }
 
     public async ValueTask WatchStateAsync(WatchStateRequest request, IGrpcStreamWriter<SystemStateUpdate> responses, GrpcCallContext context)
