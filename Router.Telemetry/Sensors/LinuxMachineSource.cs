@@ -99,18 +99,6 @@ public sealed partial class LinuxMachineSource : IPowerSource, IThermalSource
         _backends = mapped.ToImmutable();
     }
 
-    /// <summary>The latest sample taken, or null before the first.</summary>
-    public SystemSample? LatestSample
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _latest?.Sample;
-            }
-        }
-    }
-
     /// <summary>
     /// Sets the logger. The daemon's logger exists only once its web host is built, after the
     /// actors (and so the first sample) have started: notes from before are written now.

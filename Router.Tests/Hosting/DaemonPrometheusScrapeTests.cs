@@ -10,8 +10,9 @@ public sealed class DaemonPrometheusScrapeTests
     public async Task Scrape_RunningDaemonOnBattery_SeriesArePresent()
     {
         await using var daemon = await LaptopDaemon.StartAsync();
-        await daemon.WaitForStateAsync(s => s.EffectiveMode == EfficiencyMode.UltraEfficiency);
+        await daemon.WaitForStateAsync(s => s.EffectiveMode == EfficiencyMode.UltraEfficiency && s.MaxTemperatureC == 75);
         Assert.Equal("ollama-npu", await daemon.ChatAsync());
+        await daemon.WaitForMetricsAsync("ollama_proxy_mode{mode=\"ultra-efficiency\"} 1", "ollama_proxy_backend_temperature_celsius{backend=\"ollama-cpu\"} 75");
 
         await using var prometheus = await PrometheusServer.StartAsync(daemon.Host.HttpEndpoint, "ollama-proxy");
         using var deadline = new CancellationTokenSource(PrometheusServer.Deadline);

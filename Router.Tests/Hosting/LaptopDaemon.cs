@@ -130,6 +130,36 @@ internal sealed class LaptopDaemon : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Scrapes /metrics until every line in <paramref name="expected"/> is there, and returns the
+    /// last scrape. Gauges follow the actors' events through their own observers, so they settle a
+    /// moment after the state the actors answer with; a state change wakes the next scrape.
+    /// </summary>
+    public async Task<string> WaitForMetricsAsync(params string[] expected)
+    {
+        var deadline = DateTime.UtcNow + Wait;
+        while (true)
+        {
+            var changed = Volatile.Read(ref _stateChanged).Task;
+            var text = await GetStringAsync("/metrics");
+            var lines = text.Split('\n');
+            var missing = Array.FindAll(expected, e => Array.IndexOf(lines, e) < 0);
+            if (missing.Length == 0)
+            {
+                return text;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"/metrics never showed {string.Join(", ", missing)}:\n{text}");
+            try
+            {
+                await changed.WaitAsync(TimeSpan.FromMilliseconds(100));
+            }
+            catch (TimeoutException)
+            {
+            }
+        }
+    }
+
     /// <summary>A small non-streaming chat completion; returns the backend that served it.</summary>
     public async Task<string> ChatAsync(string? targetBackend = null)
     {

@@ -19,7 +19,8 @@ public sealed class LaptopDaemonTests : IAsyncLifetime
     [Fact]
     public async Task LowBattery_AutoGoesUltraEfficiencyRoutesToNpuAndEverySurfaceShowsIt()
     {
-        await _daemon.WaitForStateAsync(s => s.EffectiveMode == EfficiencyMode.UltraEfficiency);
+        // The power and thermal readings reach the efficiency actor separately.
+        await _daemon.WaitForStateAsync(s => s.EffectiveMode == EfficiencyMode.UltraEfficiency && s.MaxTemperatureC == 75);
 
         using (var efficiency = JsonDocument.Parse(await _daemon.GetStringAsync("/efficiency")))
         {
@@ -47,7 +48,10 @@ public sealed class LaptopDaemonTests : IAsyncLifetime
             Assert.True(npu.GetProperty("energy_wh").GetDouble() > 0, "the NPU request's estimated energy is in its total");
         }
 
-        var metrics = await _daemon.GetStringAsync("/metrics");
+        var metrics = await _daemon.WaitForMetricsAsync(
+            "ollama_proxy_mode{mode=\"ultra-efficiency\"} 1",
+            "ollama_proxy_backend_temperature_celsius{backend=\"ollama-cpu\"} 75",
+            "ollama_proxy_requests_in_flight{backend=\"ollama-npu\"} 0");
         var lines = metrics.Split('\n');
         Assert.Contains(lines, l => l.StartsWith("ollama_proxy_requests_total{backend=\"ollama-npu\",outcome=\"success\",priority=\"normal\",reason=\"", StringComparison.Ordinal) && l.EndsWith("} 1", StringComparison.Ordinal));
         Assert.Contains("ollama_proxy_request_duration_seconds_count{backend=\"ollama-npu\",outcome=\"success\"} 1", lines);
@@ -90,9 +94,7 @@ public sealed class LaptopDaemonTests : IAsyncLifetime
             Assert.True(thermal.RootElement.GetProperty("throttling").GetBoolean());
         }
 
-        var metrics = (await _daemon.GetStringAsync("/metrics")).Split('\n');
-        Assert.Contains("ollama_proxy_throttling 1", metrics);
-        Assert.Contains("ollama_proxy_mode{mode=\"quiet\"} 1", metrics);
+        var metrics = (await _daemon.WaitForMetricsAsync("ollama_proxy_throttling 1", "ollama_proxy_mode{mode=\"quiet\"} 1")).Split('\n');
         Assert.Contains(metrics, l => l.StartsWith("ollama_proxy_power_watts{source=\"package-0\"} ", StringComparison.Ordinal));
 
         // The CPU backend names package-0 as its power: with two samples taken, its energy is measured.
