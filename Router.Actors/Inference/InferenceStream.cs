@@ -76,8 +76,15 @@ internal sealed class InferenceStream : ChannelReader<StreamEvent>, IInferenceSt
             return new ValueTask<bool>(true);
         }
 
+        // A ValueTask may be consumed once: when it has completed, take its result here and never
+        // hand the same instance on (a pooled one may already serve another wait).
         var wait = _inner.WaitToReadAsync(cancellationToken);
-        return wait.IsCompletedSuccessfully && wait.Result ? wait : WaitSlowAsync(wait, cancellationToken);
+        if (wait.IsCompletedSuccessfully)
+        {
+            return wait.Result ? new ValueTask<bool>(true) : WaitSlowAsync(new ValueTask<bool>(false), cancellationToken);
+        }
+
+        return WaitSlowAsync(wait, cancellationToken);
     }
 
     /// <summary>
