@@ -156,8 +156,9 @@ public sealed partial class BackendActor : ReceiveActor
     {
         if (message.Ticket.Model is { } model)
         {
+            // Not published on its own: the release that follows publishes the updated metrics,
+            // and one snapshot fewer per request is one fan-out fewer on the hot path.
             RecordTimeToFirstToken(model, message.TimeToFirstTokenMs);
-            Publish();
         }
     }
 

@@ -21,16 +21,17 @@ internal sealed record BackendHandle(BackendConfig Config, IActorRef Actor, IBac
 /// </summary>
 internal sealed class InferenceRouter : IInferenceRouter
 {
-    private readonly IActorRef _selector;
+    private readonly RoutingTable _table;
+    private readonly ScoringOptions _scoring;
     private readonly FrozenDictionary<string, BackendHandle> _backends;
     private readonly RoutingConfig _routing;
     private readonly TimeProvider _time;
     private readonly IRequestObserver? _observer;
-    private readonly TimeSpan _routeTimeout = TimeSpan.FromSeconds(5);
 
-    public InferenceRouter(IActorRef selector, FrozenDictionary<string, BackendHandle> backends, RoutingConfig routing, TimeProvider time, IRequestObserver? observer)
+    public InferenceRouter(RoutingTable table, ScoringOptions scoring, FrozenDictionary<string, BackendHandle> backends, RoutingConfig routing, TimeProvider time, IRequestObserver? observer)
     {
-        _selector = selector;
+        _table = table;
+        _scoring = scoring;
         _backends = backends;
         _routing = routing;
         _time = time;
@@ -166,8 +167,12 @@ internal sealed class InferenceRouter : IInferenceRouter
     internal static BackendError Preempted(string backendId) =>
         new(BackendErrorKind.Preempted, $"backend '{backendId}' was needed for a critical request; this request was shed (retry later, or raise its priority)");
 
-    private async ValueTask<RouteOutcome> RouteAsync(RouteRequest request, CancellationToken cancellationToken) =>
-        await _selector.Ask<RouteOutcome>(new Route(request), _routeTimeout, cancellationToken).ConfigureAwait(false);
+    // Inline on the request's thread, from the selector's latest published view.
+    private ValueTask<RouteOutcome> RouteAsync(RouteRequest request, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return new ValueTask<RouteOutcome>(_table.Route(request, _scoring));
+    }
 
     internal GenerationStats Stats(RoutingDecision decision, BackendHandle handle, double ttftMs, double totalMs, int tokens, double? generationSeconds, TimeSpan busy)
     {

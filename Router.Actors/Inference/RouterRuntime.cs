@@ -94,8 +94,10 @@ public sealed class RouterRuntime : IRouterAdmin, IAsyncDisposable
         // State actors first: the selector must see the mode before the first request.
         var efficiency = system.ActorOf(Props.Create(() => new EfficiencyActor(initialMode, sensorMap)), "efficiency");
         var scoring = options.Scoring ?? ScoringOptions.FromConfig(config.Routing);
+        var initialState = SystemState.Default with { Mode = initialMode, EffectiveMode = initialMode };
+        var table = new RoutingTable(initial, initialState);
         var selector = system.ActorOf(
-            Props.Create(() => new SelectorActor(initial, SystemState.Default with { Mode = initialMode, EffectiveMode = initialMode }, scoring))
+            Props.Create(() => new SelectorActor(initial, initialState, scoring, table))
                 .WithMailbox(new PriorityMailboxOptions()),
             "selector");
         var power = system.ActorOf(Props.Create(() => new PowerActor(options.PowerSource ?? machine, config.Telemetry.SampleInterval, time)), "power");
@@ -117,7 +119,7 @@ public sealed class RouterRuntime : IRouterAdmin, IAsyncDisposable
         }
 
         var frozen = handles.ToFrozenDictionary(StringComparer.Ordinal);
-        var router = new InferenceRouter(selector, frozen, config.Routing, time, options.Observer);
+        var router = new InferenceRouter(table, scoring, frozen, config.Routing, time, options.Observer);
         return new RouterRuntime(config, system, frozen, selector, efficiency, [power, thermal], router);
     }
 

@@ -30,12 +30,15 @@ public sealed class SelectorActor : ReceiveActor
     private BackendSnapshot[] _backends;
     private readonly Dictionary<string, int> _index = new(StringComparer.Ordinal);
     private SystemState _state;
+    private readonly RoutingTable? _table;
 
-    public SelectorActor(IReadOnlyList<BackendSnapshot> initial, SystemState state, ScoringOptions options)
+    /// <param name="table">Where each new view is published for inline routing; optional.</param>
+    public SelectorActor(IReadOnlyList<BackendSnapshot> initial, SystemState state, ScoringOptions options, RoutingTable? table = null)
     {
         ArgumentNullException.ThrowIfNull(initial);
         _options = options;
         _state = state;
+        _table = table;
         _backends = new BackendSnapshot[initial.Count];
         for (var i = 0; i < initial.Count; i++)
         {
@@ -45,7 +48,11 @@ public sealed class SelectorActor : ReceiveActor
 
         Receive<Route>(m => Sender.Tell(Scorer.Route(m.Request, _backends, _state, _options)));
         Receive<BackendSnapshot>(OnSnapshot);
-        Receive<SystemState>(s => _state = s);
+        Receive<SystemState>(s =>
+        {
+            _state = s;
+            PublishTable();
+        });
         Receive<GetSelectorView>(_ => Sender.Tell(new SelectorView(ImmutableArray.Create(_backends), _state)));
     }
 
@@ -66,6 +73,10 @@ public sealed class SelectorActor : ReceiveActor
         if (snapshot.Version >= _backends[i].Version)
         {
             _backends[i] = snapshot;
+            PublishTable();
         }
     }
+
+    // Copy on publish: readers keep the array they got while the actor goes on changing its own.
+    private void PublishTable() => _table?.Publish((BackendSnapshot[])_backends.Clone(), _state);
 }
