@@ -36,18 +36,7 @@ public sealed partial class BackendActor : ReceiveActor
         _time = Context.TimeProvider;
         _agingInterval = routing.AgingInterval;
         _preemptBelow = routing.CriticalPreemptsBelow;
-        _snapshot = new BackendSnapshot
-        {
-            Id = config.Id,
-            Name = config.Name,
-            Type = config.Type,
-            Hardware = config.Hardware,
-            PowerWatts = config.PowerWatts,
-            AvgLatencyMs = config.AvgLatencyMs,
-            ConfiguredPriority = config.Priority,
-            MaxConcurrent = Math.Max(1, config.MaxConcurrent),
-            QueueLimitByPriority = config.QueueLimits,
-        };
+        _snapshot = InitialSnapshot(config);
 
         Receive<SlotTicket>(OnTicket);
         Receive<TicketCancelled>(OnTicketCancelled);
@@ -63,6 +52,24 @@ public sealed partial class BackendActor : ReceiveActor
     }
 
     private int MaxConcurrent => _snapshot.MaxConcurrent;
+
+    /// <summary>What is known of a backend before its first probe: its configuration.</summary>
+    public static BackendSnapshot InitialSnapshot(BackendConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return new BackendSnapshot
+        {
+            Id = config.Id,
+            Name = config.Name,
+            Type = config.Type,
+            Hardware = config.Hardware,
+            PowerWatts = config.PowerWatts,
+            AvgLatencyMs = config.AvgLatencyMs,
+            ConfiguredPriority = config.Priority,
+            MaxConcurrent = Math.Max(1, config.MaxConcurrent),
+            QueueLimitByPriority = config.QueueLimits,
+        };
+    }
 
     protected override void PreStart()
     {

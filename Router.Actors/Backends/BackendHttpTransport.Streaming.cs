@@ -11,7 +11,10 @@ internal sealed partial class BackendHttpTransport
         SingleReader = true,
         SingleWriter = true,
         FullMode = BoundedChannelFullMode.Wait,
-        AllowSynchronousContinuations = false,
+        // The surface waiting for the next token continues on the reader loop's thread when it
+        // writes one: no thread hop per token. The surface only writes and flushes (both async),
+        // so the reader loop is never blocked for long, and backpressure works as before.
+        AllowSynchronousContinuations = true,
     };
 
     private static readonly StreamPipeReaderOptions PipeOptions = new(bufferSize: ReadChunkBytes, minimumReadSize: 1024, leaveOpen: true);

@@ -75,18 +75,7 @@ public sealed class RouterRuntime : IRouterAdmin, IAsyncDisposable
         foreach (var backend in enabled)
         {
             sensors[backend.Id] = backend.Sensors;
-            initial.Add(new BackendSnapshot
-            {
-                Id = backend.Id,
-                Name = backend.Name,
-                Type = backend.Type,
-                Hardware = backend.Hardware,
-                PowerWatts = backend.PowerWatts,
-                AvgLatencyMs = backend.AvgLatencyMs,
-                ConfiguredPriority = backend.Priority,
-                MaxConcurrent = Math.Max(1, backend.MaxConcurrent),
-                QueueLimitByPriority = backend.QueueLimits,
-            });
+            initial.Add(BackendActor.InitialSnapshot(backend));
         }
 
         var initialMode = config.Routing.AutoOptimize ? EfficiencyMode.Auto : config.Routing.DefaultMode;
