@@ -212,8 +212,26 @@ public sealed class SupervisionTests() : ActorTestBase(manualClock: true)
 
         parent.Tell("fail");
 
-        Assert.Equal(firstChild, probe.FishForMessage<Terminated>(_ => true).Actor);
-        IActorRef secondChild = probe.FishForMessage<IActorRef>(_ => true);
+        // Terminated comes from the old child, the new ref from the new parent instance: two
+        // senders, so either may arrive first (as in Akka). What proves the order is the name:
+        // names are unique among siblings, so the new child could only take the old one's name
+        // once the old one had stopped.
+        Terminated? terminated = null;
+        IActorRef? secondChild = null;
+        while (terminated is null || secondChild is null)
+        {
+            switch (probe.FishForMessage<object>(m => m is Terminated or IActorRef))
+            {
+                case Terminated t:
+                    terminated = t;
+                    break;
+                case IActorRef r:
+                    secondChild = r;
+                    break;
+            }
+        }
+
+        Assert.Equal(firstChild, terminated.Actor);
         Assert.Equal(firstChild.Path, secondChild.Path);
         Assert.NotEqual(firstChild, secondChild);
     }
