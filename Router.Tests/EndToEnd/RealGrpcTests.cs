@@ -35,6 +35,7 @@ public sealed class RealGrpcTests : IClassFixture<RealDaemon>, IAsyncLifetime
     [InlineData("admin")]
     [InlineData("annotations")]
     [InlineData("not-found")]
+    [InlineData("efficiency")]
     [InlineData("health")]
     [InlineData("reflection")]
     [InlineData("ollama-proxy")]

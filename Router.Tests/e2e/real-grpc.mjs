@@ -19,6 +19,7 @@ function load(file) {
 }
 
 const compute = load('compute/v1/compute.proto').compute.v1;
+const efficiencyApi = load('compute/v1/efficiency.proto').compute.v1;
 const credentials = grpc.credentials.createInsecure();
 const deadline = (ms) => new Date(Date.now() + ms);
 const client = new compute.ComputeService(address, credentials);
@@ -201,6 +202,37 @@ const scenarios = {
     assert.ok(err.messages.length >= 1 && err.messages.length <= 3, `${err.messages.length} tokens before the error`);
     assert.ok(err.messages.every((m) => !m.done), 'no done message on a broken stream');
     return { tokens: err.messages.length };
+  },
+
+  // Starts in balanced mode (the test resets it) and leaves the daemon in balanced mode.
+  async efficiency() {
+    const eff = new efficiencyApi.EfficiencyService(address, credentials);
+    assert.equal((await unary(eff, 'GetMode', {})).mode, 'EFFICIENCY_MODE_BALANCED');
+    const watch = eff.WatchState({});
+    const updates = [];
+    let waiter = null;
+    watch.on('data', (u) => { updates.push(u); if (waiter && waiter.predicate(u)) { waiter.resolve(u); waiter = null; } });
+    watch.on('error', () => {});
+    const next = (predicate) => {
+      const seen = updates.find(predicate);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        waiter = { predicate, resolve };
+        setTimeout(() => reject(new Error(`no matching update in ${JSON.stringify(updates)}`)), 10000);
+      });
+    };
+    const first = await next(() => true);
+    assert.equal(first.efficiency.mode, 'EFFICIENCY_MODE_BALANCED');
+    assert.equal(first.on_ac_power, true);
+    const set = await unary(eff, 'SetMode', { mode: 'EFFICIENCY_MODE_ULTRA_EFFICIENCY' });
+    assert.equal(set.effective_mode, 'EFFICIENCY_MODE_ULTRA_EFFICIENCY');
+    await next((u) => u.efficiency.effective_mode === 'EFFICIENCY_MODE_ULTRA_EFFICIENCY');
+    const res = await unary(client, 'Generate', request({ annotations: { latency_critical: true }, options: { max_tokens: 4 } }));
+    assert.equal(res.backend_used, 'ollama-npu');
+    await unary(eff, 'SetMode', { mode: 'EFFICIENCY_MODE_BALANCED' });
+    await next((u) => u.efficiency.mode === 'EFFICIENCY_MODE_BALANCED' && updates.indexOf(u) > 0);
+    watch.cancel();
+    return { updates: updates.length };
   },
 
   async health() {
