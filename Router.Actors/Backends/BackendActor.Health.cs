@@ -17,7 +17,6 @@ public sealed partial class BackendActor
     private ICancelable? _probeTimer;
     private ICancelable? _modelsTimer;
     private ICancelable? _ejectionTimer;
-    private ICancelable? _agingTimer;
     private long _probeGeneration;
     private bool _probeInFlight;
     private bool _modelsInFlight;
@@ -281,30 +280,10 @@ public sealed partial class BackendActor
         }
     }
 
-    private void EnsureAgingTimer()
-    {
-        if (_agingTimer is null && _agingInterval > TimeSpan.Zero)
-        {
-            _agingTimer = Context.Scheduler.ScheduleTellRepeatedly(_agingInterval, _agingInterval, Self, AgeQueue.Instance);
-        }
-    }
-
-    private void OnAgeQueue()
-    {
-        // Aging changes only the order of service, which is read when a slot frees; the tick just
-        // republishes depths and stops itself once the queue is empty.
-        if (TotalWaiting() == 0)
-        {
-            _agingTimer?.Cancel();
-            _agingTimer = null;
-        }
-    }
-
     private void CancelTimers()
     {
         _probeTimer?.Cancel();
         _modelsTimer?.Cancel();
         _ejectionTimer?.Cancel();
-        _agingTimer?.Cancel();
     }
 }

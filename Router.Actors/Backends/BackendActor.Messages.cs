@@ -44,12 +44,5 @@ internal sealed class EjectionExpired : IPriorityMessage
     public Priority Priority => Priority.High;
 }
 
-internal sealed class AgeQueue : IPriorityMessage
-{
-    public static readonly AgeQueue Instance = new();
-    private AgeQueue() { }
-    public Priority Priority => Priority.High;
-}
-
 /// <summary>Published on the event stream when a backend's health changes, with the reason.</summary>
 public sealed record BackendHealthChanged(string BackendId, BackendHealth From, BackendHealth To, string Reason);

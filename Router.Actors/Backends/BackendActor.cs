@@ -48,7 +48,6 @@ public sealed partial class BackendActor : ReceiveActor
         Receive<RefreshModels>(_ => StartModelRefresh());
         Receive<ModelsRefreshed>(OnModelsRefreshed);
         Receive<EjectionExpired>(_ => OnEjectionExpired());
-        Receive<AgeQueue>(_ => OnAgeQueue());
     }
 
     private int MaxConcurrent => _snapshot.MaxConcurrent;
@@ -120,8 +119,8 @@ public sealed partial class BackendActor : ReceiveActor
             return;
         }
 
+        // Aging needs no timer: the order of service is computed from waiting times when a slot frees.
         _waiting[lane].Enqueue(ticket);
-        EnsureAgingTimer();
         Publish();
     }
 

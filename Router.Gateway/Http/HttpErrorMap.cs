@@ -87,7 +87,7 @@ internal static class HttpErrorMap
         new(400, InvalidRequest, "invalid_header", error.Message, error.Name);
 
     public static HttpError BodyTooLarge(long limit) =>
-        new(413, InvalidRequest, "request_too_large", $"The request body is larger than the limit of {limit} bytes (server.max-request-body-bytes).");
+        new(413, InvalidRequest, "request_too_large", $"The request body is larger than the limit of {limit} bytes (server.max-request-body).");
 
     public static HttpError MethodNotAllowed(string method, string path, string allowed) =>
         new(405, InvalidRequest, "method_not_allowed", $"{method} is not allowed on {path}; use {allowed}.");

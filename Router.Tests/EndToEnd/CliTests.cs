@@ -1,3 +1,4 @@
+using Router.Tests.TestKit;
 namespace Router.Tests.EndToEnd;
 
 /// <summary>The <c>ollama-proxy</c> CLI, as a process, against the running daemon.</summary>
@@ -13,9 +14,9 @@ public sealed class CliTests : IClassFixture<RealDaemon>, IAsyncLifetime
     public Task DisposeAsync() => _daemon.ResetAsync();
 
     // The daemon's address comes from OLLAMA_PROXY_URL: `--url` itself is broken (see Status_UrlOption_TalksToThatDaemon).
-    private Task<CliProcess.Outcome> CliAsync(params string[] args) => CliProcess.RunAsync(Limit, _daemon.HttpEndpoint, args);
+    private Task<ChildProcess.Outcome> CliAsync(params string[] args) => CliProcess.RunAsync(Limit, _daemon.HttpEndpoint, args);
 
-    private static void AssertOutputMatches(string pattern, CliProcess.Outcome outcome) =>
+    private static void AssertOutputMatches(string pattern, ChildProcess.Outcome outcome) =>
         Assert.True(System.Text.RegularExpressions.Regex.IsMatch(outcome.Output, pattern), $"no match for {pattern}\n{outcome}");
 
     [Fact]

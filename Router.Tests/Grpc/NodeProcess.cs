@@ -22,7 +22,7 @@ internal sealed class NodeProcess : IAsyncDisposable
         _process = process;
     }
 
-    public static string RepoRoot { get; } = FindRepoRoot();
+    public static string RepoRoot => TestKit.ChildProcess.RepoRoot;
 
     public string Stdout { get { lock (_stdout) { return _stdout.ToString(); } } }
     public string Stderr { get { lock (_stderr) { return _stderr.ToString(); } } }
@@ -147,18 +147,5 @@ internal sealed class NodeProcess : IAsyncDisposable
 
         _process.Dispose();
         return ValueTask.CompletedTask;
-    }
-
-    private static string FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "OllamaProxy.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("OllamaProxy.sln not found above " + AppContext.BaseDirectory);
     }
 }

@@ -1,11 +1,11 @@
 // Drives the router's WebSocket stream (/v1/stream/ws) with the `ws` package.
 // Usage: node http-ws.mjs http://127.0.0.1:PORT   (run by Router.Tests; prints "ok <check>" per check)
-import WebSocket from 'ws';
+import { connect as connectSession, isEnd, streamUrl, withTimeout as within } from './ws-session.mjs';
 import assert from 'node:assert/strict';
 
 const base = process.argv[2];
 if (!base) throw new Error('usage: node http-ws.mjs <base-url>');
-const url = `${base.replace(/^http/, 'ws')}/v1/stream/ws`;
+const url = streamUrl(base);
 const PATIENCE_MS = 15_000;
 
 async function check(name, body) {
@@ -13,50 +13,8 @@ async function check(name, body) {
   console.log(`ok ${name}`);
 }
 
-function withTimeout(promise, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), PATIENCE_MS);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** A socket whose frames are sorted by request_id; wait(id, predicate) resolves with the first matching frame. */
-async function connect() {
-  const socket = new WebSocket(url);
-  const frames = new Map();
-  const waiters = [];
-  socket.on('message', (data, isBinary) => {
-    assert.equal(isBinary, false);
-    const frame = JSON.parse(data.toString());
-    if (!frames.has(frame.request_id)) frames.set(frame.request_id, []);
-    frames.get(frame.request_id).push(frame);
-    for (const waiter of [...waiters]) {
-      if (waiter.id === frame.request_id && waiter.predicate(frame)) {
-        waiters.splice(waiters.indexOf(waiter), 1);
-        waiter.resolve(frame);
-      }
-    }
-  });
-  const closed = new Promise((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
-  await withTimeout(new Promise((resolve, reject) => {
-    socket.once('open', resolve);
-    socket.once('error', reject);
-  }), 'open');
-  return {
-    socket,
-    closed,
-    frames: (id) => frames.get(id) ?? [],
-    send: (frame) => socket.send(JSON.stringify(frame)),
-    wait: (id, predicate) => {
-      const seen = (frames.get(id) ?? []).find(predicate);
-      if (seen) return Promise.resolve(seen);
-      return withTimeout(new Promise((resolve) => waiters.push({ id, predicate, resolve })), `a frame for ${id}`);
-    },
-  };
-}
-
-const isEnd = (f) => f.done || f.error !== undefined || f.cancelled;
+const connect = () => connectSession(url, PATIENCE_MS);
+const withPatience = (promise, what) => within(promise, what, PATIENCE_MS);
 
 await check('several requests on one socket', async () => {
   const c = await connect();
@@ -85,7 +43,7 @@ await check('several requests on one socket', async () => {
   assert.equal(whole.backend_used, 'ollama-npu');
   assert.equal(c.frames('whole').filter((f) => f.token !== undefined).length, 1, 'stream:false is one token frame');
   c.socket.close(1000);
-  assert.equal((await withTimeout(c.closed, 'close')).code, 1000);
+  assert.equal((await withPatience(c.closed, 'close')).code, 1000);
 });
 
 await check('cancel one request, the others go on', async () => {
@@ -98,7 +56,7 @@ await check('cancel one request, the others go on', async () => {
   c.send({ request_id: 'after', model: 'llama3.2', prompt: 'hi' });
   assert.equal((await c.wait('after', isEnd)).done, true);
   c.socket.close(1000);
-  await withTimeout(c.closed, 'close');
+  await withPatience(c.closed, 'close');
 });
 
 await check('a request error is a frame; the socket stays open', async () => {
@@ -118,13 +76,13 @@ await check('a request error is a frame; the socket stays open', async () => {
   c.send({ request_id: 'ok', model: 'llama3.2', messages: [{ role: 'user', content: 'hi' }] });
   assert.equal((await c.wait('ok', isEnd)).done, true);
   c.socket.close(1000);
-  await withTimeout(c.closed, 'close');
+  await withPatience(c.closed, 'close');
 });
 
 await check('not JSON closes with 1007', async () => {
   const c = await connect();
   c.socket.send('hello?');
-  const { code, reason } = await withTimeout(c.closed, 'close');
+  const { code, reason } = await withPatience(c.closed, 'close');
   assert.equal(code, 1007);
   assert.match(reason, /not valid JSON/);
 });
@@ -132,7 +90,7 @@ await check('not JSON closes with 1007', async () => {
 await check('no request_id closes with 1007', async () => {
   const c = await connect();
   c.send({ model: 'llama3.2', prompt: 'hi' });
-  const { code, reason } = await withTimeout(c.closed, 'close');
+  const { code, reason } = await withPatience(c.closed, 'close');
   assert.equal(code, 1007);
   assert.match(reason, /request_id/);
 });
@@ -140,7 +98,7 @@ await check('no request_id closes with 1007', async () => {
 await check('binary frame closes with 1007', async () => {
   const c = await connect();
   c.socket.send(Buffer.from([1, 2, 3]), { binary: true });
-  const { code, reason } = await withTimeout(c.closed, 'close');
+  const { code, reason } = await withPatience(c.closed, 'close');
   assert.equal(code, 1007);
   assert.match(reason, /binary/);
 });

@@ -2,11 +2,12 @@
 // Usage: node real-ws.mjs http://127.0.0.1:PORT   (run by Router.Tests.EndToEnd; prints "ok <check>"
 // per check, "FAIL <check>: …" for each failure, and exits 1 if any failed).
 import WebSocket from 'ws';
+import { connect as connectSession, isEnd, streamUrl, withTimeout as within } from './ws-session.mjs';
 import assert from 'node:assert/strict';
 
 const base = process.argv[2];
 if (!base) throw new Error('usage: node real-ws.mjs <base-url>');
-const url = `${base.replace(/^http/, 'ws')}/v1/stream/ws`;
+const url = streamUrl(base);
 const BACKENDS = ['ollama-npu', 'ollama-igpu', 'ollama-nvidia', 'ollama-cpu'];
 const PATIENCE_MS = 20_000;
 
@@ -20,50 +21,8 @@ async function check(name, body) {
   }
 }
 
-function withTimeout(promise, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), PATIENCE_MS);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** A socket whose frames are sorted by request_id; wait(id, predicate) resolves with the first matching frame. */
-async function connect() {
-  const socket = new WebSocket(url);
-  const frames = new Map();
-  const waiters = [];
-  socket.on('message', (data, isBinary) => {
-    assert.equal(isBinary, false);
-    const frame = JSON.parse(data.toString());
-    if (!frames.has(frame.request_id)) frames.set(frame.request_id, []);
-    frames.get(frame.request_id).push(frame);
-    for (const waiter of [...waiters]) {
-      if (waiter.id === frame.request_id && waiter.predicate(frame)) {
-        waiters.splice(waiters.indexOf(waiter), 1);
-        waiter.resolve(frame);
-      }
-    }
-  });
-  const closed = new Promise((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
-  await withTimeout(new Promise((resolve, reject) => {
-    socket.once('open', resolve);
-    socket.once('error', reject);
-  }), 'open');
-  return {
-    socket,
-    closed,
-    frames: (id) => frames.get(id) ?? [],
-    send: (frame) => socket.send(JSON.stringify(frame)),
-    wait: (id, predicate) => {
-      const seen = (frames.get(id) ?? []).find(predicate);
-      if (seen) return Promise.resolve(seen);
-      return withTimeout(new Promise((resolve) => waiters.push({ id, predicate, resolve })), `a frame for ${id}`);
-    },
-  };
-}
-
-const isEnd = (f) => f.done || f.error !== undefined || f.cancelled;
+const connect = () => connectSession(url, PATIENCE_MS);
+const withPatience = (promise, what) => within(promise, what, PATIENCE_MS);
 
 await check('several requests in flight on one socket', async () => {
   const c = await connect();
@@ -94,7 +53,7 @@ await check('several requests in flight on one socket', async () => {
   }
   assert.equal(ends[2].backend_used, 'ollama-npu');
   c.socket.close(1000);
-  assert.equal((await withTimeout(c.closed, 'close')).code, 1000);
+  assert.equal((await withPatience(c.closed, 'close')).code, 1000);
 });
 
 await check('cancel one request mid-stream, the others go on', async () => {
@@ -112,7 +71,7 @@ await check('cancel one request mid-stream, the others go on', async () => {
   assert.equal(after.done, true, JSON.stringify(after));
   assert.equal(after.backend_used, 'ollama-igpu');
   c.socket.close(1000);
-  await withTimeout(c.closed, 'close');
+  await withPatience(c.closed, 'close');
 });
 
 await check('a request error is a frame; the socket stays open', async () => {
@@ -126,7 +85,7 @@ await check('a request error is a frame; the socket stays open', async () => {
   assert.equal(ok.done, true, JSON.stringify(ok));
   assert.equal(c.socket.readyState, WebSocket.OPEN);
   c.socket.close(1000);
-  await withTimeout(c.closed, 'close');
+  await withPatience(c.closed, 'close');
 });
 
 // The test checks afterwards that the slot was given back.
@@ -135,13 +94,13 @@ await check('closing the socket cancels its requests', async () => {
   c.send({ request_id: 'endless', model: 'qwen2.5:0.5b', prompt: 'count forever', target: 'nvidia', options: { num_predict: 100000 } });
   await c.wait('endless', (f) => f.token !== undefined);
   c.socket.close(1000);
-  assert.equal((await withTimeout(c.closed, 'close')).code, 1000);
+  assert.equal((await withPatience(c.closed, 'close')).code, 1000);
 });
 
 await check('malformed frame closes with 1007', async () => {
   const c = await connect();
   c.socket.send('{"request_id": "x", "model": ');
-  const { code, reason } = await withTimeout(c.closed, 'close');
+  const { code, reason } = await withPatience(c.closed, 'close');
   assert.equal(code, 1007);
   assert.ok(reason.length > 0, 'a close reason');
 });
