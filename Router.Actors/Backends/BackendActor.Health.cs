@@ -103,7 +103,7 @@ public sealed partial class BackendActor
             ScheduleProbe(TimeSpan.FromTicks(Math.Min(backoff, _config.Health.Interval.Ticks)));
         }
 
-        Publish();
+        Changed();
     }
 
     private void ScheduleProbe(TimeSpan delay)
@@ -164,7 +164,7 @@ public sealed partial class BackendActor
             }
 
             _snapshot = _snapshot with { Models = builder.ToImmutable(), ModelsKnown = true };
-            Publish();
+            Changed();
         }
 
         _modelsTimer?.Cancel();
@@ -182,7 +182,7 @@ public sealed partial class BackendActor
         SetHealth(BackendHealth.Degraded, "ejection period over: half-open, one trial request");
         StartProbe();
         GrantWaiting();
-        Publish();
+        Changed();
     }
 
     private void Eject(string reason)

@@ -27,6 +27,15 @@ public sealed class RefreshModels : IPriorityMessage
     public Priority Priority => Priority.High;
 }
 
+/// <summary>The actor's note to itself to publish its snapshot once the burst in its mailbox is handled.</summary>
+internal sealed class PublishSnapshot : IPriorityMessage
+{
+    public static readonly PublishSnapshot Instance = new();
+    private PublishSnapshot() { }
+    // Behind the grants and releases already queued on the same lane, so they share one snapshot.
+    public Priority Priority => Priority.Critical;
+}
+
 internal sealed record ProbeCompleted(long Generation, BackendError? Error, TimeSpan Latency) : IPriorityMessage
 {
     public Priority Priority => Priority.High;

@@ -9,7 +9,11 @@ namespace Router.Actors.Backends;
 /// Owns one backend: its health, its concurrency slots, the priority queue of requests waiting for
 /// a slot, its live metrics and the models it holds. The call itself runs outside the actor; the
 /// request side reports first token and release through its <see cref="SlotTicket"/>.
-/// Publishes a <see cref="BackendSnapshot"/> on the event stream on every change.
+/// While the backend is healthy and nobody waits, requests take free slots through its
+/// <see cref="SlotGate"/> without a round trip, and the actor hears of them after the fact.
+/// Publishes a <see cref="BackendSnapshot"/> on the event stream after changes, at most one per
+/// burst of messages: under load, grants and releases would otherwise each fan out to every
+/// subscriber.
 /// </summary>
 public sealed partial class BackendActor : ReceiveActor
 {
@@ -23,10 +27,12 @@ public sealed partial class BackendActor : ReceiveActor
     private readonly Queue<SlotTicket>[] _waiting = [new(), new(), new(), new()];
     private readonly HashSet<SlotTicket> _inFlight = [];
 
+    private readonly SlotGate _gate;
     private BackendSnapshot _snapshot;
     private long _version;
+    private bool _publishPending;
 
-    public BackendActor(BackendConfig config, IBackendClient client, RoutingConfig routing)
+    public BackendActor(BackendConfig config, IBackendClient client, RoutingConfig routing, SlotGateHolder? gates = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(client);
@@ -37,12 +43,20 @@ public sealed partial class BackendActor : ReceiveActor
         _agingInterval = routing.AgingInterval;
         _preemptBelow = routing.CriticalPreemptsBelow;
         _snapshot = InitialSnapshot(config);
+        _gate = new SlotGate(_snapshot.MaxConcurrent);
+        gates?.Set(_gate);
 
         Receive<SlotTicket>(OnTicket);
         Receive<TicketCancelled>(OnTicketCancelled);
         Receive<SlotReleased>(OnSlotReleased);
+        Receive<PublishSnapshot>(_ => Publish());
+        Receive<CountGateAdmissions>(_ =>
+        {
+            CountAdmissions();
+            Changed();
+        });
         Receive<FirstTokenArrived>(OnFirstToken);
-        Receive<GetBackendSnapshot>(_ => Sender.Tell(_snapshot));
+        Receive<GetBackendSnapshot>(_ => Sender.Tell(Refresh()));
         Receive<ProbeNow>(_ => StartProbe());
         Receive<ProbeCompleted>(OnProbeCompleted);
         Receive<RefreshModels>(_ => StartModelRefresh());
@@ -72,6 +86,7 @@ public sealed partial class BackendActor : ReceiveActor
 
     protected override void PreStart()
     {
+        SyncGate();
         Publish();
         StartProbe();
         StartModelRefresh();
@@ -79,6 +94,7 @@ public sealed partial class BackendActor : ReceiveActor
 
     protected override ValueTask PostStopAsync()
     {
+        _gate.SetOpen(false);
         CancelTimers();
         // Nobody will serve the waiting requests now: let them fall back elsewhere.
         RejectAllWaiting("backend is stopping", TimeSpan.FromSeconds(1));
@@ -87,6 +103,7 @@ public sealed partial class BackendActor : ReceiveActor
 
     private void OnTicket(SlotTicket ticket)
     {
+        CountAdmissions();
         if (!ticket.IsWaiting)
         {
             return; // The request gave up before we saw it.
@@ -98,16 +115,24 @@ public sealed partial class BackendActor : ReceiveActor
             return;
         }
 
-        if (HasFreeSlot() && TotalWaiting() == 0 && ticket.TryGrant())
+        if (TotalWaiting() == 0 && HasFreeSlot() && _gate.TryTake())
         {
-            _inFlight.Add(ticket);
-            Publish();
+            if (ticket.TryGrant())
+            {
+                _inFlight.Add(ticket);
+                Changed();
+            }
+            else
+            {
+                _gate.Return();
+            }
+
             return;
         }
 
         if (ticket.Priority == Priority.Critical && TryPreemptFor(ticket))
         {
-            Publish();
+            Changed();
             return;
         }
 
@@ -121,7 +146,7 @@ public sealed partial class BackendActor : ReceiveActor
 
         // Aging needs no timer: the order of service is computed from waiting times when a slot frees.
         _waiting[lane].Enqueue(ticket);
-        Publish();
+        Changed();
     }
 
     private void OnTicketCancelled(TicketCancelled message)
@@ -140,22 +165,39 @@ public sealed partial class BackendActor : ReceiveActor
 
         if (lane.Count != count)
         {
-            Publish();
+            Changed();
+        }
+    }
+
+    /// <summary>
+    /// Counts the requests admitted through the gate since the actor last ran. Called before
+    /// anything that reads the slots in flight: a release, a ticket (preemption needs the running
+    /// requests), a snapshot. A ticket is queued before its request starts, so it is always
+    /// counted before its own release arrives.
+    /// </summary>
+    private void CountAdmissions()
+    {
+        while (_gate.TryDrainTaken(out var ticket))
+        {
+            _inFlight.Add(ticket);
         }
     }
 
     private void OnSlotReleased(SlotReleased message)
     {
+        CountAdmissions();
         if (!_inFlight.Remove(message.Ticket))
         {
             // Granted by an earlier incarnation of this actor (before a restart): that slot was
-            // already forgotten with the old state, so there is nothing to free.
+            // already forgotten with the old state, so there is nothing to free. The same for a
+            // preempted request: its slot went to the critical one.
             return;
         }
 
+        _gate.Return();
         RecordOutcome(message.Report);
         GrantWaiting();
-        Publish();
+        Changed();
     }
 
     private void OnFirstToken(FirstTokenArrived message)
@@ -202,12 +244,10 @@ public sealed partial class BackendActor : ReceiveActor
         return true;
     }
 
-    private bool HasFreeSlot()
-    {
+    private bool HasFreeSlot() =>
+        _gate.Free > 0
         // Half-open: one trial request at a time decides whether the backend is back.
-        var slots = _snapshot.Health == BackendHealth.Degraded ? 1 : MaxConcurrent;
-        return _inFlight.Count < slots;
-    }
+        && (_snapshot.Health != BackendHealth.Degraded || _inFlight.Count == 0);
 
     /// <summary>Hands free slots to the highest-priority waiting requests, counting age.</summary>
     private void GrantWaiting()
@@ -222,7 +262,7 @@ public sealed partial class BackendActor : ReceiveActor
         while (HasFreeSlot())
         {
             var lane = PickLane(now);
-            if (lane < 0)
+            if (lane < 0 || !_gate.TryTake())
             {
                 return;
             }
@@ -231,6 +271,10 @@ public sealed partial class BackendActor : ReceiveActor
             if (ticket.TryGrant())
             {
                 _inFlight.Add(ticket);
+            }
+            else
+            {
+                _gate.Return(); // Gave up a moment ago; the next in line gets the slot.
             }
         }
     }
@@ -312,8 +356,34 @@ public sealed partial class BackendActor : ReceiveActor
         return TimeSpan.FromMilliseconds(Math.Clamp(ms, 1000, 60_000));
     }
 
+    /// <summary>
+    /// After any change of slots, queue or health: the gate follows at once; the snapshot is
+    /// published once the messages already queued have been handled.
+    /// </summary>
+    private void Changed()
+    {
+        SyncGate();
+        if (ExpNoPub) return;
+        if (!_publishPending)
+        {
+            _publishPending = true;
+            Self.Tell(PublishSnapshot.Instance);
+        }
+    }
+
+    private static readonly bool ExpNoPub = Environment.GetEnvironmentVariable("EXP_NOPUB") == "1";
+    private void SyncGate() =>
+        _gate.SetOpen(_snapshot.Health is BackendHealth.Healthy or BackendHealth.Unknown && TotalWaiting() == 0);
+
     private void Publish()
     {
+        _publishPending = false;
+        Context.System.EventStream.Publish(Refresh());
+    }
+
+    private BackendSnapshot Refresh()
+    {
+        CountAdmissions();
         var depth = ImmutableArray.Create(_waiting[0].Count, _waiting[1].Count, _waiting[2].Count, _waiting[3].Count);
         Span<int> running = stackalloc int[4];
         foreach (var ticket in _inFlight)
@@ -328,7 +398,7 @@ public sealed partial class BackendActor : ReceiveActor
             QueueDepthByPriority = depth,
             Version = ++_version,
         };
-        Context.System.EventStream.Publish(_snapshot);
+        return _snapshot;
     }
 
     private static string PriorityName(Priority priority) => priority switch

@@ -60,7 +60,7 @@ internal sealed partial class BackendHttpTransport
                 StreamEvent failed;
                 try
                 {
-                    (byte[] content, _) = await ReadBodyAsync(stream, MaxErrorBodyBytes, timeout, linked.Token).ConfigureAwait(false);
+                    (byte[] content, _) = await ReadBodyAsync(stream, response.Content.Headers.ContentLength, MaxErrorBodyBytes, timeout, linked.Token).ConfigureAwait(false);
                     failed = new StreamFailed(HttpStatusError(status, response.ReasonPhrase, content));
                 }
                 catch (Exception e) when (MapFailure(e, afterHeaders: true, cancellationToken, timeout) is not null)

@@ -104,7 +104,7 @@ internal sealed partial class BackendHttpTransport : IDisposable
                 Stream stream = await response.Content.ReadAsStreamAsync(linked.Token).ConfigureAwait(false);
                 await using (stream.ConfigureAwait(false))
                 {
-                    (content, bool truncated) = await ReadBodyAsync(stream, limit, timeout, linked.Token).ConfigureAwait(false);
+                    (content, bool truncated) = await ReadBodyAsync(stream, response.Content.Headers.ContentLength, limit, timeout, linked.Token).ConfigureAwait(false);
                     if (truncated && status < 400)
                     {
                         return new BackendError(BackendErrorKind.Protocol, $"The answer of backend '{BackendId}' exceeds {limit} bytes.");
@@ -165,26 +165,62 @@ internal sealed partial class BackendHttpTransport : IDisposable
     }
 
     // Reads a body up to `limit` bytes. The first read is still under the first-byte deadline; each
-    // read after it re-arms the idle deadline.
-    private async Task<(byte[] Content, bool Truncated)> ReadBodyAsync(Stream stream, int limit, CancellationTokenSource timeout, CancellationToken token)
+    // read after it re-arms the idle deadline. A declared length is read straight into an array of
+    // that size; otherwise into pooled buffers, copied out once at the end.
+    private async Task<(byte[] Content, bool Truncated)> ReadBodyAsync(Stream stream, long? declaredLength, int limit, CancellationTokenSource timeout, CancellationToken token)
     {
-        var buffer = new ArrayBufferWriter<byte>(ReadChunkBytes);
-        while (true)
+        if (declaredLength is { } declared && declared <= limit)
         {
-            int read = await stream.ReadAsync(buffer.GetMemory(ReadChunkBytes), token).ConfigureAwait(false);
-            if (read == 0)
+            var exact = new byte[declared];
+            var filled = 0;
+            while (filled < exact.Length)
             {
-                return (buffer.WrittenSpan.ToArray(), false);
+                int read = await stream.ReadAsync(exact.AsMemory(filled), token).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    // Fewer bytes than declared: the connection broke off.
+                    throw new IOException($"the body ended after {filled} of {declared} bytes");
+                }
+
+                filled += read;
+                timeout.CancelAfter(_timeouts.Idle);
             }
 
-            timeout.CancelAfter(_timeouts.Idle);
-            if (buffer.WrittenCount + read > limit)
-            {
-                buffer.Advance(limit - buffer.WrittenCount);
-                return (buffer.WrittenSpan.ToArray(), true);
-            }
+            return (exact, false);
+        }
 
-            buffer.Advance(read);
+        var buffer = ArrayPool<byte>.Shared.Rent(ReadChunkBytes);
+        var written = 0;
+        try
+        {
+            while (true)
+            {
+                if (written == buffer.Length)
+                {
+                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    buffer.AsSpan(0, written).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+
+                int read = await stream.ReadAsync(buffer.AsMemory(written), token).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    return (buffer.AsSpan(0, written).ToArray(), false);
+                }
+
+                timeout.CancelAfter(_timeouts.Idle);
+                if (written + read > limit)
+                {
+                    return (buffer.AsSpan(0, limit).ToArray(), true);
+                }
+
+                written += read;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

@@ -37,6 +37,7 @@ public sealed class SlotTicket : IPriorityMessage
 
     private readonly TaskCompletionSource<SlotGrant> _grant = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _state;
+    private SlotGate? _admittedBy;
     private readonly IActorRef _backend;
     private readonly CancellationTokenSource _preemption = new();
 
@@ -77,6 +78,14 @@ public sealed class SlotTicket : IPriorityMessage
         return true;
     }
 
+    /// <summary>Called by <see cref="SlotGate.TryAdmit"/> for a new ticket, with the slot already taken.</summary>
+    internal void GrantFromGate(SlotGate gate)
+    {
+        _admittedBy = gate;
+        Volatile.Write(ref _state, Granted);
+        _grant.TrySetResult(new SlotGrant(this));
+    }
+
     /// <summary>Called by the actor when the queue at this priority is full or the backend is stopping.</summary>
     internal void Reject(string reason, TimeSpan retryAfter, bool queueFull)
     {
@@ -113,6 +122,13 @@ public sealed class SlotTicket : IPriorityMessage
         }
     }
 
+    /// <summary>
+    /// Called once the call is under way. A slot taken through the backend's gate is announced to
+    /// its actor now (so it shows in flight), not at admission, where the message's thread wake
+    /// would delay the call itself.
+    /// </summary>
+    public void ReportStarted() => _admittedBy?.Nudge(_backend);
+
     /// <summary>Tells the backend the first token arrived (live time-to-first-token).</summary>
     public void ReportFirstToken(double timeToFirstTokenMs) => _backend.Tell(new FirstTokenArrived(this, timeToFirstTokenMs));
 }
@@ -122,6 +138,15 @@ public sealed class SlotTicket : IPriorityMessage
 public readonly record struct SlotGrant(SlotTicket Ticket, string? RejectedReason = null, TimeSpan RetryAfter = default, bool QueueFull = false)
 {
     public bool IsGranted => RejectedReason is null;
+}
+
+/// <summary>Sent by <see cref="SlotGate.Nudge"/>: count the requests admitted through the gate.</summary>
+internal sealed class CountGateAdmissions : IPriorityMessage
+{
+    public static readonly CountGateAdmissions Instance = new();
+    private CountGateAdmissions() { }
+    // The release's lane, so the count is never overtaken by a release of the same slots.
+    public Priority Priority => Priority.Critical;
 }
 
 internal sealed record TicketCancelled(SlotTicket Ticket) : IPriorityMessage

@@ -9,7 +9,7 @@ using Router.Actors.Runtime;
 namespace Router.Actors.Inference;
 
 /// <summary>A backend as the request path sees it.</summary>
-internal sealed record BackendHandle(BackendConfig Config, IActorRef Actor, IBackendClient Client);
+internal sealed record BackendHandle(BackendConfig Config, IActorRef Actor, IBackendClient Client, SlotGateHolder Slots);
 
 /// <summary>
 /// The request path. For each attempt: (1) ask the selector for a decision, excluding backends
@@ -64,6 +64,7 @@ internal sealed class InferenceRouter : IInferenceRouter
             // The call ends when the client goes away or a critical request takes the slot.
             var call = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, ticket.PreemptionToken);
             var events = handle.Client.Stream(backendRequest, call.Token);
+            ticket.ReportStarted();
             StreamEvent first;
             try
             {
@@ -121,7 +122,9 @@ internal sealed class InferenceRouter : IInferenceRouter
             {
                 try
                 {
-                    result = await handle.Client.SendAsync(backendRequest, call.Token).ConfigureAwait(false);
+                    var sending = handle.Client.SendAsync(backendRequest, call.Token);
+                    ticket.ReportStarted();
+                    result = await sending.ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && ticket.IsPreempted)
                 {
@@ -278,24 +281,28 @@ internal sealed class InferenceRouter : IInferenceRouter
                 }
 
                 var ticket = new SlotTicket(handle.Actor, _request.Hints.Priority, _request.Model, _router._time.GetTimestamp());
-                handle.Actor.Tell(ticket);
-                SlotGrant grant;
-                try
+                if (handle.Slots.Current?.TryAdmit(ticket) is not true)
                 {
-                    grant = await ticket.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    // Frees the queue place, or the slot if the grant won the race.
-                    ticket.Cancel();
-                    throw;
-                }
+                    // No free slot at hand (or a queue, or a backend not at full health): the actor decides.
+                    handle.Actor.Tell(ticket);
+                    SlotGrant grant;
+                    try
+                    {
+                        grant = await ticket.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        // Frees the queue place, or the slot if the grant won the race.
+                        ticket.Cancel();
+                        throw;
+                    }
 
-                if (!grant.IsGranted)
-                {
-                    _lastRejection = grant;
-                    _excluded = _excluded.Add(decision.BackendId);
-                    continue;
+                    if (!grant.IsGranted)
+                    {
+                        _lastRejection = grant;
+                        _excluded = _excluded.Add(decision.BackendId);
+                        continue;
+                    }
                 }
 
                 _calls++;

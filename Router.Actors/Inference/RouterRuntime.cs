@@ -98,13 +98,14 @@ public sealed class RouterRuntime : IRouterAdmin, IAsyncDisposable
         {
             var client = clientFactory(backend);
             var routing = config.Routing;
+            var gates = new SlotGateHolder();
             var actor = await backendsParent.Ask<IActorRef>(
                 new BackendsSupervisor.Create(
-                    Props.Create(() => new BackendActor(backend, client, routing))
+                    Props.Create(() => new BackendActor(backend, client, routing, gates))
                         .WithMailbox(new PriorityMailboxOptions { AgingInterval = routing.AgingInterval }),
                     backend.Id),
                 TimeSpan.FromSeconds(10)).ConfigureAwait(false);
-            handles[backend.Id] = new BackendHandle(backend, actor, client);
+            handles[backend.Id] = new BackendHandle(backend, actor, client, gates);
         }
 
         var frozen = handles.ToFrozenDictionary(StringComparer.Ordinal);

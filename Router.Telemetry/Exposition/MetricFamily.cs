@@ -29,6 +29,13 @@ internal sealed class MetricFamily
 
     private readonly ConcurrentDictionary<LabelSet, Series> _series = new();
 
+    // The same series keyed by the tags exactly as the instrument reported them. Building a
+    // LabelSet (sorted, sanitised) costs allocations on every measurement; a request records
+    // several, so the hot path looks the raw tags up here without allocating, and builds the
+    // LabelSet only for a combination it has not seen.
+    private readonly ConcurrentDictionary<RawTags, Series> _byRawTags = new(RawTagsComparer.Instance);
+    private readonly ConcurrentDictionary<RawTags, Series>.AlternateLookup<ReadOnlySpan<KeyValuePair<string, object?>>> _rawLookup;
+
     private MetricFamily(Instrument instrument, string name, Aggregation aggregation, double[] bounds)
     {
         Instrument = instrument;
@@ -36,6 +43,7 @@ internal sealed class MetricFamily
         Aggregation = aggregation;
         Bounds = bounds;
         Help = string.IsNullOrWhiteSpace(instrument.Description) ? instrument.Name : instrument.Description;
+        _rawLookup = _byRawTags.GetAlternateLookup<ReadOnlySpan<KeyValuePair<string, object?>>>();
     }
 
     public Instrument Instrument { get; }
@@ -94,7 +102,12 @@ internal sealed class MetricFamily
             return;
         }
 
-        var series = _series.GetOrAdd(LabelSet.From(tags), static (_, family) => new Series(family.Bounds.Length), this);
+        if (!_rawLookup.TryGetValue(tags, out var series))
+        {
+            series = _series.GetOrAdd(LabelSet.From(tags), static (_, family) => new Series(family.Bounds.Length), this);
+            _byRawTags.TryAdd(new RawTags(tags.ToArray()), series);
+        }
+
         if (Aggregation == Aggregation.Histogram)
         {
             series.Observe(value, BucketIndex(value));
@@ -114,6 +127,7 @@ internal sealed class MetricFamily
     {
         if (Instrument.IsObservable)
         {
+            _byRawTags.Clear();
             _series.Clear();
         }
     }
@@ -283,4 +297,50 @@ internal sealed class MetricFamily
             }
         }
     }
+}
+
+/// <summary>Tags in the order an instrument reported them (a key for <see cref="MetricFamily"/>'s fast lookup).</summary>
+internal readonly record struct RawTags(KeyValuePair<string, object?>[] Tags);
+
+/// <summary>Compares reported tags pairwise, in order, without allocating; a span of tags looks up a <see cref="RawTags"/>.</summary>
+internal sealed class RawTagsComparer : IEqualityComparer<RawTags>, IAlternateEqualityComparer<ReadOnlySpan<KeyValuePair<string, object?>>, RawTags>
+{
+    public static readonly RawTagsComparer Instance = new();
+
+    public bool Equals(RawTags x, RawTags y) => Equals(x.Tags, y);
+
+    public int GetHashCode(RawTags obj) => GetHashCode((ReadOnlySpan<KeyValuePair<string, object?>>)obj.Tags);
+
+    public bool Equals(ReadOnlySpan<KeyValuePair<string, object?>> alternate, RawTags other)
+    {
+        var tags = other.Tags;
+        if (alternate.Length != tags.Length)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < tags.Length; i++)
+        {
+            if (!string.Equals(alternate[i].Key, tags[i].Key, StringComparison.Ordinal) || !object.Equals(alternate[i].Value, tags[i].Value))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    public int GetHashCode(ReadOnlySpan<KeyValuePair<string, object?>> alternate)
+    {
+        var hash = new HashCode();
+        foreach (var tag in alternate)
+        {
+            hash.Add(tag.Key, StringComparer.Ordinal);
+            hash.Add(tag.Value);
+        }
+
+        return hash.ToHashCode();
+    }
+
+    public RawTags Create(ReadOnlySpan<KeyValuePair<string, object?>> alternate) => new(alternate.ToArray());
 }

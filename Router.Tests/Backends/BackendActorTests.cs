@@ -13,6 +13,7 @@ public sealed class BackendActorTests : IAsyncLifetime
     private readonly FakeBackendClient _client = new("ollama-npu");
     private ActorSystem _system = null!;
     private IActorRef _backend = null!;
+    private readonly SlotGateHolder _gates = new();
 
     private static BackendConfig Config(Func<BackendConfig, BackendConfig>? change = null)
     {
@@ -49,7 +50,7 @@ public sealed class BackendActorTests : IAsyncLifetime
         var routing = new RoutingConfig { AgingInterval = aging ?? TimeSpan.FromSeconds(5) };
         var backendConfig = config ?? Config();
         _backend = _system.ActorOf(
-            Props.Create(() => new BackendActor(backendConfig, _client, routing)).WithMailbox(new PriorityMailboxOptions()),
+            Props.Create(() => new BackendActor(backendConfig, _client, routing, _gates)).WithMailbox(new PriorityMailboxOptions()),
             backendConfig.Id);
         await WaitForAsync(s => s.Health == BackendHealth.Healthy);
     }
@@ -77,6 +78,19 @@ public sealed class BackendActorTests : IAsyncLifetime
     {
         var ticket = new SlotTicket(_backend, priority, "llama3.2:1b", _time.GetTimestamp());
         _backend.Tell(ticket);
+        return ticket;
+    }
+
+    /// <summary>A request admitted through the gate, as the request path does it; null when the gate says "ask the actor".</summary>
+    private SlotTicket? Admit(Priority priority = Priority.Normal)
+    {
+        var ticket = new SlotTicket(_backend, priority, "llama3.2:1b", _time.GetTimestamp());
+        if (!_gates.Current!.TryAdmit(ticket))
+        {
+            return null;
+        }
+
+        ticket.ReportStarted();
         return ticket;
     }
 
@@ -393,5 +407,107 @@ public sealed class BackendActorTests : IAsyncLifetime
         Assert.True((await critical.Task.WaitAsync(Wait)).IsGranted);
         Assert.True(bestEffort.IsPreempted);
         Assert.False(normal.IsPreempted);
+    }
+
+    [Fact]
+    public async Task Gate_FreeSlotAndNobodyWaiting_AdmitsAtOnceAndTheActorCountsIt()
+    {
+        await StartAsync(Config(c => c with { MaxConcurrent = 2 }));
+
+        var ticket = Admit();
+
+        Assert.NotNull(ticket);
+        Assert.True(ticket.Task.IsCompletedSuccessfully);
+        Assert.True((await ticket.Task).IsGranted);
+        await WaitForAsync(s => s.InFlight == 1);
+        Assert.Equal(1, _gates.Current!.Free);
+        ticket.Release(Report(CallOutcome.Succeeded));
+        var idle = await WaitForAsync(s => s.InFlight == 0);
+        Assert.Equal(1, idle.RequestsTotal);
+        Assert.Equal(2, _gates.Current.Free);
+    }
+
+    [Fact]
+    public async Task Gate_AdmittedRequestIsPublishedInFlightOnTheEventStream()
+    {
+        var probe = new TestKit.TestProbe(_system);
+        _system.EventStream.Subscribe<BackendSnapshot>(probe.Ref);
+        await StartAsync();
+
+        Assert.NotNull(Admit());
+
+        // /backends, the metrics and routing read published snapshots: a call under way must show.
+        probe.FishForMessage<BackendSnapshot>(s => s.InFlight == 1, Wait);
+    }
+
+    [Fact]
+    public async Task Gate_AllSlotsTaken_SendsTheRequestToTheQueueAndTheReleaseGoesToIt()
+    {
+        await StartAsync();
+        var first = Admit();
+        Assert.NotNull(first);
+
+        Assert.Null(Admit());
+        var queued = Ticket();
+        await WaitForAsync(s => Waiting(s) == 1);
+        Assert.False(queued.Task.IsCompleted);
+        first.Release(Report(CallOutcome.Succeeded));
+
+        Assert.True((await queued.Task.WaitAsync(Wait)).IsGranted);
+        // The slot passed from one request to the next: none went back to the gate.
+        Assert.Equal(0, _gates.Current!.Free);
+        queued.Release(Report(CallOutcome.Succeeded));
+        await WaitForAsync(s => s.InFlight == 0);
+        Assert.Equal(1, _gates.Current.Free);
+        Assert.NotNull(Admit());
+    }
+
+    [Fact]
+    public async Task Gate_SomebodyQueued_ClosesSoNewRequestsCannotJumpTheQueue()
+    {
+        await StartAsync(Config(c => c with { MaxConcurrent = 2 }));
+        var running = Ticket(Priority.High);
+        await running.Task.WaitAsync(Wait);
+        var second = Ticket(Priority.High);
+        await second.Task.WaitAsync(Wait);
+        var waiting = Ticket(Priority.BestEffort);
+        await WaitForAsync(s => Waiting(s) == 1);
+
+        Assert.False(_gates.Current!.IsOpen);
+        running.Release(Report(CallOutcome.Succeeded));
+        Assert.True((await waiting.Task.WaitAsync(Wait)).IsGranted);
+        await WaitForAsync(s => Waiting(s) == 0);
+        Assert.True(_gates.Current.IsOpen);
+    }
+
+    [Fact]
+    public async Task Gate_CriticalRequest_PreemptsBestEffortWorkAdmittedThroughTheGate()
+    {
+        await StartAsync();
+        var bestEffort = Admit(Priority.BestEffort);
+        Assert.NotNull(bestEffort);
+
+        var critical = Ticket(Priority.Critical);
+
+        Assert.True((await critical.Task.WaitAsync(Wait)).IsGranted);
+        Assert.True(bestEffort.IsPreempted);
+        bestEffort.Release(Report(CallOutcome.Preempted));
+        critical.Release(Report(CallOutcome.Succeeded));
+        await WaitForAsync(s => s.InFlight == 0);
+        // The shed request's slot went to the critical one and came back once.
+        Assert.Equal(1, _gates.Current!.Free);
+    }
+
+    [Fact]
+    public async Task Gate_BackendUnhealthy_IsClosedAndTheActorRejects()
+    {
+        await StartAsync();
+        _client.FailProbes(new BackendError(BackendErrorKind.ConnectFailed, "connection refused"));
+        _backend.Tell(ProbeNow.Instance);
+        await WaitForAsync(s => s.Health == BackendHealth.Unhealthy);
+
+        Assert.False(_gates.Current!.IsOpen);
+        Assert.Null(Admit());
+        Assert.False((await Ticket().Task.WaitAsync(Wait)).IsGranted);
     }
 }
