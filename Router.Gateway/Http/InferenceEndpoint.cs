@@ -108,69 +108,151 @@ internal sealed partial class InferenceEndpoint
     /// <summary>What the router needs from the body; the body itself is forwarded untouched.</summary>
     internal readonly record struct RequestFields(string Model, bool Stream, int? ExpectedTokens);
 
+    /// <summary>
+    /// Reads the few fields the router needs in one forward pass over the body, which also checks
+    /// that the whole body is well-formed JSON (a malformed body is reported before a missing field).
+    /// No document is built: the body goes to the backend as it came.
+    /// </summary>
     internal static RequestFields ReadFields(ReadOnlyMemory<byte> body, RoutedApi api, out HttpError? error)
     {
-        JsonDocument document;
+        var fields = new FieldScan();
+        var reader = new Utf8JsonReader(body.Span);
+        bool isObject;
         try
         {
-            document = JsonDocument.Parse(body);
+            isObject = reader.Read() && reader.TokenType == JsonTokenType.StartObject;
+            if (isObject)
+            {
+                ScanObject(ref reader, api, ref fields);
+            }
+            else
+            {
+                reader.Skip();
+            }
+
+            // Anything after the root value other than white space is malformed.
+            while (reader.Read())
+            {
+            }
         }
         catch (JsonException exception)
         {
             error = HttpErrorMap.MalformedJson(exception.Message);
             return default;
         }
-        using (document)
-        {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                error = HttpErrorMap.MalformedJson("the body must be a JSON object.");
-                return default;
-            }
-            if (!root.TryGetProperty("model", out var model) || model.ValueKind != JsonValueKind.String || model.GetString() is not { Length: > 0 } modelName)
-            {
-                error = HttpErrorMap.MissingField("model", "name the model to run, e.g. \"llama3.2\"");
-                return default;
-            }
-            if (!root.TryGetProperty(api.RequiredField, out var required) || required.ValueKind is JsonValueKind.Null)
-            {
-                error = HttpErrorMap.MissingField(api.RequiredField, api.RequiredWhat);
-                return default;
-            }
 
-            var stream = api.StreamsByDefault;
-            if (root.TryGetProperty("stream", out var streamField))
+        if (!isObject)
+        {
+            error = HttpErrorMap.MalformedJson("the body must be a JSON object.");
+            return default;
+        }
+        if (fields.Model is not { Length: > 0 } model)
+        {
+            error = HttpErrorMap.MissingField("model", "name the model to run, e.g. \"llama3.2\"");
+            return default;
+        }
+        if (!fields.HasRequired)
+        {
+            error = HttpErrorMap.MissingField(api.RequiredField, api.RequiredWhat);
+            return default;
+        }
+        if (fields.InvalidStream)
+        {
+            error = HttpErrorMap.InvalidField("stream", "use true or false");
+            return default;
+        }
+
+        error = null;
+        var stream = fields.Stream ?? api.StreamsByDefault;
+        // The answer length the client asked for, for the router's energy estimate.
+        var expected = api.Flavor == ApiFlavor.OpenAI ? fields.MaxCompletionTokens ?? fields.MaxTokens : fields.NumPredict;
+        return new RequestFields(model, stream && api.CanStream, expected);
+    }
+
+    private struct FieldScan
+    {
+        public string? Model;
+        public bool HasRequired;
+        public bool? Stream;
+        public bool InvalidStream;
+        public int? MaxCompletionTokens;
+        public int? MaxTokens;
+        public int? NumPredict;
+    }
+
+    // The reader stands on the root object's start; leaves it on the root object's end.
+    private static void ScanObject(ref Utf8JsonReader reader, RoutedApi api, ref FieldScan fields)
+    {
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("model"u8))
             {
-                switch (streamField.ValueKind)
+                reader.Read();
+                fields.Model = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+            }
+            else if (reader.ValueTextEquals(api.RequiredField))
+            {
+                reader.Read();
+                fields.HasRequired = reader.TokenType != JsonTokenType.Null;
+            }
+            else if (reader.ValueTextEquals("stream"u8))
+            {
+                reader.Read();
+                fields.Stream = reader.TokenType switch
                 {
-                    case JsonValueKind.True: stream = true; break;
-                    case JsonValueKind.False: stream = false; break;
-                    case JsonValueKind.Null: break;
-                    default:
-                        error = HttpErrorMap.InvalidField("stream", "use true or false");
-                        return default;
+                    JsonTokenType.True => true,
+                    JsonTokenType.False => false,
+                    _ => null,
+                };
+                fields.InvalidStream = reader.TokenType is not (JsonTokenType.True or JsonTokenType.False or JsonTokenType.Null);
+            }
+            else if (api.Flavor == ApiFlavor.OpenAI && reader.ValueTextEquals("max_completion_tokens"u8))
+            {
+                reader.Read();
+                fields.MaxCompletionTokens = PositiveInt(ref reader);
+            }
+            else if (api.Flavor == ApiFlavor.OpenAI && reader.ValueTextEquals("max_tokens"u8))
+            {
+                reader.Read();
+                fields.MaxTokens = PositiveInt(ref reader);
+            }
+            else if (api.Flavor != ApiFlavor.OpenAI && reader.ValueTextEquals("options"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.StartObject)
+                {
+                    fields.NumPredict = NumPredict(ref reader);
                 }
             }
+            else
+            {
+                reader.Read();
+            }
 
-            error = null;
-            return new RequestFields(modelName, stream && api.CanStream, ExpectedTokens(root, api.Flavor));
+            // Steps over the value's contents (a scalar needs none), checking them on the way.
+            reader.Skip();
         }
     }
 
-    /// <summary>The answer length the client asked for, for the router's energy estimate.</summary>
-    private static int? ExpectedTokens(JsonElement root, ApiFlavor flavor)
+    // The reader stands on the options object's start; leaves it on its end.
+    private static int? NumPredict(ref Utf8JsonReader reader)
     {
-        if (flavor == ApiFlavor.OpenAI)
+        int? numPredict = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            return PositiveInt(root, "max_completion_tokens") ?? PositiveInt(root, "max_tokens");
+            var isNumPredict = reader.ValueTextEquals("num_predict"u8);
+            reader.Read();
+            if (isNumPredict)
+            {
+                numPredict = PositiveInt(ref reader);
+            }
+
+            reader.Skip();
         }
-        return root.TryGetProperty("options", out var options) && options.ValueKind == JsonValueKind.Object
-            ? PositiveInt(options, "num_predict")
-            : null;
+
+        return numPredict;
     }
 
-    private static int? PositiveInt(JsonElement parent, string name) =>
-        parent.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number
-        && value.TryGetInt32(out var tokens) && tokens > 0 ? tokens : null;
+    private static int? PositiveInt(ref Utf8JsonReader reader) =>
+        reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var value) && value > 0 ? value : null;
 }

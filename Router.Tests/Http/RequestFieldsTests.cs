@@ -1,0 +1,101 @@
+using System.Text;
+using Router.Gateway.Http;
+
+namespace Router.Tests.Http;
+
+/// <summary>The one pass over a request body that finds what routing needs and rejects what is not JSON.</summary>
+public sealed class RequestFieldsTests
+{
+    private static InferenceEndpoint.RequestFields Read(string body, RoutedApi api, out HttpError? error) =>
+        InferenceEndpoint.ReadFields(Encoding.UTF8.GetBytes(body), api, out error);
+
+    [Fact]
+    public void Ollama_NumPredictInsideOptions_IsTheExpectedAnswerLength()
+    {
+        var fields = Read("""{"options":{"temperature":0.2,"num_predict":64,"stop":["\n"]},"model":"llama3.2","prompt":"hi"}""", RoutedApi.OllamaGenerate, out var error);
+
+        Assert.Null(error);
+        Assert.Equal("llama3.2", fields.Model);
+        Assert.True(fields.Stream); // Ollama streams unless told otherwise
+        Assert.Equal(64, fields.ExpectedTokens);
+    }
+
+    [Theory]
+    [InlineData("""{"model":"m","messages":[],"max_tokens":10,"max_completion_tokens":20}""", 20)]
+    [InlineData("""{"model":"m","messages":[],"max_tokens":10}""", 10)]
+    [InlineData("""{"model":"m","messages":[],"max_tokens":0}""", null)]
+    [InlineData("""{"model":"m","messages":[],"max_tokens":"ten"}""", null)]
+    public void OpenAI_MaxCompletionTokensBeforeMaxTokens(string body, int? expected)
+    {
+        var fields = Read(body, RoutedApi.OpenAIChat, out var error);
+
+        Assert.Null(error);
+        Assert.Equal(expected, fields.ExpectedTokens);
+        Assert.False(fields.Stream); // OpenAI answers whole unless told otherwise
+    }
+
+    [Fact]
+    public void EscapedPropertyNames_AreTheSameFields()
+    {
+        var fields = Read("""{"mod\u0065l":"llama3.2","messages":[{"role":"user","content":"hi"}],"str\u0065am":true}""", RoutedApi.OpenAIChat, out var error);
+
+        Assert.Null(error);
+        Assert.Equal("llama3.2", fields.Model);
+        Assert.True(fields.Stream);
+    }
+
+    [Theory]
+    [InlineData("""{"model":"m","messages":[]} trailing""")]
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":"hi"]}""")]
+    [InlineData("""{"model":"m","messages":[],""")]
+    [InlineData("")]
+    [InlineData("   ")]
+    public void MalformedAnywhere_IsInvalidJson_EvenAfterTheFieldsWereFound(string body)
+    {
+        Read(body, RoutedApi.OpenAIChat, out var error);
+
+        Assert.NotNull(error);
+        Assert.Equal(400, error.Status);
+        Assert.Equal("invalid_json", error.Code);
+    }
+
+    [Theory]
+    [InlineData("""["model","messages"]""")]
+    [InlineData("42")]
+    public void RootNotAnObject_IsRejectedAsSuch(string body)
+    {
+        Read(body, RoutedApi.OpenAIChat, out var error);
+
+        Assert.NotNull(error);
+        Assert.Contains("must be a JSON object", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MalformedBodyWithoutModel_ReportsTheSyntaxFirst()
+    {
+        Read("""{"messages":[}""", RoutedApi.OpenAIChat, out var error);
+
+        Assert.NotNull(error);
+        Assert.Equal("invalid_json", error.Code);
+    }
+
+    [Theory]
+    [InlineData("""{"model":"m","messages":null}""", "messages")]
+    [InlineData("""{"model":7,"messages":[]}""", "model")]
+    public void NullRequiredField_OrModelNotAString_IsMissing(string body, string field)
+    {
+        Read(body, RoutedApi.OpenAIChat, out var error);
+
+        Assert.NotNull(error);
+        Assert.Equal(field, error.Param);
+    }
+
+    [Fact]
+    public void StreamNull_KeepsTheDefault_AndEmbeddingsNeverStream()
+    {
+        Assert.True(Read("""{"model":"m","prompt":"p","stream":null}""", RoutedApi.OllamaGenerate, out _).Stream);
+        var embed = Read("""{"model":"m","input":"p","stream":true}""", RoutedApi.OllamaEmbed, out var error);
+        Assert.Null(error);
+        Assert.False(embed.Stream);
+    }
+}
