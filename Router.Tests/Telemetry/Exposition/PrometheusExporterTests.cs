@@ -35,6 +35,34 @@ public sealed class PrometheusExporterTests
     }
 
     [Fact]
+    public void WriteTo_SameLabelsInAnyOrderOrSpelling_AreOneSeries()
+    {
+        using var meter = new Meter("test.label-order");
+        var requests = meter.CreateCounter<long>("t.requests", "{request}", "Requests.");
+        using var exporter = new PrometheusExporter(meter);
+
+        // Each distinct way of reporting the tags is looked up on its own; all must land in the
+        // series their sanitised, sorted labels name.
+        requests.Add(1, new("backend", "npu"), new("outcome", "success"));
+        requests.Add(2, new("outcome", "success"), new("backend", "npu"));
+        requests.Add(4, new("backend", "npu"), new("outcome", "success"));
+        requests.Add(8, new KeyValuePair<string, object?>("back.end", "npu"));
+        requests.Add(16, new KeyValuePair<string, object?>("back_end", "npu"));
+        requests.Add(32, new("backend", "cpu"), new("outcome", "success"));
+
+        Assert.Equal(
+            """
+            # HELP t_requests_total Requests.
+            # TYPE t_requests_total counter
+            t_requests_total{back_end="npu"} 24
+            t_requests_total{backend="cpu",outcome="success"} 32
+            t_requests_total{backend="npu",outcome="success"} 7
+
+            """.ReplaceLineEndings("\n"),
+            exporter.WriteToString());
+    }
+
+    [Fact]
     public void WriteTo_CountersAndUpDownCounters_SortedFamiliesAndSeries()
     {
         using var meter = new Meter("test.counters");
