@@ -155,7 +155,6 @@ internal sealed class RouterHost : IAsyncDisposable
         builder.Services.AddHttpSurfaces();
         builder.Services.AddSingleton(telemetry.Energy);
         var app = builder.Build();
-        app.UseWebSockets();
         DaemonEndpoints.Map(app, runtime, telemetry, machine);
         app.MapHttpSurfaces();
         return app;
