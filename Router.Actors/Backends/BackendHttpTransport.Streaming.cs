@@ -83,7 +83,9 @@ internal sealed partial class BackendHttpTransport
         catch (Exception) when (cancellationToken.IsCancellationRequested)
         {
             // The caller gave up: no error event, the channel is cancelled. Disposing the response
-            // below before its end closes the connection, which makes Ollama stop generating.
+            // below before its end closes the connection (the handler is told not to drain it, see
+            // ResponseDrainTimeout), which makes Ollama stop generating. The cancellation may be
+            // seen here without ever reaching a pending socket read, so closing cannot be left to it.
             writer.TryComplete(new OperationCanceledException(cancellationToken));
         }
         catch (Exception e)

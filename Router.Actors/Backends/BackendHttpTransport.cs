@@ -54,6 +54,13 @@ internal sealed partial class BackendHttpTransport : IDisposable
             AllowAutoRedirect = false,
             UseCookies = false,
             AutomaticDecompression = DecompressionMethods.None,
+            // Disposing a response before its end must close the connection: over HTTP/1.1 that is
+            // the only way to tell Ollama to stop generating. By default the handler would instead
+            // keep reading the abandoned answer for up to 2 s to reuse the connection, and the device
+            // would go on generating for a caller that has left while its slot already counts as
+            // free. Zero still reuses the connection when the answer's end is already buffered;
+            // answers read to the end are drained by the stream reader itself (DrainAsync).
+            ResponseDrainTimeout = TimeSpan.Zero,
         };
         _http = new HttpClient(handler, disposeHandler: true)
         {

@@ -161,6 +161,32 @@ public sealed class BackendFailureTests
     }
 
     [Fact]
+    public async Task Stream_CallerCancelsWhileTheConsumerIsBehind_TheBackendStopsBeforeTheEnd()
+    {
+        await using SimulatedBackend sim = await StartSimulatorAsync();
+        using IBackendClient client = BackendClientFactory.Create(BackendTestKit.Config(sim.Endpoint));
+        // A second of work (100 tokens, 10 ms apart) that the caller will no longer want.
+        const int Requested = 100;
+        sim.Faults.SlowTokenDelay = TimeSpan.FromMilliseconds(10);
+        using var cts = new CancellationTokenSource();
+
+        ChannelReader<StreamEvent> reader = client.Stream(Json(BackendApi.OllamaGenerate,
+            "{\"model\":\"llama3.2:1b\",\"prompt\":\"long\",\"options\":{\"num_predict\":" + Requested + "}}", true), cts.Token);
+
+        // Nobody reads. Once the device has written two tokens more than the channel holds, the
+        // client's reader loop waits on its full channel, not on the socket: no pending socket read
+        // is there to turn the cancellation into a closed connection, the transport must close it.
+        int capacity = BackendHttpTransport.StreamCapacity;
+        await sim.WaitUntilAsync(s => s.TokensWritten >= capacity + 2 && reader.Count == capacity, Timeout());
+        await cts.CancelAsync();
+
+        // Kept open to be drained for reuse instead, the connection would let the device finish.
+        await sim.WaitUntilAsync(s => s.ActiveRequests == 0, Timeout());
+        Assert.Equal(0, sim.RequestsServed);
+        Assert.InRange(sim.TokensWritten, capacity + 2, Requested - 1);
+    }
+
+    [Fact]
     public async Task Stream_ConsumerNotReading_BlocksTheBackendUntilItReads()
     {
         await using SimulatedBackend sim = await StartSimulatorAsync();
