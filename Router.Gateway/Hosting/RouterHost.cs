@@ -117,7 +117,14 @@ internal sealed class RouterHost : IAsyncDisposable
 
     private static WebApplicationBuilder CreateBuilder(RouterConfig config, RouterHostOptions options, RouterRuntime runtime, int port, HttpProtocols protocols)
     {
-        var builder = WebApplication.CreateSlimBuilder();
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            // The daemon's settings come from its own configuration, never from appsettings.json.
+            // Left to its defaults the host would watch the working directory (for a user daemon
+            // often $HOME) and every directory under it for such a file, on each listener.
+            ContentRootPath = AppContext.BaseDirectory,
+            Args = ["--hostBuilder:reloadConfigOnChange=false"],
+        });
         builder.Logging.ClearProviders();
         if (options.ConsoleLogging)
         {

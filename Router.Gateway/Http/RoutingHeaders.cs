@@ -102,7 +102,20 @@ internal static class RoutingHintsParser
         return hints with { RequestId = requestId ?? NewRequestId() };
     }
 
-    public static string NewRequestId() => Guid.NewGuid().ToString("N");
+    /// <summary>
+    /// A request id unique within this daemon's life and across restarts: a random per-process
+    /// prefix and a counter, 32 hex digits like a GUID. Not a fresh GUID per request, which costs
+    /// a read of the kernel's random source on every request.
+    /// </summary>
+    public static string NewRequestId() =>
+        string.Create(32, Interlocked.Increment(ref s_requestCounter), static (chars, counter) =>
+        {
+            s_requestIdPrefix.TryFormat(chars, out _, "x16", CultureInfo.InvariantCulture);
+            counter.TryFormat(chars[16..], out _, "x16", CultureInfo.InvariantCulture);
+        });
+
+    private static readonly ulong s_requestIdPrefix = (ulong)Random.Shared.NextInt64() ^ ((ulong)Environment.ProcessId << 48);
+    private static long s_requestCounter;
 
     public static bool TryParseBool(string value, out bool result)
     {

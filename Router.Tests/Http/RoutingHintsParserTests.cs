@@ -101,6 +101,18 @@ public sealed class RoutingHintsParserTests
         Assert.Null(first.Target);
         Assert.False(string.IsNullOrEmpty(first.RequestId));
         Assert.NotEqual(first.RequestId, second.RequestId);
+        // A generated id is itself a valid id: what the router echoes, a client may send back.
+        Assert.True(RoutingHintsParser.IsValidRequestId(first.RequestId));
+        Assert.Matches("^[0-9a-f]{32}$", first.RequestId);
+    }
+
+    [Fact]
+    public void NewRequestId_ManyFromManyThreads_AllDistinct()
+    {
+        var ids = new System.Collections.Concurrent.ConcurrentBag<string>();
+        Parallel.For(0, 20_000, _ => ids.Add(RoutingHintsParser.NewRequestId()));
+
+        Assert.Equal(20_000, ids.Distinct(StringComparer.Ordinal).Count());
     }
 
     [Fact]
