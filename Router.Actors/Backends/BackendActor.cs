@@ -363,7 +363,6 @@ public sealed partial class BackendActor : ReceiveActor
     private void Changed()
     {
         SyncGate();
-        if (ExpNoPub) return;
         if (!_publishPending)
         {
             _publishPending = true;
@@ -371,7 +370,6 @@ public sealed partial class BackendActor : ReceiveActor
         }
     }
 
-    private static readonly bool ExpNoPub = Environment.GetEnvironmentVariable("EXP_NOPUB") == "1";
     private void SyncGate() =>
         _gate.SetOpen(_snapshot.Health is BackendHealth.Healthy or BackendHealth.Unknown && TotalWaiting() == 0);
 

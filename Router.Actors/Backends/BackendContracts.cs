@@ -69,7 +69,15 @@ public abstract record StreamEvent;
 /// SSE <c>data:</c> event (without framing), so surfaces of the same API family forward it unchanged;
 /// <paramref name="Text"/> is the generated text in it (may be empty).
 /// </summary>
-public sealed record StreamChunk(ReadOnlyMemory<byte> Raw, string Text) : StreamEvent;
+public sealed record StreamChunk(ReadOnlyMemory<byte> Raw, string Text) : StreamEvent
+{
+    /// <summary>
+    /// The backend's next chunk had already arrived with this one (they came in one read). A
+    /// surface may then write both before it flushes: one send for the burst instead of one per
+    /// chunk, and no chunk waits longer than the read it came in.
+    /// </summary>
+    public bool MoreFollows { get; internal set; }
+}
 
 /// <summary>The stream ended normally. Always the last event of a successful stream.</summary>
 public sealed record StreamCompleted(BackendUsage Usage) : StreamEvent;

@@ -147,6 +147,9 @@ internal sealed partial class BackendHttpTransport
         CancellationTokenSource timeout, CancellationToken readToken, CancellationToken callerToken)
     {
         var state = new StreamState(api, framing == StreamFraming.Sse ? new SseEventParser() : null);
+        // The chunks parsed from one read, delivered together so the last of them can say that the
+        // burst ends there.
+        var burst = new List<StreamChunk>();
         while (true)
         {
             ReadResult result;
@@ -164,11 +167,11 @@ internal sealed partial class BackendHttpTransport
 
             ReadOnlySequence<byte> buffer = result.Buffer;
             StreamEvent? final = null;
-            while (TryNextEvent(ref buffer, state, out StreamEvent? next, out final))
+            while (TryNextEvent(ref buffer, state, out StreamChunk? next, out final))
             {
                 if (next is not null)
                 {
-                    await writer.WriteAsync(next, callerToken).ConfigureAwait(false);
+                    burst.Add(next);
                 }
 
                 final ??= state.PendingFinal;
@@ -177,6 +180,15 @@ internal sealed partial class BackendHttpTransport
                     break;
                 }
             }
+
+            for (var i = 0; i < burst.Count; i++)
+            {
+                // Not yet seen by anyone: set before it is handed on.
+                burst[i].MoreFollows = i < burst.Count - 1;
+                await writer.WriteAsync(burst[i], callerToken).ConfigureAwait(false);
+            }
+
+            burst.Clear();
 
             if (final is null && result.IsCompleted)
             {
@@ -202,7 +214,7 @@ internal sealed partial class BackendHttpTransport
     /// <paramref name="next"/> is the chunk to deliver (null for frames that carry none, like
     /// <c>[DONE]</c>); <paramref name="final"/> is set when the stream ends here (success or failure).
     /// </summary>
-    private bool TryNextEvent(ref ReadOnlySequence<byte> buffer, StreamState state, out StreamEvent? next, out StreamEvent? final)
+    private bool TryNextEvent(ref ReadOnlySequence<byte> buffer, StreamState state, out StreamChunk? next, out StreamEvent? final)
     {
         next = null;
         final = null;

@@ -71,6 +71,11 @@ internal sealed partial class InferenceEndpoint
                 {
                     case StreamChunk chunk:
                         WriteFrame(body, chunk.Raw.Span, sse);
+                        if (chunk.MoreFollows)
+                        {
+                            continue; // Already here: it goes out in the same flush.
+                        }
+
                         break;
                     case StreamCompleted:
                         if (sse) body.Write(SseDone);
@@ -84,7 +89,7 @@ internal sealed partial class InferenceEndpoint
                         return;
                 }
 
-                // Flush each event as it arrives; the next read waits until the client has taken it.
+                // Flush each event (or burst) as it arrives; the next read waits until the client has taken it.
                 var flushed = await body.FlushAsync(aborted).ConfigureAwait(false);
                 if (flushed.IsCompleted || flushed.IsCanceled)
                 {

@@ -31,6 +31,41 @@ public sealed class BackendProtocolTests
     }
 
     [Fact]
+    public async Task Stream_ChunksThatArriveTogether_SayWhichOneEndsTheBurst()
+    {
+        var firstBurstRead = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using ScriptedServer server = await ScriptedServer.StartAsync(async context =>
+        {
+            context.Response.ContentType = "application/x-ndjson";
+            await context.Response.WriteAsync("{\"response\":\"a\",\"done\":false}\n{\"response\":\"b\",\"done\":false}\n{\"response\":\"c\",\"done\":false}\n");
+            await context.Response.Body.FlushAsync();
+            await firstBurstRead.Task.WaitAsync(context.RequestAborted);
+            await context.Response.WriteAsync("{\"response\":\"d\",\"done\":false}\n");
+            await context.Response.Body.FlushAsync();
+            await context.Response.WriteAsync("{\"response\":\"\",\"done\":true,\"eval_count\":4}\n");
+        });
+        using IBackendClient client = BackendClientFactory.Create(BackendTestKit.Config(server.Endpoint));
+        var events = client.Stream(Generate, Timeout());
+
+        var burst = new List<StreamChunk>();
+        for (var i = 0; i < 3; i++)
+        {
+            burst.Add(Assert.IsType<StreamChunk>(await events.ReadAsync()));
+        }
+
+        firstBurstRead.SetResult();
+        var rest = await ReadAllAsync(events);
+
+        // One read brought three chunks: a surface may send them with one flush, after the third.
+        Assert.Equal(["a", "b", "c"], burst.Select(c => c.Text));
+        Assert.Equal([true, true, false], burst.Select(c => c.MoreFollows));
+        // Whatever came later, the last chunk before the end never waits for a successor.
+        Assert.Equal("d", Assert.IsType<StreamChunk>(rest[0]).Text);
+        Assert.False(rest.OfType<StreamChunk>().Last().MoreFollows);
+        Assert.IsType<StreamCompleted>(rest[^1]);
+    }
+
+    [Fact]
     public async Task Stream_LineThatIsNotJson_IsProtocolError()
     {
         await using ScriptedServer server = await ScriptedServer.StartAsync(context =>
