@@ -16,6 +16,12 @@ internal static class GrpcHealthBridge
         // The handler runs inside one actor, one snapshot at a time: no lock needed for 'latest'.
         runtime.Observe<BackendSnapshot>("grpc-health", snapshot =>
         {
+            // Only health decides serving; most snapshots carry nothing but a changed load.
+            if (latest.TryGetValue(snapshot.Id, out var known) && known.Health == snapshot.Health)
+            {
+                return;
+            }
+
             latest = latest.SetItem(snapshot.Id, snapshot);
             tracker.UpdateFromBackends([.. latest.Values]);
         });
