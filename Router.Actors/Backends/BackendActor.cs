@@ -117,14 +117,9 @@ public sealed partial class BackendActor : ReceiveActor
 
         if (TotalWaiting() == 0 && HasFreeSlot() && _gate.TryTake())
         {
-            if (ticket.TryGrant())
+            if (GrantTakenSlot(ticket))
             {
-                _inFlight.Add(ticket);
                 Changed();
-            }
-            else
-            {
-                _gate.Return();
             }
 
             return;
@@ -267,16 +262,22 @@ public sealed partial class BackendActor : ReceiveActor
                 return;
             }
 
-            var ticket = _waiting[lane].Dequeue();
-            if (ticket.TryGrant())
-            {
-                _inFlight.Add(ticket);
-            }
-            else
-            {
-                _gate.Return(); // Gave up a moment ago; the next in line gets the slot.
-            }
+            // A request that gave up a moment ago hands the slot on to the next in line.
+            GrantTakenSlot(_waiting[lane].Dequeue());
         }
+    }
+
+    /// <summary>Gives a slot already taken from the gate to <paramref name="ticket"/>, or returns it if the request gave up.</summary>
+    private bool GrantTakenSlot(SlotTicket ticket)
+    {
+        if (ticket.TryGrant())
+        {
+            _inFlight.Add(ticket);
+            return true;
+        }
+
+        _gate.Return();
+        return false;
     }
 
     /// <summary>

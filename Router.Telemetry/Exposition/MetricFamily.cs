@@ -105,7 +105,7 @@ internal sealed class MetricFamily
         if (!_rawLookup.TryGetValue(tags, out var series))
         {
             series = _series.GetOrAdd(LabelSet.From(tags), static (_, family) => new Series(family.Bounds.Length), this);
-            _byRawTags.TryAdd(new RawTags(tags.ToArray()), series);
+            _rawLookup.TryAdd(tags, series);
         }
 
         if (Aggregation == Aggregation.Histogram)
