@@ -48,6 +48,7 @@ internal static partial class ConfigBinder
             GrpcPort = section.Int("grpc-port", defaults.GrpcPort, 0, 65535, PortHint),
             MaxRequestBodyBytes = section.Size("max-request-body", defaults.MaxRequestBodyBytes, 1, long.MaxValue),
             GrpcMaxMessageBytes = (int)section.Size("grpc-max-message", defaults.GrpcMaxMessageBytes, 1, int.MaxValue),
+            InlineIo = section.Bool("inline-io", defaults.InlineIo),
         };
     }
 

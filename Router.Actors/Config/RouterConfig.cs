@@ -21,6 +21,12 @@ public sealed record ServerConfig
     public long MaxRequestBodyBytes { get; init; } = 10L * 1024 * 1024;
     /// <summary>Largest gRPC message accepted or sent.</summary>
     public int GrpcMaxMessageBytes { get; init; } = 4 * 1024 * 1024;
+    /// <summary>
+    /// Run socket completions, and the request code they resume, on the I/O threads instead of
+    /// handing each one to the thread pool: a streamed token goes from the backend's socket to the
+    /// client's without a thread switch. Safe because no request path blocks a thread.
+    /// </summary>
+    public bool InlineIo { get; init; } = true;
 }
 
 public sealed record RoutingConfig

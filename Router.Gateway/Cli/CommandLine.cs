@@ -72,6 +72,9 @@ internal static class CommandLine
             return ExitCodes.InvalidConfig;
         }
 
+        // Before the first socket: the runtime reads this once (nothing above opens one).
+        InlineSocketCompletions.Request(config.Server.InlineIo, Environment.GetEnvironmentVariable, Environment.SetEnvironmentVariable);
+
         RouterHost host;
         try
         {
@@ -92,6 +95,7 @@ internal static class CommandLine
         await using (host.ConfigureAwait(false))
         {
             Console.WriteLine($"ollama-proxy listening: HTTP {host.HttpEndpoint}  gRPC {host.GrpcEndpoint}{(simulate ? "  (simulated backends)" : "")}");
+            Console.WriteLine($"  socket completions: {(InlineSocketCompletions.Enabled ? "inline" : "thread pool")} (server.inline-io)");
             foreach (var backend in host.Config.Backends)
             {
                 Console.WriteLine($"  backend {backend.Id,-16} {backend.Hardware,-7} {backend.Endpoint}{(backend.Enabled ? "" : "  (disabled)")}");

@@ -36,7 +36,7 @@ public sealed class ConfigBinderTests
         "backends[0]: missing required setting \"endpoint\" (test.conf:2); add endpoint = \"http://localhost:11434\"")]
     [InlineData(
         "server {\n  htp-port = 1\n}",
-        "server.htp-port: unknown setting (test.conf:2); did you mean http-port? valid settings here: host, http-port, grpc-port, max-request-body, grpc-max-message")]
+        "server.htp-port: unknown setting (test.conf:2); did you mean http-port? valid settings here: host, http-port, grpc-port, max-request-body, grpc-max-message, inline-io")]
     [InlineData(
         "servers.http-port = 1",
         "servers: unknown setting (test.conf:1); did you mean server? valid settings here: server, routing, telemetry, backend-defaults, backends")]
@@ -58,6 +58,9 @@ public sealed class ConfigBinderTests
     [InlineData(
         "routing.power-aware = maybe",
         "routing.power-aware: expected true or false, got \"maybe\" (test.conf:1)")]
+    [InlineData(
+        "server.inline-io = sometimes",
+        "server.inline-io: expected true or false, got \"sometimes\" (test.conf:1)")]
     [InlineData(
         "routing.max-attempts = 2.5",
         "routing.max-attempts: expected a whole number, got 2.5 (test.conf:1)")]
@@ -172,5 +175,24 @@ public sealed class ConfigBinderTests
         Assert.Equal([1, 2, 3, 4], backend.QueueLimits.ToArray());
         Assert.Equal((TimeSpan.FromMilliseconds(250), TimeSpan.FromMinutes(2), TimeSpan.FromSeconds(10)), (backend.Timeouts.Connect, backend.Timeouts.FirstByte, backend.Timeouts.Idle));
         Assert.Equal(("openai", "secret", "https://gpu.example:8443/v1"), (backend.Type, backend.ApiKey, backend.Endpoint.ToString()));
+    }
+
+    [Theory]
+    [InlineData("", true)]
+    [InlineData("server.inline-io = off", false)]
+    [InlineData("server.inline-io = true", true)]
+    public void Load_InlineIo_IsOnUnlessTurnedOff(string text, bool expected)
+    {
+        var config = ConfigLoader.FromHoconText(text, "test.conf", new Dictionary<string, string>());
+
+        Assert.Equal(expected, config.Server.InlineIo);
+    }
+
+    [Fact]
+    public void Load_InlineIo_CanBeTurnedOffFromTheEnvironment()
+    {
+        var config = ConfigLoader.FromHoconText("", "test.conf", new Dictionary<string, string> { ["OLLAMA_PROXY_SERVER_INLINE_IO"] = "false" });
+
+        Assert.False(config.Server.InlineIo);
     }
 }

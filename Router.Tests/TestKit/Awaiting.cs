@@ -25,6 +25,25 @@ public static class Awaiting
         }
     }
 
+    /// <summary>
+    /// Polls a condition that needs I/O (another process's admin API) until it holds; between polls
+    /// it waits a little, since there is nothing in this process to be signalled by.
+    /// </summary>
+    public static async Task AwaitConditionAsync(Func<Task<bool>> condition, TimeSpan timeout, string message)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        var watch = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            if (watch.Elapsed > timeout)
+            {
+                throw new XunitException($"Condition not met within {timeout.TotalMilliseconds} ms: {message}");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
     /// <summary>Retries <paramref name="assertion"/> until it passes; after the timeout its last failure is thrown.</summary>
     public static async Task AwaitAssertAsync(Action assertion, TimeSpan timeout)
     {

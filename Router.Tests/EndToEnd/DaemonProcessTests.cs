@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Router.Gateway.Hosting;
+using Router.Tests.Http;
+using Router.Tests.TestKit;
+
+namespace Router.Tests.EndToEnd;
+
+/// <summary>
+/// The daemon in a process of its own, started as a user starts it (<c>ollama-proxy --simulate</c>).
+/// Inline socket completions are a switch of the whole process, read once, so only here does the
+/// daemon run with them as users get them; the in-process fixtures cannot.
+/// </summary>
+public sealed class DaemonProcessTests
+{
+    private static readonly TimeSpan StartLimit = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan ScriptLimit = TimeSpan.FromSeconds(90);
+
+    [Fact]
+    public async Task Default_InlineCompletions_OfficialClientsPassAndEverySlotIsFreed()
+    {
+        await using var daemon = StartDaemon(inlineIo: null);
+        var endpoint = await WaitUntilListeningAsync(daemon);
+        Assert.Equal("  socket completions: inline (server.inline-io)", await daemon.WaitForLineAsync("  socket completions:", StartLimit));
+
+        foreach (var (script, checks) in new[] { ("real-openai.mjs", 12), ("real-ws.mjs", 5) })
+        {
+            var outcome = await NodeScript.RunAsync(script, endpoint, ScriptLimit);
+            Assert.True(outcome.ExitCode == 0, $"{script}: {outcome}\ndaemon stderr:\n{daemon.Stderr}");
+            Assert.Equal(checks, outcome.Output.Split('\n').Count(line => line.StartsWith("ok ", StringComparison.Ordinal)));
+        }
+
+        await WaitForNothingInFlightAsync(endpoint);
+    }
+
+    [Fact]
+    public async Task InlineIoOff_ThreadPoolCompletions_StreamsStillWork()
+    {
+        await using var daemon = StartDaemon(inlineIo: "false");
+        var endpoint = await WaitUntilListeningAsync(daemon);
+        Assert.Equal("  socket completions: thread pool (server.inline-io)", await daemon.WaitForLineAsync("  socket completions:", StartLimit));
+
+        var outcome = await NodeScript.RunAsync("real-ollama.mjs", endpoint, ScriptLimit);
+        Assert.True(outcome.ExitCode == 0, $"{outcome}\ndaemon stderr:\n{daemon.Stderr}");
+        await WaitForNothingInFlightAsync(endpoint);
+    }
+
+    private static LineProcess StartDaemon(string? inlineIo)
+    {
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = AppContext.BaseDirectory };
+        foreach (var arg in new[] { CliProcess.GatewayDll, "--simulate", "--time-scale", "0.1", "--http-port", "0", "--grpc-port", "0" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        // Nothing from the test run's environment may decide for the daemon.
+        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("OLLAMA_PROXY_", StringComparison.Ordinal)).ToList())
+        {
+            start.Environment.Remove(key);
+        }
+
+        start.Environment.Remove(InlineSocketCompletions.Variable);
+        if (inlineIo is not null) start.Environment["OLLAMA_PROXY_SERVER_INLINE_IO"] = inlineIo;
+        return LineProcess.Start(start, "ollama-proxy --simulate");
+    }
+
+    private static async Task<Uri> WaitUntilListeningAsync(LineProcess daemon)
+    {
+        // "ollama-proxy listening: HTTP http://127.0.0.1:41234/  gRPC http://127.0.0.1:41235/  (simulated backends)"
+        var line = await daemon.WaitForLineAsync("ollama-proxy listening:", StartLimit);
+        var http = line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[3];
+        var endpoint = new Uri(http);
+        using var client = new HttpClient { BaseAddress = endpoint };
+        await Awaiting.AwaitConditionAsync(async () => (await client.GetAsync("/health")).IsSuccessStatusCode, StartLimit, "GET /health 200 (a healthy backend)");
+        return endpoint;
+    }
+
+    private static async Task WaitForNothingInFlightAsync(Uri endpoint)
+    {
+        using var client = new HttpClient { BaseAddress = endpoint };
+        await Awaiting.AwaitConditionAsync(async () =>
+        {
+            using var admin = JsonDocument.Parse(await client.GetStringAsync("/backends"));
+            return admin.RootElement.GetProperty("backends").EnumerateArray()
+                .All(backend => backend.GetProperty("metrics").GetProperty("in_flight").GetInt32() == 0);
+        }, StartLimit, "GET /backends in_flight 0 on every backend");
+    }
+}
