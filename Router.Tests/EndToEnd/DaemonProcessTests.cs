@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Router.Gateway.Hosting;
+using Router.Tests.Grpc;
 using Router.Tests.Http;
 using Router.Tests.TestKit;
 
@@ -20,7 +21,7 @@ public sealed class DaemonProcessTests
     public async Task Default_InlineCompletions_OfficialClientsPassAndEverySlotIsFreed()
     {
         await using var daemon = StartDaemon(inlineIo: null);
-        var endpoint = await WaitUntilListeningAsync(daemon);
+        var (endpoint, grpcPort) = await WaitUntilListeningAsync(daemon);
         Assert.Equal("  socket completions: inline (server.inline-io)", await daemon.WaitForLineAsync("  socket completions:", StartLimit));
 
         foreach (var (script, checks) in new[] { ("real-openai.mjs", 12), ("real-ws.mjs", 5) })
@@ -30,6 +31,14 @@ public sealed class DaemonProcessTests
             Assert.Equal(checks, outcome.Output.Split('\n').Count(line => line.StartsWith("ok ", StringComparison.Ordinal)));
         }
 
+        // HTTP/2 is Kestrel's other path, with its own output loop.
+        foreach (var scenario in new[] { "generate-stream", "chat" })
+        {
+            var (code, stdout, stderr) = await NodeProcess.RunAsync("real-grpc.mjs", ScriptLimit, grpcPort, scenario);
+            Assert.True(code == 0, $"real-grpc.mjs {scenario} exited {code}\nstdout:\n{stdout}\nstderr:\n{stderr}");
+            Assert.Contains($"ok {scenario}", stdout, StringComparison.Ordinal);
+        }
+
         await WaitForNothingInFlightAsync(endpoint);
     }
 
@@ -37,7 +46,7 @@ public sealed class DaemonProcessTests
     public async Task InlineIoOff_ThreadPoolCompletions_StreamsStillWork()
     {
         await using var daemon = StartDaemon(inlineIo: "false");
-        var endpoint = await WaitUntilListeningAsync(daemon);
+        var (endpoint, _) = await WaitUntilListeningAsync(daemon);
         Assert.Equal("  socket completions: thread pool (server.inline-io)", await daemon.WaitForLineAsync("  socket completions:", StartLimit));
 
         var outcome = await NodeScript.RunAsync("real-ollama.mjs", endpoint, ScriptLimit);
@@ -64,15 +73,15 @@ public sealed class DaemonProcessTests
         return LineProcess.Start(start, "ollama-proxy --simulate");
     }
 
-    private static async Task<Uri> WaitUntilListeningAsync(LineProcess daemon)
+    private static async Task<(Uri Http, string GrpcPort)> WaitUntilListeningAsync(LineProcess daemon)
     {
         // "ollama-proxy listening: HTTP http://127.0.0.1:41234/  gRPC http://127.0.0.1:41235/  (simulated backends)"
-        var line = await daemon.WaitForLineAsync("ollama-proxy listening:", StartLimit);
-        var http = line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[3];
-        var endpoint = new Uri(http);
+        var words = (await daemon.WaitForLineAsync("ollama-proxy listening:", StartLimit)).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var endpoint = new Uri(words[3]);
+        var grpcPort = new Uri(words[5]).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         using var client = new HttpClient { BaseAddress = endpoint };
         await Awaiting.AwaitConditionAsync(async () => (await client.GetAsync("/health")).IsSuccessStatusCode, StartLimit, "GET /health 200 (a healthy backend)");
-        return endpoint;
+        return (endpoint, grpcPort);
     }
 
     private static async Task WaitForNothingInFlightAsync(Uri endpoint)
