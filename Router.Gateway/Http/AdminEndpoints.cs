@@ -149,7 +149,7 @@ internal sealed class AdminEndpoints
         }
         catch (JsonException exception)
         {
-            await HttpErrorMap.MalformedJson(exception.Message).WriteAsync(context, ApiFlavor.OpenAI).ConfigureAwait(false);
+            await HttpErrorMap.MalformedJson(exception, body).WriteAsync(context, ApiFlavor.OpenAI).ConfigureAwait(false);
             return;
         }
         if (!EfficiencyModeNames.TryParse(requested, out var parsed))

@@ -22,11 +22,16 @@ internal sealed record HttpError(int Status, string Type, string Code, string Me
     public static ApiFlavor FlavorOf(PathString path) =>
         path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase) ? ApiFlavor.Ollama : ApiFlavor.OpenAI;
 
+    // Messages quote names ('model'); the default encoder would send them as \u0027, which is valid
+    // JSON but unreadable for whoever looks at the answer with curl. Served as application/json only,
+    // never inside HTML, so the relaxed encoder is safe; it still escapes quotes and control characters.
+    private static readonly JsonWriterOptions ReadableJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>The JSON body in <paramref name="flavor"/>, without framing.</summary>
     public byte[] ToJson(ApiFlavor flavor)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, ReadableJson))
         {
             writer.WriteStartObject();
             if (flavor == ApiFlavor.Ollama)

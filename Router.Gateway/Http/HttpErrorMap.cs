@@ -77,6 +77,12 @@ internal static class HttpErrorMap
     public static HttpError MalformedJson(string detail) =>
         new(400, InvalidRequest, "invalid_json", "The request body is not valid JSON: " + detail);
 
+    /// <summary>A body the JSON reader rejected; an empty one says so instead of the reader's riddle.</summary>
+    public static HttpError MalformedJson(JsonException exception, ReadOnlySpan<byte> body) =>
+        body.Trim(" \t\r\n"u8).IsEmpty
+            ? new(400, InvalidRequest, "invalid_json", "The request body is empty: send a JSON object.")
+            : MalformedJson(exception.Message);
+
     public static HttpError MissingField(string field, string what) =>
         new(400, InvalidRequest, "missing_field", $"'{field}' is required: {what}.", field);
 

@@ -54,12 +54,12 @@ public static class HttpSurfaces
             allowed[key] = allowed.TryGetValue(key, out var others) ? others + ", " + method : method;
         }
 
+        var models = new ModelEndpoints(admin, bodyLimit, logger);
         foreach (var api in RoutedApi.All)
         {
-            Map(HttpMethods.Post, api.Path, new InferenceEndpoint(api, router, bodyLimit, logger).HandleAsync);
+            Map(HttpMethods.Post, api.Path, new InferenceEndpoint(api, router, models, bodyLimit, logger).HandleAsync);
         }
 
-        var models = new ModelEndpoints(admin, bodyLimit, logger);
         Map(HttpMethods.Get, "/v1/models", models.ListOpenAIAsync);
         endpoints.MapGet("/v1/models/{**model}", (RequestDelegate)(context => models.GetOpenAIAsync(context, (string)context.Request.RouteValues["model"]!)));
         Map(HttpMethods.Get, "/api/tags", models.TagsAsync);

@@ -17,13 +17,16 @@ internal sealed partial class InferenceEndpoint
 {
     private readonly RoutedApi _api;
     private readonly IInferenceRouter _router;
+    private readonly ModelEndpoints _models;
     private readonly long _bodyLimit;
     private readonly ILogger _logger;
 
-    public InferenceEndpoint(RoutedApi api, IInferenceRouter router, long bodyLimit, ILogger logger)
+    /// <param name="models">Serves Ollama's unload, which goes to every backend rather than one.</param>
+    public InferenceEndpoint(RoutedApi api, IInferenceRouter router, ModelEndpoints models, long bodyLimit, ILogger logger)
     {
         _api = api;
         _router = router;
+        _models = models;
         _bodyLimit = bodyLimit;
         _logger = logger;
     }
@@ -49,6 +52,12 @@ internal sealed partial class InferenceEndpoint
         if (fieldError is not null)
         {
             await fieldError.WriteAsync(context, _api.Flavor).ConfigureAwait(false);
+            return;
+        }
+
+        if (fields.Lifecycle == ModelLifecycle.Unload)
+        {
+            await _models.UnloadAsync(context, _api, body, fields.Model, hints.Target).ConfigureAwait(false);
             return;
         }
 
@@ -106,7 +115,7 @@ internal sealed partial class InferenceEndpoint
     }
 
     /// <summary>What the router needs from the body; the body itself is forwarded untouched.</summary>
-    internal readonly record struct RequestFields(string Model, bool Stream, int? ExpectedTokens);
+    internal readonly record struct RequestFields(string Model, bool Stream, int? ExpectedTokens, ModelLifecycle Lifecycle = ModelLifecycle.None);
 
     /// <summary>
     /// Reads the few fields the router needs in one forward pass over the body, which also checks
@@ -137,7 +146,7 @@ internal sealed partial class InferenceEndpoint
         }
         catch (JsonException exception)
         {
-            error = HttpErrorMap.MalformedJson(exception.Message);
+            error = HttpErrorMap.MalformedJson(exception, body.Span);
             return default;
         }
 
@@ -151,14 +160,27 @@ internal sealed partial class InferenceEndpoint
             error = HttpErrorMap.MissingField("model", "name the model to run, e.g. \"llama3.2\"");
             return default;
         }
-        if (!fields.HasRequired)
+        if (fields.InvalidStream)
+        {
+            error = HttpErrorMap.InvalidField("stream", "use true or false");
+            return default;
+        }
+
+        var empty = !fields.HasRequired || fields.RequiredEmpty;
+        if (empty && api.WhenEmpty == EmptyRequired.ManagesModel && !fields.HasImages)
+        {
+            // Ollama answers a load or unload with one JSON object, whatever 'stream' says.
+            error = null;
+            return new RequestFields(model, false, null, fields.KeepAliveZero ? ModelLifecycle.Unload : ModelLifecycle.Load);
+        }
+        if (!fields.HasRequired && !fields.HasImages)
         {
             error = HttpErrorMap.MissingField(api.RequiredField, api.RequiredWhat);
             return default;
         }
-        if (fields.InvalidStream)
+        if (fields.RequiredEmpty && api.WhenEmpty == EmptyRequired.Rejected)
         {
-            error = HttpErrorMap.InvalidField("stream", "use true or false");
+            error = HttpErrorMap.InvalidField(api.RequiredField, $"it is empty; send {api.RequiredWhat}");
             return default;
         }
 
@@ -173,6 +195,9 @@ internal sealed partial class InferenceEndpoint
     {
         public string? Model;
         public bool HasRequired;
+        public bool RequiredEmpty;
+        public bool HasImages;
+        public bool KeepAliveZero;
         public bool? Stream;
         public bool InvalidStream;
         public int? MaxCompletionTokens;
@@ -194,6 +219,18 @@ internal sealed partial class InferenceEndpoint
             {
                 reader.Read();
                 fields.HasRequired = reader.TokenType != JsonTokenType.Null;
+                fields.RequiredEmpty = IsEmpty(in reader);
+            }
+            else if (api.WhenEmpty == EmptyRequired.ManagesModel && reader.ValueTextEquals("keep_alive"u8))
+            {
+                reader.Read();
+                fields.KeepAliveZero = OllamaKeepAlive.IsZero(ref reader);
+            }
+            else if (api.WhenEmpty == EmptyRequired.ManagesModel && reader.ValueTextEquals("images"u8))
+            {
+                // A prompt-less request with images is a generation (describe the picture), not a load.
+                reader.Read();
+                fields.HasImages = reader.TokenType == JsonTokenType.StartArray && !IsEmpty(in reader);
             }
             else if (reader.ValueTextEquals("stream"u8))
             {
@@ -251,6 +288,15 @@ internal sealed partial class InferenceEndpoint
         }
 
         return numPredict;
+    }
+
+    // "" or []: the reader stands on the value; a copy looks one token ahead.
+    private static bool IsEmpty(in Utf8JsonReader reader)
+    {
+        if (reader.TokenType == JsonTokenType.String) return reader.ValueSpan.IsEmpty;
+        if (reader.TokenType != JsonTokenType.StartArray) return false;
+        var ahead = reader;
+        return ahead.Read() && ahead.TokenType == JsonTokenType.EndArray;
     }
 
     private static int? PositiveInt(ref Utf8JsonReader reader) =>

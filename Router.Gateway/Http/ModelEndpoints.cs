@@ -158,7 +158,7 @@ internal sealed class ModelEndpoints
         }
         catch (JsonException exception)
         {
-            await HttpErrorMap.MalformedJson(exception.Message).WriteAsync(context, ApiFlavor.Ollama).ConfigureAwait(false);
+            await HttpErrorMap.MalformedJson(exception, body).WriteAsync(context, ApiFlavor.Ollama).ConfigureAwait(false);
             return;
         }
         if (string.IsNullOrEmpty(model))
@@ -192,6 +192,80 @@ internal sealed class ModelEndpoints
         await (last ?? new HttpError(404, HttpErrorMap.NotFound, "model_not_found", $"model '{model}' not found on any Ollama backend", "model"))
             .WriteAsync(context, ApiFlavor.Ollama).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// An Ollama unload (<c>/api/generate</c> or <c>/api/chat</c> with no prompt and
+    /// <c>keep_alive: 0</c>, as <c>ollama stop</c> sends): passed to every reachable Ollama backend that
+    /// holds the model, or only to the <c>X-Target-Backend</c> ones, so the model leaves the memory of
+    /// every device. Answers with the first backend's answer and names in <c>X-Unloaded-From</c> the
+    /// backends that confirmed.
+    /// </summary>
+    public async Task UnloadAsync(HttpContext context, RoutedApi api, ReadOnlyMemory<byte> body, string model, string? target)
+    {
+        var snapshots = await _admin.GetBackendsAsync(context.RequestAborted).ConfigureAwait(false);
+        if (target is not null && !snapshots.Any(s => IsTarget(s, target)))
+        {
+            var ids = string.Join(", ", snapshots.Select(s => s.Id));
+            var kinds = string.Join(", ", snapshots.Select(s => s.Hardware).Where(h => h.Length > 0).Distinct(StringComparer.OrdinalIgnoreCase));
+            await new HttpError(400, HttpErrorMap.InvalidRequest, "unknown_target",
+                    $"unknown target '{target}': known backends are {ids}; hardware kinds are {kinds}", RoutingHeaders.TargetBackend)
+                .WriteAsync(context, ApiFlavor.Ollama).ConfigureAwait(false);
+            return;
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        timeout.CancelAfter(FanOutTimeout);
+        var calls = new List<(string BackendId, Task<Result<BackendResponse, BackendError>> Answer)>();
+        foreach (var snapshot in snapshots)
+        {
+            // A backend known to be down has nothing loaded that could be reached; asking it would
+            // only hold the answer up until the fan-out times out.
+            if ((target is not null && !IsTarget(snapshot, target)) || snapshot.Health == BackendHealth.Unhealthy || !Holds(snapshot, model)) continue;
+            if (_admin.GetClient(snapshot.Id) is not { } client || !client.Supports(BackendApi.OllamaGenerate)) continue;
+            calls.Add((snapshot.Id, client.PassthroughAsync(HttpMethod.Post, api.Path, body, timeout.Token)));
+        }
+
+        if (calls.Count == 0)
+        {
+            await new HttpError(404, HttpErrorMap.NotFound, "model_not_found", $"model '{model}' is not on any reachable Ollama backend{(target is null ? "" : $" matching '{target}'")}", "model")
+                .WriteAsync(context, ApiFlavor.Ollama).ConfigureAwait(false);
+            return;
+        }
+
+        var unloaded = new List<string>();
+        BackendResponse? first = null;
+        var failures = new List<string>();
+        HttpError? rejected = null;
+        foreach (var (backendId, pending) in calls)
+        {
+            var answer = await AwaitBackend(pending, backendId, api.Path).ConfigureAwait(false);
+            if (answer.IsOk)
+            {
+                unloaded.Add(backendId);
+                first ??= answer.Value;
+                continue;
+            }
+            failures.Add($"{backendId}: {answer.Error.Message}");
+            var mapped = HttpErrorMap.FromBackend(answer.Error);
+            if (mapped.Status < 500) rejected ??= mapped;
+        }
+
+        if (first is null)
+        {
+            await (rejected ?? new HttpError(502, HttpErrorMap.ServerError, "backend_error", $"No backend unloaded '{model}': " + string.Join("; ", failures)))
+                .WriteAsync(context, ApiFlavor.Ollama).ConfigureAwait(false);
+            return;
+        }
+
+        context.Response.Headers[UnloadedFromHeader] = string.Join(", ", unloaded);
+        await JsonAnswer.WriteRawAsync(context, first.StatusCode, first.Body).ConfigureAwait(false);
+    }
+
+    /// <summary>The backends an unload reached, comma-separated.</summary>
+    public const string UnloadedFromHeader = "X-Unloaded-From";
+
+    private static bool IsTarget(BackendSnapshot snapshot, string target) =>
+        string.Equals(snapshot.Id, target, StringComparison.OrdinalIgnoreCase) || string.Equals(snapshot.Hardware, target, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>GET /api/version: the version of the healthiest Ollama backend, or the router's own.</summary>
     public async Task VersionAsync(HttpContext context)

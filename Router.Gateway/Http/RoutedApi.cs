@@ -7,6 +7,7 @@ namespace Router.Gateway.Http;
 /// <param name="RequiredWhat">What that field is, for the 400 that names it.</param>
 /// <param name="StreamsByDefault">Whether an absent <c>stream</c> means streaming (Ollama: yes; OpenAI: no).</param>
 /// <param name="CanStream">False for embeddings, which always answer in one piece.</param>
+/// <param name="WhenEmpty">What an empty required field ("" or []) means.</param>
 internal sealed record RoutedApi(
     string Path,
     BackendApi Api,
@@ -14,16 +15,44 @@ internal sealed record RoutedApi(
     string RequiredField,
     string RequiredWhat,
     bool StreamsByDefault,
-    bool CanStream)
+    bool CanStream,
+    EmptyRequired WhenEmpty)
 {
-    public static readonly RoutedApi OpenAIChat = new("/v1/chat/completions", BackendApi.OpenAIChatCompletions, ApiFlavor.OpenAI, "messages", "the conversation as an array of messages", false, true);
-    public static readonly RoutedApi OpenAICompletions = new("/v1/completions", BackendApi.OpenAICompletions, ApiFlavor.OpenAI, "prompt", "the text to complete", false, true);
-    public static readonly RoutedApi OpenAIEmbeddings = new("/v1/embeddings", BackendApi.OpenAIEmbeddings, ApiFlavor.OpenAI, "input", "the text (or array of texts) to embed", false, false);
-    public static readonly RoutedApi OllamaChat = new("/api/chat", BackendApi.OllamaChat, ApiFlavor.Ollama, "messages", "the conversation as an array of messages", true, true);
-    public static readonly RoutedApi OllamaGenerate = new("/api/generate", BackendApi.OllamaGenerate, ApiFlavor.Ollama, "prompt", "the text to continue", true, true);
-    public static readonly RoutedApi OllamaEmbed = new("/api/embed", BackendApi.OllamaEmbed, ApiFlavor.Ollama, "input", "the text (or array of texts) to embed", false, false);
-    public static readonly RoutedApi OllamaEmbeddings = new("/api/embeddings", BackendApi.OllamaEmbeddings, ApiFlavor.Ollama, "prompt", "the text to embed", false, false);
+    public static readonly RoutedApi OpenAIChat = new("/v1/chat/completions", BackendApi.OpenAIChatCompletions, ApiFlavor.OpenAI, "messages", "the conversation as an array of messages", false, true, EmptyRequired.Rejected);
+    public static readonly RoutedApi OpenAICompletions = new("/v1/completions", BackendApi.OpenAICompletions, ApiFlavor.OpenAI, "prompt", "the text to complete", false, true, EmptyRequired.Allowed);
+    public static readonly RoutedApi OpenAIEmbeddings = new("/v1/embeddings", BackendApi.OpenAIEmbeddings, ApiFlavor.OpenAI, "input", "the text (or array of texts) to embed", false, false, EmptyRequired.Rejected);
+    public static readonly RoutedApi OllamaChat = new("/api/chat", BackendApi.OllamaChat, ApiFlavor.Ollama, "messages", "the conversation as an array of messages", true, true, EmptyRequired.ManagesModel);
+    public static readonly RoutedApi OllamaGenerate = new("/api/generate", BackendApi.OllamaGenerate, ApiFlavor.Ollama, "prompt", "the text to continue", true, true, EmptyRequired.ManagesModel);
+    // Ollama answers an empty input with no embeddings (and loads the model): passed through.
+    public static readonly RoutedApi OllamaEmbed = new("/api/embed", BackendApi.OllamaEmbed, ApiFlavor.Ollama, "input", "the text (or array of texts) to embed", false, false, EmptyRequired.Allowed);
+    public static readonly RoutedApi OllamaEmbeddings = new("/api/embeddings", BackendApi.OllamaEmbeddings, ApiFlavor.Ollama, "prompt", "the text to embed", false, false, EmptyRequired.Allowed);
 
     public static readonly IReadOnlyList<RoutedApi> All =
         [OpenAIChat, OpenAICompletions, OpenAIEmbeddings, OllamaChat, OllamaGenerate, OllamaEmbed, OllamaEmbeddings];
+}
+
+/// <summary>What a request whose required field is empty ("" or []) asks for.</summary>
+internal enum EmptyRequired
+{
+    /// <summary>Nothing special: the backend decides (OpenAI's legacy completions take an empty prompt).</summary>
+    Allowed,
+    /// <summary>A mistake, answered with a 400 naming the field (OpenAI rejects an empty conversation or input).</summary>
+    Rejected,
+    /// <summary>
+    /// Ollama's model lifecycle: no prompt (or no messages) loads the model, and with
+    /// <c>keep_alive: 0</c> unloads it (<c>ollama run</c> preloads this way; <c>ollama stop</c> unloads).
+    /// An absent field means the same.
+    /// </summary>
+    ManagesModel,
+}
+
+/// <summary>What a request does to the model besides (or instead of) generating.</summary>
+internal enum ModelLifecycle
+{
+    /// <summary>An ordinary request.</summary>
+    None,
+    /// <summary>Load the model (routed like any request: it loads where the router would send work).</summary>
+    Load,
+    /// <summary>Unload the model from every backend that holds it.</summary>
+    Unload,
 }

@@ -139,6 +139,15 @@ public sealed partial class SimulatedBackend
             return true;
         }
 
+        if (IsModelLifecycle(body.RootElement, api, out bool unload))
+        {
+            // Ollama's load (no prompt, no messages) and unload (the same with keep_alive 0):
+            // one JSON object, whatever 'stream' says, and /api/ps follows.
+            if (unload) _loaded.TryRemove(generation.Model, out _); else MarkLoaded(generation.Model);
+            string model = generation.Model;
+            return await WriteJsonAsync(context, 200, json => WriteLifecycleAnswer(json, api, model, unload ? "unload" : "load"), token).ConfigureAwait(false);
+        }
+
         MarkLoaded(generation.Model);
         var synthesizer = new TextSynthesizer(generation.Model, generation.Prompt);
         await DelayAsync(Profile.TimeToFirstToken, token).ConfigureAwait(false);
@@ -368,16 +377,18 @@ public sealed partial class SimulatedBackend
         string prompt;
         if (api is GenerationApi.OllamaChat or GenerationApi.OpenAIChat)
         {
-            if (!root.TryGetProperty("messages", out JsonElement messages) || messages.ValueKind != JsonValueKind.Array)
+            bool hasMessages = root.TryGetProperty("messages", out JsonElement messages) && messages.ValueKind == JsonValueKind.Array;
+            // Ollama takes a chat without messages as a model load; OpenAI requires them.
+            if (!hasMessages && api is GenerationApi.OpenAIChat)
             {
                 problem = "messages is required";
                 return false;
             }
 
             var text = new System.Text.StringBuilder();
-            foreach (JsonElement message in messages.EnumerateArray())
+            for (int i = 0; hasMessages && i < messages.GetArrayLength(); i++)
             {
-                if (message.ValueKind == JsonValueKind.Object && message.TryGetProperty("content", out JsonElement content))
+                if (messages[i].ValueKind == JsonValueKind.Object && messages[i].TryGetProperty("content", out JsonElement content))
                 {
                     text.Append(content.ValueKind == JsonValueKind.String ? content.GetString() : content.GetRawText()).Append('\n');
                 }
@@ -415,6 +426,24 @@ public sealed partial class SimulatedBackend
 
         generation = new Generation(api, model, prompt, maxTokens ?? 24, maxTokens is not null, stream, includeUsage);
         return true;
+    }
+
+    /// <summary>An Ollama request with nothing to generate: no prompt (nor images), or no messages.</summary>
+    private static bool IsModelLifecycle(JsonElement root, GenerationApi api, out bool unload)
+    {
+        unload = root.TryGetProperty("keep_alive", out JsonElement keepAlive) && Http.OllamaKeepAlive.IsZero(keepAlive);
+        return api switch
+        {
+            GenerationApi.OllamaGenerate => IsEmpty(root, "prompt") && IsEmpty(root, "images"),
+            GenerationApi.OllamaChat => IsEmpty(root, "messages"),
+            _ => false,
+        };
+
+        static bool IsEmpty(JsonElement root, string name) =>
+            !root.TryGetProperty(name, out JsonElement value)
+            || value.ValueKind == JsonValueKind.Null
+            || (value.ValueKind == JsonValueKind.String && value.GetString()!.Length == 0)
+            || (value.ValueKind == JsonValueKind.Array && value.GetArrayLength() == 0);
     }
 
     private Task DelayAsync(TimeSpan simulated, CancellationToken token)

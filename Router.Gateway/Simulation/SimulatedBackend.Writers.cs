@@ -206,6 +206,26 @@ public sealed partial class SimulatedBackend
         json.WriteEndArray();
     }
 
+    private void WriteLifecycleAnswer(Utf8JsonWriter json, GenerationApi api, string model, string doneReason)
+    {
+        json.WriteString("model", model);
+        json.WriteString("created_at", _options.TimeProvider.GetUtcNow());
+        if (api == GenerationApi.OllamaChat)
+        {
+            json.WriteStartObject("message");
+            json.WriteString("role", "assistant");
+            json.WriteString("content", "");
+            json.WriteEndObject();
+        }
+        else
+        {
+            json.WriteString("response", "");
+        }
+
+        json.WriteBoolean("done", true);
+        json.WriteString("done_reason", doneReason);
+    }
+
     private void WriteLoadedModels(Utf8JsonWriter json)
     {
         DateTimeOffset now = _options.TimeProvider.GetUtcNow();

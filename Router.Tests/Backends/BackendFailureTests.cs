@@ -54,7 +54,7 @@ public sealed class BackendFailureTests
         using IBackendClient client = BackendClientFactory.Create(BackendTestKit.Config(sim.Endpoint));
 
         List<StreamEvent> events = await ReadAllAsync(client.Stream(
-            Json(BackendApi.OllamaChat, """{"model":"llama3.2:1b"}""", true), Timeout()));
+            Json(BackendApi.OllamaChat, """{"model":"nomic-embed-text","messages":[{"role":"user","content":"hi"}]}""", true), Timeout()));
 
         StreamFailed failed = Assert.IsType<StreamFailed>(Assert.Single(events));
         Assert.Equal(400, failed.Error.StatusCode);

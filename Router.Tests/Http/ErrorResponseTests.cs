@@ -75,11 +75,11 @@ public sealed class ErrorResponseTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("v1/chat/completions", """{"messages":[]}""", "model")]
+    [InlineData("v1/chat/completions", """{"messages":[{"role":"user","content":"hi"}]}""", "model")]
     [InlineData("v1/chat/completions", """{"model":"llama3.2"}""", "messages")]
     [InlineData("v1/completions", """{"model":"llama3.2"}""", "prompt")]
     [InlineData("v1/embeddings", """{"model":"nomic-embed-text"}""", "input")]
-    [InlineData("v1/chat/completions", """{"model":"","messages":[]}""", "model")]
+    [InlineData("v1/chat/completions", """{"model":"","messages":[{"role":"user","content":"hi"}]}""", "model")]
     public async Task OpenAI_MissingField_400NamingIt(string path, string body, string field)
     {
         var (status, error, _) = await OpenAIAsync(Post(path, body));
@@ -90,7 +90,6 @@ public sealed class ErrorResponseTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("api/chat", """{"model":"llama3.2"}""", "messages")]
     [InlineData("api/generate", """{"prompt":"hi"}""", "model")]
     [InlineData("api/embed", """{"model":"nomic-embed-text"}""", "input")]
     [InlineData("api/embeddings", """{"model":"nomic-embed-text"}""", "prompt")]
@@ -105,7 +104,7 @@ public sealed class ErrorResponseTests : IAsyncLifetime
     [Fact]
     public async Task OpenAI_StreamNotBoolean_400NamingStream()
     {
-        var (status, error, _) = await OpenAIAsync(Post("v1/chat/completions", """{"model":"m","messages":[],"stream":"yes"}"""));
+        var (status, error, _) = await OpenAIAsync(Post("v1/chat/completions", """{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":"yes"}"""));
 
         Assert.Equal(400, status);
         Assert.Equal("stream", error.GetProperty("param").GetString());
@@ -117,7 +116,7 @@ public sealed class ErrorResponseTests : IAsyncLifetime
     [InlineData("X-Latency-Critical", "maybe", "true, false, 1 or 0")]
     public async Task OpenAI_InvalidHintHeader_400NamingHeaderAndValidValues(string header, string value, string valid)
     {
-        var (status, error, _) = await OpenAIAsync(Post("v1/chat/completions", """{"model":"llama3.2","messages":[]}""", (header, value)));
+        var (status, error, _) = await OpenAIAsync(Post("v1/chat/completions", """{"model":"llama3.2","messages":[{"role":"user","content":"hi"}]}""", (header, value)));
 
         Assert.Equal(400, status);
         Assert.Equal(header, error.GetProperty("param").GetString());
@@ -129,7 +128,7 @@ public sealed class ErrorResponseTests : IAsyncLifetime
     [Fact]
     public async Task Ollama_InvalidHintHeader_400NamingHeader()
     {
-        var (status, message, _) = await OllamaAsync(Post("api/chat", """{"model":"llama3.2","messages":[]}""", ("X-Max-Power-Watts", "lots")));
+        var (status, message, _) = await OllamaAsync(Post("api/chat", """{"model":"llama3.2","messages":[{"role":"user","content":"hi"}]}""", ("X-Max-Power-Watts", "lots")));
 
         Assert.Equal(400, status);
         Assert.Contains("X-Max-Power-Watts", message, StringComparison.Ordinal);
@@ -138,7 +137,7 @@ public sealed class ErrorResponseTests : IAsyncLifetime
     [Fact]
     public async Task OpenAI_UnknownTarget_400ListingKnownBackends()
     {
-        var (status, error, _) = await OpenAIAsync(Post("v1/chat/completions", """{"model":"llama3.2","messages":[]}""", ("X-Target-Backend", "tpu")));
+        var (status, error, _) = await OpenAIAsync(Post("v1/chat/completions", """{"model":"llama3.2","messages":[{"role":"user","content":"hi"}]}""", ("X-Target-Backend", "tpu")));
 
         Assert.Equal(400, status);
         Assert.Equal("unknown_target", error.GetProperty("code").GetString());
@@ -159,7 +158,7 @@ public sealed class ErrorResponseTests : IAsyncLifetime
     [InlineData(true)]
     public async Task OpenAI_ModelOnNoHealthyBackend_404(bool stream)
     {
-        var (status, error, _) = await OpenAIAsync(Post("v1/chat/completions", $$"""{"model":"missing-model","messages":[],"stream":{{(stream ? "true" : "false")}}}"""));
+        var (status, error, _) = await OpenAIAsync(Post("v1/chat/completions", $$"""{"model":"missing-model","messages":[{"role":"user","content":"hi"}],"stream":{{(stream ? "true" : "false")}}}"""));
 
         Assert.Equal(404, status);
         Assert.Equal("model_not_found", error.GetProperty("code").GetString());
@@ -169,7 +168,7 @@ public sealed class ErrorResponseTests : IAsyncLifetime
     [Fact]
     public async Task Ollama_ModelOnNoHealthyBackend_404()
     {
-        var (status, message, _) = await OllamaAsync(Post("api/chat", """{"model":"missing-model","messages":[]}"""));
+        var (status, message, _) = await OllamaAsync(Post("api/chat", """{"model":"missing-model","messages":[{"role":"user","content":"hi"}]}"""));
 
         Assert.Equal(404, status);
         Assert.Contains("missing-model", message, StringComparison.Ordinal);
@@ -209,7 +208,7 @@ public sealed class ErrorResponseTests : IAsyncLifetime
     [InlineData("busy", 429, "2")]
     public async Task OpenAI_NothingCanServe_StatusWithRetryAfter(string model, int expected, string retryAfter)
     {
-        var (status, _, response) = await OpenAIAsync(Post("v1/chat/completions", $$"""{"model":"{{model}}","messages":[]}"""));
+        var (status, _, response) = await OpenAIAsync(Post("v1/chat/completions", $$"""{"model":"{{model}}","messages":[{"role":"user","content":"hi"}]}"""));
 
         Assert.Equal(expected, status);
         Assert.Equal(retryAfter, Header(response, "Retry-After"));
@@ -219,7 +218,7 @@ public sealed class ErrorResponseTests : IAsyncLifetime
     [Fact]
     public async Task OpenAI_PowerBudgetTooLow_503WithRetryAfter()
     {
-        var (status, error, response) = await OpenAIAsync(Post("v1/chat/completions", """{"model":"llama3.2","messages":[]}""", ("X-Max-Power-Watts", "1")));
+        var (status, error, response) = await OpenAIAsync(Post("v1/chat/completions", """{"model":"llama3.2","messages":[{"role":"user","content":"hi"}]}""", ("X-Max-Power-Watts", "1")));
 
         Assert.Equal(503, status);
         Assert.Equal("power_budget_exceeded", error.GetProperty("code").GetString());
@@ -249,7 +248,7 @@ public sealed class ErrorResponseTests : IAsyncLifetime
     [Fact]
     public async Task OpenAI_BackendDown_502WithMessage()
     {
-        var (status, error, _) = await OpenAIAsync(Post("v1/chat/completions", """{"model":"backend-down","messages":[]}"""));
+        var (status, error, _) = await OpenAIAsync(Post("v1/chat/completions", """{"model":"backend-down","messages":[{"role":"user","content":"hi"}]}"""));
 
         Assert.Equal(502, status);
         Assert.Contains("refused the connection", error.GetProperty("message").GetString(), StringComparison.Ordinal);
@@ -310,7 +309,7 @@ public sealed class ErrorResponseTests : IAsyncLifetime
     [Fact]
     public async Task ErrorAnswer_StillEchoesRequestId()
     {
-        var (_, _, response) = await OpenAIAsync(Post("v1/chat/completions", """{"model":"missing-model","messages":[]}""", ("X-Request-ID", "err-7")));
+        var (_, _, response) = await OpenAIAsync(Post("v1/chat/completions", """{"model":"missing-model","messages":[{"role":"user","content":"hi"}]}""", ("X-Request-ID", "err-7")));
 
         Assert.Equal("err-7", Header(response, "X-Request-ID"));
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
@@ -320,7 +319,7 @@ public sealed class ErrorResponseTests : IAsyncLifetime
     [Fact]
     public async Task OpenAI_RouterThrows_500InOpenAIFormat()
     {
-        var (status, error, _) = await OpenAIAsync(Post("v1/chat/completions", """{"model":"router-bug","messages":[],"stream":true}"""));
+        var (status, error, _) = await OpenAIAsync(Post("v1/chat/completions", """{"model":"router-bug","messages":[{"role":"user","content":"hi"}],"stream":true}"""));
 
         Assert.Equal(500, status);
         Assert.Equal("internal_error", error.GetProperty("code").GetString());

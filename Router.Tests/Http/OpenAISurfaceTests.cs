@@ -70,7 +70,7 @@ public sealed class OpenAISurfaceTests : IAsyncLifetime
     [Fact]
     public async Task ChatCompletions_HintHeaders_ReachTheRouter()
     {
-        using var response = await _client.SendAsync(Post("v1/chat/completions", """{"model":"llama3.2","messages":[]}""",
+        using var response = await _client.SendAsync(Post("v1/chat/completions", """{"model":"llama3.2","messages":[{"role":"user","content":"hi"}]}""",
             ("X-Target-Backend", "npu"), ("X-Priority", "critical"), ("X-Max-Power-Watts", "10"), ("X-Max-Latency-Ms", "900"), ("X-Media-Type", "voice")));
 
         Assert.Equal(200, (int)response.StatusCode);
@@ -86,7 +86,7 @@ public sealed class OpenAISurfaceTests : IAsyncLifetime
     [Fact]
     public async Task ChatCompletions_NoRequestId_OneIsGeneratedAndEchoed()
     {
-        using var response = await _client.SendAsync(Post("v1/chat/completions", """{"model":"llama3.2","messages":[]}"""));
+        using var response = await _client.SendAsync(Post("v1/chat/completions", """{"model":"llama3.2","messages":[{"role":"user","content":"hi"}]}"""));
 
         var id = Header(response, "X-Request-ID");
         Assert.False(string.IsNullOrEmpty(id));

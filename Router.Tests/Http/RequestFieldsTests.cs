@@ -21,10 +21,10 @@ public sealed class RequestFieldsTests
     }
 
     [Theory]
-    [InlineData("""{"model":"m","messages":[],"max_tokens":10,"max_completion_tokens":20}""", 20)]
-    [InlineData("""{"model":"m","messages":[],"max_tokens":10}""", 10)]
-    [InlineData("""{"model":"m","messages":[],"max_tokens":0}""", null)]
-    [InlineData("""{"model":"m","messages":[],"max_tokens":"ten"}""", null)]
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":"hi"}],"max_tokens":10,"max_completion_tokens":20}""", 20)]
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":"hi"}],"max_tokens":10}""", 10)]
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":"hi"}],"max_tokens":0}""", null)]
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":"hi"}],"max_tokens":"ten"}""", null)]
     public void OpenAI_MaxCompletionTokensBeforeMaxTokens(string body, int? expected)
     {
         var fields = Read(body, RoutedApi.OpenAIChat, out var error);
@@ -97,5 +97,72 @@ public sealed class RequestFieldsTests
         var embed = Read("""{"model":"m","input":"p","stream":true}""", RoutedApi.OllamaEmbed, out var error);
         Assert.Null(error);
         Assert.False(embed.Stream);
+    }
+
+    [Theory]
+    [InlineData("""{"model":"m"}""", "Load")]
+    [InlineData("""{"model":"m","prompt":""}""", "Load")]
+    [InlineData("""{"model":"m","prompt":null,"stream":true}""", "Load")]
+    [InlineData("""{"model":"m","keep_alive":-1}""", "Load")]
+    [InlineData("""{"model":"m","keep_alive":"5m"}""", "Load")]
+    [InlineData("""{"model":"m","keep_alive":0}""", "Unload")]
+    [InlineData("""{"model":"m","prompt":"","keep_alive":"0s"}""", "Unload")]
+    [InlineData("""{"model":"m","prompt":"hi","keep_alive":0}""", "None")]
+    [InlineData("""{"model":"m","images":["aGk="]}""", "None")]
+    public void OllamaGenerate_WithoutPrompt_LoadsOrUnloadsTheModel(string body, string expected)
+    {
+        var fields = Read(body, RoutedApi.OllamaGenerate, out var error);
+
+        Assert.Null(error);
+        Assert.Equal(expected, fields.Lifecycle.ToString());
+        if (fields.Lifecycle != ModelLifecycle.None) Assert.False(fields.Stream); // Ollama answers one JSON object
+    }
+
+    [Theory]
+    [InlineData("""{"model":"m","messages":[]}""", "Load")]
+    [InlineData("""{"model":"m"}""", "Load")]
+    [InlineData("""{"model":"m","messages":[],"keep_alive":0}""", "Unload")]
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":"hi"}],"keep_alive":0}""", "None")]
+    public void OllamaChat_WithoutMessages_LoadsOrUnloadsTheModel(string body, string expected)
+    {
+        var fields = Read(body, RoutedApi.OllamaChat, out var error);
+
+        Assert.Null(error);
+        Assert.Equal(expected, fields.Lifecycle.ToString());
+    }
+
+    [Theory]
+    [InlineData("""{"model":"m","messages":[]}""", "messages")]
+    [InlineData("""{"model":"m","input":[]}""", "input")]
+    [InlineData("""{"model":"m","input":""}""", "input")]
+    public void OpenAI_EmptyConversationOrInput_Is400NamingTheField(string body, string field)
+    {
+        var api = field == "messages" ? RoutedApi.OpenAIChat : RoutedApi.OpenAIEmbeddings;
+
+        Read(body, api, out var error);
+
+        Assert.NotNull(error);
+        Assert.Equal((400, "invalid_field", field), (error.Status, error.Code, error.Param));
+        Assert.Contains("empty", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void OpenAI_WithoutMessages_IsStillMissing_NotAModelLoad()
+    {
+        Read("""{"model":"m"}""", RoutedApi.OpenAIChat, out var error);
+
+        Assert.NotNull(error);
+        Assert.Equal(("missing_field", "messages"), (error.Code, error.Param));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData(" \r\n ")]
+    public void EmptyBody_SaysItIsEmpty(string body)
+    {
+        Read(body, RoutedApi.OllamaChat, out var error);
+
+        Assert.NotNull(error);
+        Assert.Equal("The request body is empty: send a JSON object.", error.Message);
     }
 }

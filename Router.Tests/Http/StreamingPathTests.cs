@@ -16,7 +16,7 @@ public sealed class StreamingPathTests : IAsyncLifetime
     public async Task DisposeAsync() => await _host.DisposeAsync();
 
     [Theory]
-    [InlineData("v1/chat/completions", """{"model":"gated","messages":[],"stream":true}""")]
+    [InlineData("v1/chat/completions", """{"model":"gated","messages":[{"role":"user","content":"hi"}],"stream":true}""")]
     [InlineData("api/generate", """{"model":"gated","prompt":"hi"}""")]
     public async Task Stream_EachToken_ReachesClientBeforeTheNextIsProduced(string path, string body)
     {
@@ -58,7 +58,7 @@ public sealed class StreamingPathTests : IAsyncLifetime
             },
         };
         using var client = _host.CreateClient(handler);
-        using var response = await client.SendAsync(Post("v1/chat/completions", """{"model":"flood","messages":[],"stream":true}"""), HttpCompletionOption.ResponseHeadersRead);
+        using var response = await client.SendAsync(Post("v1/chat/completions", """{"model":"flood","messages":[{"role":"user","content":"hi"}],"stream":true}"""), HttpCompletionOption.ResponseHeadersRead);
         var stream = await _router.FirstStream.Task.WaitAsync(Patience);
 
         var producedAtStall = await stream.Stalled.Task.WaitAsync(TimeSpan.FromSeconds(30));
@@ -85,8 +85,8 @@ public sealed class StreamingPathTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("v1/chat/completions", """{"model":"endless","messages":[],"stream":true}""")]
-    [InlineData("api/chat", """{"model":"endless","messages":[]}""")]
+    [InlineData("v1/chat/completions", """{"model":"endless","messages":[{"role":"user","content":"hi"}],"stream":true}""")]
+    [InlineData("api/chat", """{"model":"endless","messages":[{"role":"user","content":"hi"}]}""")]
     public async Task Stream_ClientDisconnects_StreamDisposedAndBackendCallCancelled(string path, string body)
     {
         var client = _host.CreateClient(new SocketsHttpHandler { MaxResponseDrainSize = 0 });
@@ -107,7 +107,7 @@ public sealed class StreamingPathTests : IAsyncLifetime
     public async Task OpenAIStream_FailsAfterStart_ErrorEventInSse()
     {
         using var client = _host.CreateClient();
-        using var response = await client.SendAsync(Post("v1/chat/completions", """{"model":"breaks-midway","messages":[],"stream":true}"""), HttpCompletionOption.ResponseHeadersRead);
+        using var response = await client.SendAsync(Post("v1/chat/completions", """{"model":"breaks-midway","messages":[{"role":"user","content":"hi"}],"stream":true}"""), HttpCompletionOption.ResponseHeadersRead);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
 
         var events = new List<string>();
@@ -125,7 +125,7 @@ public sealed class StreamingPathTests : IAsyncLifetime
     public async Task OllamaStream_FailsAfterStart_ErrorLineInNdjson()
     {
         using var client = _host.CreateClient();
-        using var response = await client.SendAsync(Post("api/chat", """{"model":"breaks-midway","messages":[]}"""), HttpCompletionOption.ResponseHeadersRead);
+        using var response = await client.SendAsync(Post("api/chat", """{"model":"breaks-midway","messages":[{"role":"user","content":"hi"}]}"""), HttpCompletionOption.ResponseHeadersRead);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
 
         var lines = new List<string>();

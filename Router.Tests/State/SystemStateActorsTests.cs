@@ -30,6 +30,9 @@ public sealed class SystemStateActorsTests : IAsyncLifetime
         _efficiency = _system.ActorOf(Props.Create(() => new EfficiencyActor(EfficiencyMode.Auto, _sensors)), "efficiency");
         _system.ActorOf(Props.Create(() => new PowerActor(_machine, SampleInterval, _time)), "power");
         _system.ActorOf(Props.Create(() => new ThermalActor(_machine, _sensors, SampleInterval, _time)), "thermal");
+        // Both samplers' timers must exist before a test advances the clock, or that advance passes
+        // before they are scheduled and the sample never comes (seen on a loaded machine).
+        Awaiting.AwaitCondition(() => _time.ActiveTimers >= 2, Wait, "the power and thermal actors scheduled their samples");
         return Task.CompletedTask;
     }
 

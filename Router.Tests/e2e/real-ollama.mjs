@@ -108,6 +108,31 @@ await check('ps', async () => {
   for (const m of ps.models) assert.ok(m.name && m.expires_at !== undefined, JSON.stringify(m));
 });
 
+await check('load: an empty prompt loads the model (as `ollama run` preloads)', async () => {
+  const response = await ollama.generate({ model: 'qwen2.5:0.5b', prompt: '' });
+  assert.equal(response.done, true);
+  assert.equal(response.done_reason, 'load');
+  assert.equal(response.response, '');
+  const { models } = await ollama.ps();
+  assert.ok(models.some((m) => m.name === 'qwen2.5:0.5b'), `qwen2.5:0.5b not loaded: ${JSON.stringify(models)}`);
+});
+
+await check('unload: keep_alive 0 unloads the model from every backend (as `ollama stop` does)', async () => {
+  const response = await ollama.generate({ model: 'qwen2.5:0.5b', prompt: '', keep_alive: 0 });
+  assert.equal(response.done, true);
+  assert.equal(response.done_reason, 'unload');
+  const { models } = await ollama.ps();
+  assert.ok(!models.some((m) => m.name === 'qwen2.5:0.5b'), `qwen2.5:0.5b still loaded: ${JSON.stringify(models)}`);
+});
+
+await check('unload through chat: no messages and keep_alive 0', async () => {
+  const response = await ollama.chat({ model: 'llama3.2:1b', messages: [], keep_alive: 0 });
+  assert.equal(response.done_reason, 'unload');
+  assert.equal(response.message.content, '');
+  const { models } = await ollama.ps();
+  assert.ok(!models.some((m) => m.name === 'llama3.2:1b'), `llama3.2:1b still loaded: ${JSON.stringify(models)}`);
+});
+
 await check('version', async () => {
   const { version } = await ollama.version();
   assert.match(version, /^\d+\.\d+\.\d+/);
