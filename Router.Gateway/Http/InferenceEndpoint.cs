@@ -11,7 +11,8 @@ namespace Router.Gateway.Http;
 /// One routed endpoint (/v1/chat/completions, /api/generate …). The pipeline per request:
 /// 1. read the body under the limit (413); 2. read the hint headers (400 naming the header);
 /// 3. check the JSON and the fields the API needs (400 naming the field); 4. hand the body,
-/// unchanged, to the router; 5. write the answer, or the failure in the caller's format.
+/// unchanged, to the router (an Ollama unload goes to every backend holding the model instead);
+/// 5. write the answer, or the failure in the caller's format.
 /// </summary>
 internal sealed partial class InferenceEndpoint
 {

@@ -160,4 +160,65 @@ public sealed class OllamaSurfaceTests : IAsyncLifetime
 
         Assert.Equal("0.12.6", (await JsonAsync(response)).GetProperty("version").GetString());
     }
+
+    [Fact]
+    public async Task Generate_NoPrompt_IsAModelLoadRoutedLikeAnyRequest()
+    {
+        using var response = await _client.SendAsync(Post("api/generate", """{"model":"llama3.2"}"""));
+
+        Assert.Equal(200, (int)response.StatusCode);
+        var request = Assert.Single(_router.Requests);
+        Assert.False(request.Native.Stream); // Ollama answers a load with one object
+        Assert.Equal("""{"model":"llama3.2"}""", Encoding.UTF8.GetString(request.Native.Body.Span));
+        Assert.Empty(_admin.Client("ollama-igpu").Passthroughs);
+    }
+
+    [Fact]
+    public async Task Unload_KeepAliveZero_SentToEveryReachableBackendHoldingTheModel()
+    {
+        const string body = """{"model":"llama3.2","keep_alive":0}""";
+
+        using var response = await _client.SendAsync(Post("api/generate", body));
+
+        Assert.Equal(200, (int)response.StatusCode);
+        Assert.Equal("unload", (await JsonAsync(response)).GetProperty("done_reason").GetString());
+        // llama3.2:latest is on igpu, nvidia (degraded) and cpu (down: skipped); npu has another model.
+        Assert.Equal("ollama-igpu, ollama-nvidia", Header(response, "X-Unloaded-From"));
+        foreach (var id in new[] { "ollama-igpu", "ollama-nvidia" })
+        {
+            Assert.Equal((HttpMethod.Post, "/api/generate", body), Assert.Single(_admin.Client(id).Passthroughs));
+        }
+        Assert.Empty(_admin.Client("ollama-cpu").Passthroughs);
+        Assert.Empty(_admin.Client("ollama-npu").Passthroughs);
+        Assert.Empty(_router.Requests);
+    }
+
+    [Fact]
+    public async Task Unload_TargetHeader_OnlyThatBackend()
+    {
+        using var response = await _client.SendAsync(Post("api/generate", """{"model":"llama3.2","keep_alive":"0s"}""", ("X-Target-Backend", "nvidia")));
+
+        Assert.Equal("ollama-nvidia", Header(response, "X-Unloaded-From"));
+        Assert.Empty(_admin.Client("ollama-igpu").Passthroughs);
+    }
+
+    [Fact]
+    public async Task Unload_UnknownTarget_400ListingTheBackends()
+    {
+        using var response = await _client.SendAsync(Post("api/generate", """{"model":"llama3.2","keep_alive":0}""", ("X-Target-Backend", "tpu")));
+
+        Assert.Equal(400, (int)response.StatusCode);
+        var error = (await JsonAsync(response)).GetProperty("error").GetString();
+        Assert.Contains("unknown target 'tpu'", error, StringComparison.Ordinal);
+        Assert.Contains("ollama-npu, ollama-igpu, ollama-nvidia, ollama-cpu", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Unload_ModelOnNoBackend_404InOllamaFormat()
+    {
+        using var response = await _client.SendAsync(Post("api/generate", """{"model":"mistral","keep_alive":0}"""));
+
+        Assert.Equal(404, (int)response.StatusCode);
+        Assert.Contains("'mistral'", (await JsonAsync(response)).GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
 }

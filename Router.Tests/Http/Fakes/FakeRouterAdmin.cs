@@ -125,6 +125,7 @@ internal sealed class FakeBackendClient : IBackendClient
             "/api/ps" => $$$"""{"models":[{"name":"{{{_models.First()}}}","model":"{{{_models.First()}}}","size":2019393189,"digest":"abc","details":{"format":"gguf"},"expires_at":"2026-11-22T04:00:00Z","size_vram":2019393189}]}""",
             "/api/show" => $$$"""{"modelfile":"FROM llama3.2","parameters":"stop \"<|eot_id|>\"","template":"{{ .Prompt }}","details":{"format":"gguf","family":"llama"},"model_info":{"general.architecture":"llama"},"served_by":"{{{BackendId}}}"}""",
             "/api/version" => """{"version":"0.12.6"}""",
+            "/api/generate" => $$$"""{"model":"any","response":"","done":true,"done_reason":"unload","served_by":"{{{BackendId}}}"}""",
             _ => """{"error":"not found"}""",
         };
         return Task.FromResult(Result<BackendResponse, BackendError>.Ok(new BackendResponse(200, Encoding.UTF8.GetBytes(json), BackendUsage.None)));
