@@ -31,6 +31,21 @@ public sealed class DaemonProcessTests
             Assert.Equal(checks, outcome.Output.Split('\n').Count(line => line.StartsWith("ok ", StringComparison.Ordinal)));
         }
 
+        // A client that leaves mid-stream: the backend call is cancelled on an I/O thread and the
+        // slot comes back (checked below with everything else).
+        using (var client = new HttpClient { BaseAddress = endpoint })
+        using (var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+        {
+            Content = new StringContent("""{"model":"llama3.2:1b","messages":[{"role":"user","content":"hi"}],"max_tokens":100000,"stream":true}""", System.Text.Encoding.UTF8, "application/json"),
+        })
+        {
+            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            Assert.Equal(200, (int)response.StatusCode);
+            await using var stream = await response.Content.ReadAsStreamAsync();
+            using var reader = new StreamReader(stream);
+            Assert.StartsWith("data: {", await reader.ReadLineAsync());
+        }
+
         // HTTP/2 is Kestrel's other path, with its own output loop.
         foreach (var scenario in new[] { "generate-stream", "chat" })
         {
