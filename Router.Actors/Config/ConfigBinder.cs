@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Router.Actors.Config.Hocon;
 using Router.Actors.Routing;
 
@@ -49,7 +50,23 @@ internal static partial class ConfigBinder
             MaxRequestBodyBytes = section.Size("max-request-body", defaults.MaxRequestBodyBytes, 1, long.MaxValue),
             GrpcMaxMessageBytes = (int)section.Size("grpc-max-message", defaults.GrpcMaxMessageBytes, 1, int.MaxValue),
             InlineIo = section.Bool("inline-io", defaults.InlineIo),
+            AllowedOrigins = AllowedOrigins(section, defaults.AllowedOrigins),
         };
+    }
+
+    private static ImmutableArray<string> AllowedOrigins(SettingsReader section, ImmutableArray<string> defaults)
+    {
+        var origins = section.StringList("allowed-origins", defaults);
+        foreach (var origin in origins)
+        {
+            if (origin != "*" && !origin.Contains("://", StringComparison.Ordinal))
+            {
+                section.Error("allowed-origins", $"\"{origin}\" is not an origin", section.Object.TryGet("allowed-origins", out var value) ? value.Origin : default,
+                    "write it as scheme://host[:port], e.g. https://chat.example or http://192.168.1.5:*, or * for any");
+            }
+        }
+
+        return origins;
     }
 
     private static RoutingConfig BindRouting(SettingsReader? section, RoutingConfig defaults)

@@ -14,7 +14,7 @@ internal static class ConfigSchema
 
     public static readonly string[] RootKeys = [Server, Routing, Telemetry, BackendDefaults, Backends];
 
-    public static readonly string[] ServerKeys = ["host", "http-port", "grpc-port", "max-request-body", "grpc-max-message", "inline-io"];
+    public static readonly string[] ServerKeys = ["host", "http-port", "grpc-port", "max-request-body", "grpc-max-message", "inline-io", "allowed-origins"];
 
     public static readonly string[] RoutingKeys =
     [

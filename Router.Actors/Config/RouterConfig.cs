@@ -27,6 +27,13 @@ public sealed record ServerConfig
     /// client's without a thread switch. Safe because no request path blocks a thread.
     /// </summary>
     public bool InlineIo { get; init; } = true;
+    /// <summary>
+    /// Web origins allowed to call the router from a browser, besides this machine's own pages
+    /// (localhost, 127.0.0.1 and app://, file://, tauri://, vscode-webview:// as Ollama allows):
+    /// <c>https://chat.example</c>, <c>http://192.168.1.5:*</c>, <c>chrome-extension://*</c> or <c>*</c>.
+    /// Any other origin is refused with a 403, so a web page cannot drive the router unasked.
+    /// </summary>
+    public ImmutableArray<string> AllowedOrigins { get; init; } = ImmutableArray<string>.Empty;
 }
 
 public sealed record RoutingConfig

@@ -165,6 +165,7 @@ internal sealed class RouterHost : IAsyncDisposable
         builder.Services.AddHttpSurfaces();
         builder.Services.AddSingleton(telemetry.Energy);
         var app = builder.Build();
+        app.UseBrowserOrigins();
         DaemonEndpoints.Map(app, runtime, telemetry, machine);
         app.MapHttpSurfaces();
         return app;

@@ -36,7 +36,7 @@ public sealed class ConfigBinderTests
         "backends[0]: missing required setting \"endpoint\" (test.conf:2); add endpoint = \"http://localhost:11434\"")]
     [InlineData(
         "server {\n  htp-port = 1\n}",
-        "server.htp-port: unknown setting (test.conf:2); did you mean http-port? valid settings here: host, http-port, grpc-port, max-request-body, grpc-max-message, inline-io")]
+        "server.htp-port: unknown setting (test.conf:2); did you mean http-port? valid settings here: host, http-port, grpc-port, max-request-body, grpc-max-message, inline-io, allowed-origins")]
     [InlineData(
         "servers.http-port = 1",
         "servers: unknown setting (test.conf:1); did you mean server? valid settings here: server, routing, telemetry, backend-defaults, backends")]
@@ -194,5 +194,32 @@ public sealed class ConfigBinderTests
         var config = ConfigLoader.FromHoconText("", "test.conf", new Dictionary<string, string> { ["OLLAMA_PROXY_SERVER_INLINE_IO"] = "false" });
 
         Assert.False(config.Server.InlineIo);
+    }
+
+    [Fact]
+    public void Load_AllowedOrigins_ListOrCommaSeparatedFromTheEnvironment()
+    {
+        var fromFile = ConfigLoader.FromHoconText("""server.allowed-origins = ["https://chat.example", "chrome-extension://*"]""", "test.conf", new Dictionary<string, string>());
+        var fromEnvironment = ConfigLoader.FromHoconText("", "test.conf", new Dictionary<string, string> { ["OLLAMA_PROXY_SERVER_ALLOWED_ORIGINS"] = "https://a.example, https://b.example" });
+
+        Assert.Equal(["https://chat.example", "chrome-extension://*"], fromFile.Server.AllowedOrigins.ToArray());
+        Assert.Equal(["https://a.example", "https://b.example"], fromEnvironment.Server.AllowedOrigins.ToArray());
+    }
+
+    [Fact]
+    public void Load_AllowedOriginWithoutScheme_NamesTheSettingAndTheFix()
+    {
+        var error = Assert.Throws<ConfigException>(() => ConfigLoader.FromHoconText("server.allowed-origins = [chat.example]", "test.conf", new Dictionary<string, string>()));
+
+        Assert.Contains("server.allowed-origins: \"chat.example\" is not an origin (test.conf:1)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("https://chat.example", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DefaultConfig_TakesOllamaOrigins()
+    {
+        var config = ConfigLoader.LoadDefault(new Dictionary<string, string> { ["OLLAMA_ORIGINS"] = "https://chat.example,moz-extension://*" });
+
+        Assert.Equal(["https://chat.example", "moz-extension://*"], config.Server.AllowedOrigins.ToArray());
     }
 }

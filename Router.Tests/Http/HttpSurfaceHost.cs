@@ -42,6 +42,7 @@ internal sealed class HttpSurfaceHost : IAsyncDisposable
         builder.Services.AddHttpSurfaces();
 
         var app = builder.Build();
+        app.UseBrowserOrigins();
         app.MapHttpSurfaces();
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
