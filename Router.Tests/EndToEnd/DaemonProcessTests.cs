@@ -10,7 +10,8 @@ namespace Router.Tests.EndToEnd;
 /// <summary>
 /// The daemon in a process of its own, started as a user starts it (<c>ollama-proxy --simulate</c>).
 /// Inline socket completions are a switch of the whole process, read once, so only here does the
-/// daemon run with them as users get them; the in-process fixtures cannot.
+/// daemon run with them as users get them; the in-process fixtures cannot. A real browser checks
+/// the origin policy here too, against the daemon configured from the environment.
 /// </summary>
 public sealed class DaemonProcessTests
 {
@@ -69,7 +70,20 @@ public sealed class DaemonProcessTests
         await WaitForNothingInFlightAsync(endpoint);
     }
 
-    private static LineProcess StartDaemon(string? inlineIo)
+    [Fact]
+    public async Task Browser_OnlyListedSites_MayUseTheRouter()
+    {
+        // Chromium (scripts/setup.d/chromium.sh) loads pages from allowed.test and blocked.test.
+        await using var daemon = StartDaemon(inlineIo: null, ("OLLAMA_PROXY_SERVER_ALLOWED_ORIGINS", "http://allowed.test:*"));
+        var (endpoint, _) = await WaitUntilListeningAsync(daemon);
+
+        var outcome = await NodeScript.RunAsync("browser-origins.mjs", endpoint, ScriptLimit);
+
+        Assert.True(outcome.ExitCode == 0, $"{outcome}\ndaemon stderr:\n{daemon.Stderr}");
+        Assert.Equal(5, outcome.Output.Split('\n').Count(line => line.StartsWith("ok ", StringComparison.Ordinal)));
+    }
+
+    private static LineProcess StartDaemon(string? inlineIo, params (string Name, string Value)[] environment)
     {
         var start = new ProcessStartInfo("dotnet") { WorkingDirectory = AppContext.BaseDirectory };
         foreach (var arg in new[] { CliProcess.GatewayDll, "--simulate", "--time-scale", "0.1", "--http-port", "0", "--grpc-port", "0" })
@@ -85,6 +99,8 @@ public sealed class DaemonProcessTests
 
         start.Environment.Remove(InlineSocketCompletions.Variable);
         if (inlineIo is not null) start.Environment["OLLAMA_PROXY_SERVER_INLINE_IO"] = inlineIo;
+        start.Environment.Remove("OLLAMA_ORIGINS");
+        foreach (var (name, value) in environment) start.Environment[name] = value;
         return LineProcess.Start(start, "ollama-proxy --simulate");
     }
 
