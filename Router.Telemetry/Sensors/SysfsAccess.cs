@@ -48,6 +48,13 @@ internal sealed class SysfsAccess : ISysfsAccess
 
     public SysfsRead Read(string path)
     {
+        // Missing attributes are common (no thermal_throttle outside Intel, no battery on a desktop)
+        // and read every few seconds: ask first rather than throw and catch each time.
+        if (!File.Exists(path))
+        {
+            return new SysfsRead(SysfsStatus.Missing, "", path);
+        }
+
         try
         {
             return new SysfsRead(SysfsStatus.Ok, File.ReadAllText(path).Trim(), path);
@@ -68,6 +75,12 @@ internal sealed class SysfsAccess : ISysfsAccess
 
     public IReadOnlyList<string> List(string directory, string pattern)
     {
+        // Whole classes are absent on many machines (no thermal zones in a VM, no powercap).
+        if (!Directory.Exists(directory))
+        {
+            return Array.Empty<string>();
+        }
+
         try
         {
             var entries = Directory.GetFileSystemEntries(directory, pattern);
