@@ -6,6 +6,7 @@
 import http from 'node:http';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
+import { check } from './checks.mjs';
 
 const router = process.argv[2];
 if (!router) throw new Error('usage: node browser-origins.mjs <router-base-url>');
@@ -23,20 +24,22 @@ const browser = await chromium.launch({
   args: ['--no-sandbox', '--host-resolver-rules=MAP allowed.test 127.0.0.1, MAP blocked.test 127.0.0.1'],
 });
 
-async function check(name, body) {
-  try {
-    await body();
-    console.log(`ok ${name}`);
-  } catch (error) {
-    console.log(`FAIL ${name}: ${error.stack ?? error}`);
-    process.exitCode = 1;
-  }
-}
-
 async function pageAt(host) {
   const page = await browser.newPage();
   await page.goto(`http://${host}:${port}/`);
   return page;
+}
+
+// Whether a page on `host` gets the router's WebSocket open (a refused handshake is an error event).
+async function webSocketOpensFrom(host) {
+  const page = await pageAt(host);
+  const opened = await page.evaluate((url) => new Promise((resolve) => {
+    const socket = new WebSocket(url);
+    socket.onopen = () => { socket.close(); resolve(true); };
+    socket.onerror = () => resolve(false);
+  }), wsUrl);
+  await page.close();
+  return opened;
 }
 
 // The router's own count of routed requests, asked without an Origin (not as a browser).
@@ -66,14 +69,7 @@ try {
   });
 
   await check('listed origin: WebSocket opens', async () => {
-    const page = await pageAt('allowed.test');
-    const opened = await page.evaluate((url) => new Promise((resolve) => {
-      const socket = new WebSocket(url);
-      socket.onopen = () => { socket.close(); resolve(true); };
-      socket.onerror = () => resolve(false);
-    }), wsUrl);
-    assert.equal(opened, true);
-    await page.close();
+    assert.equal(await webSocketOpensFrom('allowed.test'), true);
   });
 
   await check('other site: preflighted chat refused by the browser', async () => {
@@ -106,14 +102,7 @@ try {
   });
 
   await check('other site: WebSocket refused', async () => {
-    const page = await pageAt('blocked.test');
-    const opened = await page.evaluate((url) => new Promise((resolve) => {
-      const socket = new WebSocket(url);
-      socket.onopen = () => { socket.close(); resolve(true); };
-      socket.onerror = () => resolve(false);
-    }), wsUrl);
-    assert.equal(opened, false);
-    await page.close();
+    assert.equal(await webSocketOpensFrom('blocked.test'), false);
   });
 } finally {
   await browser.close();

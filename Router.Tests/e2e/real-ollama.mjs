@@ -3,22 +3,13 @@
 // per check, "FAIL <check>: …" for each failure, and exits 1 if any failed).
 import { Ollama } from 'ollama';
 import assert from 'node:assert/strict';
+import { check } from './checks.mjs';
 
 const base = process.argv[2];
 if (!base) throw new Error('usage: node real-ollama.mjs <base-url>');
 const ollama = new Ollama({ host: base });
 const BACKENDS = ['ollama-npu', 'ollama-igpu', 'ollama-nvidia', 'ollama-cpu'];
 const messages = [{ role: 'user', content: 'Why is the sky blue?' }];
-
-async function check(name, body) {
-  try {
-    await body();
-    console.log(`ok ${name}`);
-  } catch (error) {
-    console.log(`FAIL ${name}: ${error.stack ?? error}`);
-    process.exitCode = 1;
-  }
-}
 
 await check('chat', async () => {
   const response = await ollama.chat({ model: 'llama3.2:1b', messages, stream: false, options: { num_predict: 9 } });

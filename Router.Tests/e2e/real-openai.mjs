@@ -3,22 +3,13 @@
 // per check, "FAIL <check>: …" for each failure, and exits 1 if any failed).
 import OpenAI from 'openai';
 import assert from 'node:assert/strict';
+import { check } from './checks.mjs';
 
 const base = process.argv[2];
 if (!base) throw new Error('usage: node real-openai.mjs <base-url>');
 const client = new OpenAI({ baseURL: `${base}/v1`, apiKey: 'unused', maxRetries: 0, timeout: 20_000 });
 const BACKENDS = ['ollama-npu', 'ollama-igpu', 'ollama-nvidia', 'ollama-cpu'];
 const messages = [{ role: 'user', content: 'Why is the sky blue?' }];
-
-async function check(name, body) {
-  try {
-    await body();
-    console.log(`ok ${name}`);
-  } catch (error) {
-    console.log(`FAIL ${name}: ${error.stack ?? error}`);
-    process.exitCode = 1;
-  }
-}
 
 function assertRoutedHeaders(headers) {
   assert.ok(BACKENDS.includes(headers.get('x-backend-used')), `x-backend-used: ${headers.get('x-backend-used')}`);

@@ -4,22 +4,13 @@
 import WebSocket from 'ws';
 import { connect as connectSession, isEnd, streamUrl, withTimeout as within } from './ws-session.mjs';
 import assert from 'node:assert/strict';
+import { check } from './checks.mjs';
 
 const base = process.argv[2];
 if (!base) throw new Error('usage: node real-ws.mjs <base-url>');
 const url = streamUrl(base);
 const BACKENDS = ['ollama-npu', 'ollama-igpu', 'ollama-nvidia', 'ollama-cpu'];
 const PATIENCE_MS = 20_000;
-
-async function check(name, body) {
-  try {
-    await body();
-    console.log(`ok ${name}`);
-  } catch (error) {
-    console.log(`FAIL ${name}: ${error.stack ?? error}`);
-    process.exitCode = 1;
-  }
-}
 
 const connect = () => connectSession(url, PATIENCE_MS);
 const withPatience = (promise, what) => within(promise, what, PATIENCE_MS);
