@@ -117,6 +117,25 @@ public static partial class Scorer
         return Decide(current[..count], backends, estimates, in inputs);
     }
 
+    /// <summary>
+    /// The backends <paramref name="target"/> names, as routing reads it: a backend id, else every
+    /// backend of that hardware kind. None: <paramref name="unknown"/> says so, listing what is known.
+    /// </summary>
+    public static IReadOnlyList<BackendSnapshot> Targeted(string target, IReadOnlyList<BackendSnapshot> backends, out RouteFailure? unknown)
+    {
+        ArgumentNullException.ThrowIfNull(backends);
+        Span<int> selected = backends.Count <= StackThreshold ? stackalloc int[backends.Count] : new int[backends.Count];
+        int count = SelectTarget(target, backends, selected);
+        unknown = count == 0 ? UnknownTarget(target, backends) : null;
+        var result = new BackendSnapshot[count];
+        for (int j = 0; j < count; j++)
+        {
+            result[j] = backends[selected[j]];
+        }
+
+        return result;
+    }
+
     private static int SelectTarget(string target, IReadOnlyList<BackendSnapshot> backends, Span<int> into)
     {
         for (int i = 0; i < backends.Count; i++)

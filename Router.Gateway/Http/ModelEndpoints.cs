@@ -202,15 +202,15 @@ internal sealed class ModelEndpoints
     /// </summary>
     public async Task UnloadAsync(HttpContext context, RoutedApi api, ReadOnlyMemory<byte> body, string model, string? target)
     {
-        var snapshots = await _admin.GetBackendsAsync(context.RequestAborted).ConfigureAwait(false);
-        if (target is not null && !snapshots.Any(s => IsTarget(s, target)))
+        IReadOnlyList<BackendSnapshot> snapshots = await _admin.GetBackendsAsync(context.RequestAborted).ConfigureAwait(false);
+        if (target is not null)
         {
-            var ids = string.Join(", ", snapshots.Select(s => s.Id));
-            var kinds = string.Join(", ", snapshots.Select(s => s.Hardware).Where(h => h.Length > 0).Distinct(StringComparer.OrdinalIgnoreCase));
-            await new HttpError(400, HttpErrorMap.InvalidRequest, "unknown_target",
-                    $"unknown target '{target}': known backends are {ids}; hardware kinds are {kinds}", RoutingHeaders.TargetBackend)
-                .WriteAsync(context, ApiFlavor.Ollama).ConfigureAwait(false);
-            return;
+            snapshots = Scorer.Targeted(target, snapshots, out var unknown);
+            if (unknown is not null)
+            {
+                await HttpErrorMap.FromRoute(unknown).WriteAsync(context, ApiFlavor.Ollama).ConfigureAwait(false);
+                return;
+            }
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
@@ -220,7 +220,7 @@ internal sealed class ModelEndpoints
         {
             // A backend known to be down has nothing loaded that could be reached; asking it would
             // only hold the answer up until the fan-out times out.
-            if ((target is not null && !IsTarget(snapshot, target)) || snapshot.Health == BackendHealth.Unhealthy || !Holds(snapshot, model)) continue;
+            if (snapshot.Health == BackendHealth.Unhealthy || !Holds(snapshot, model)) continue;
             if (_admin.GetClient(snapshot.Id) is not { } client || !client.Supports(BackendApi.OllamaGenerate)) continue;
             calls.Add((snapshot.Id, client.PassthroughAsync(HttpMethod.Post, api.Path, body, timeout.Token)));
         }
@@ -263,9 +263,6 @@ internal sealed class ModelEndpoints
 
     /// <summary>The backends an unload reached, comma-separated.</summary>
     public const string UnloadedFromHeader = "X-Unloaded-From";
-
-    private static bool IsTarget(BackendSnapshot snapshot, string target) =>
-        string.Equals(snapshot.Id, target, StringComparison.OrdinalIgnoreCase) || string.Equals(snapshot.Hardware, target, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>GET /api/version: the version of the healthiest Ollama backend, or the router's own.</summary>
     public async Task VersionAsync(HttpContext context)
