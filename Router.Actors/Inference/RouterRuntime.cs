@@ -89,6 +89,12 @@ public sealed class RouterRuntime : IRouterAdmin, IAsyncDisposable
             Props.Create(() => new SelectorActor(initial, initialState, scoring, table))
                 .WithMailbox(new PriorityMailboxOptions()),
             "selector");
+        // Subscribed now, not only when the selector starts: the backends probe as soon as they
+        // exist, and on a loaded machine their first snapshot can be published before the selector
+        // has run its PreStart. That snapshot would be lost, and the selector would see the backend
+        // as unknown until the next probe, 30 s later.
+        system.EventStream.Subscribe<BackendSnapshot>(selector);
+        system.EventStream.Subscribe<SystemState>(selector);
         var power = system.ActorOf(Props.Create(() => new PowerActor(options.PowerSource ?? machine, config.Telemetry.SampleInterval, time)), "power");
         var thermal = system.ActorOf(Props.Create(() => new ThermalActor(options.ThermalSource ?? machine, sensorMap, config.Telemetry.SampleInterval, time)), "thermal");
 
@@ -150,7 +156,10 @@ public sealed class RouterRuntime : IRouterAdmin, IAsyncDisposable
         where TEvent : class
     {
         ArgumentNullException.ThrowIfNull(handler);
-        return System.ActorOf(Props.Create(() => new EventCallbackActor<TEvent>(handler)), name);
+        var observer = System.ActorOf(Props.Create(() => new EventCallbackActor<TEvent>(handler)), name);
+        // From this call on, not from whenever the actor starts: events in between would be lost.
+        System.EventStream.Subscribe<TEvent>(observer);
+        return observer;
     }
 
     public async ValueTask DisposeAsync()

@@ -105,9 +105,39 @@ internal sealed class SimulatedRouter : IAsyncDisposable
                 return backends;
             }
 
-            Assert.True(DateTime.UtcNow < deadline, "backends never reached the expected state: " + string.Join("; ", backends.Select(b => $"{b.Id} {b.Health} in-flight {b.InFlight} queue {b.QueueDepthByPriority.Sum()}")));
+            if (DateTime.UtcNow >= deadline)
+            {
+                Assert.Fail("backends never reached the expected state: " + string.Join("; ", backends.Select(b => $"{b.Id} {b.Health} in-flight {b.InFlight} queue {b.QueueDepthByPriority.Sum()} last check {b.LastCheck:O}"))
+                    + $"\n{Diagnose()}");
+            }
+
             await Task.Delay(10);
         }
+    }
+
+    // What a hang looks like from outside: did the devices see the probes, are messages stuck in a
+    // backend actor's mailbox, is the thread pool starved.
+    private string Diagnose()
+    {
+        var lines = new StringBuilder();
+        lines.Append($"thread pool: {ThreadPool.ThreadCount} threads, {ThreadPool.PendingWorkItemCount} items waiting\n");
+        foreach (var (id, simulator) in Simulators)
+        {
+            lines.Append($"device {id}: {simulator.ConnectionsAccepted} connections, {simulator.RequestsServed} requests served, {simulator.ActiveRequests} active\n");
+        }
+
+        void Walk(Router.Actors.Runtime.ActorNodeSnapshot node)
+        {
+            if (node.Path.Contains("backends", StringComparison.Ordinal))
+            {
+                lines.Append($"{node.Path}: processed {node.MessagesProcessed}, waiting {string.Join(",", node.Lanes.Select(l => $"{l.Lane}={l.Depth}"))}, restarts {node.Restarts} {node.LastFailure}\n");
+            }
+
+            foreach (var child in node.Children) Walk(child);
+        }
+
+        Walk(Runtime.System.Inspect().Root);
+        return lines.ToString();
     }
 
     public static InferenceRequest Generate(string prompt = "why is the sky blue?", RoutingHints? hints = null, string model = Model, bool stream = true, int maxTokens = 8)
