@@ -14,10 +14,11 @@ internal static class GrpcHealthBridge
         var tracker = services.GetRequiredService<HealthStatusTracker>();
         var latest = ImmutableDictionary<string, BackendSnapshot>.Empty;
         // The handler runs inside one actor, one snapshot at a time: no lock needed for 'latest'.
-        runtime.Observe<BackendSnapshot>("grpc-health", snapshot =>
+        var observer = runtime.Observe<BackendSnapshot>("grpc-health", snapshot =>
         {
-            // Only health decides serving; most snapshots carry nothing but a changed load.
-            if (latest.TryGetValue(snapshot.Id, out var known) && known.Health == snapshot.Health)
+            // Only health decides serving; most snapshots carry nothing but a changed load. An
+            // older snapshot (the seed below, overtaken by a live one) changes nothing.
+            if (latest.TryGetValue(snapshot.Id, out var known) && (known.Health == snapshot.Health || known.Version > snapshot.Version))
             {
                 return;
             }
@@ -25,5 +26,25 @@ internal static class GrpcHealthBridge
             latest = latest.SetItem(snapshot.Id, snapshot);
             tracker.UpdateFromBackends([.. latest.Values]);
         });
+
+        // The backends probe from the moment the runtime starts, usually before this runs: what they
+        // published already is fetched once and handed to the same actor, or health would read
+        // NOT_SERVING until the next probe, 30 s on.
+        _ = SeedAsync();
+
+        async Task SeedAsync()
+        {
+            try
+            {
+                foreach (var snapshot in await runtime.GetBackendsAsync(CancellationToken.None).ConfigureAwait(false))
+                {
+                    observer.Tell(snapshot);
+                }
+            }
+            catch (TimeoutException)
+            {
+                // Shutting down before the selector answered: nothing left to serve anyway.
+            }
+        }
     }
 }

@@ -62,8 +62,13 @@ public sealed class DaemonProcessTests
     public async Task InlineIoOff_ThreadPoolCompletions_StreamsStillWork()
     {
         await using var daemon = StartDaemon(inlineIo: "false");
-        var (endpoint, _) = await WaitUntilListeningAsync(daemon);
+        var (endpoint, grpcPort) = await WaitUntilListeningAsync(daemon);
         Assert.Equal("  socket completions: thread pool (server.inline-io)", await daemon.WaitForLineAsync("  socket completions:", StartLimit));
+
+        // Fresh daemon, nothing asked of it yet: gRPC health already knows the backends are up
+        // (they became healthy before the gRPC surface was watching).
+        var (code, stdout, stderr) = await NodeProcess.RunAsync("real-grpc.mjs", ScriptLimit, grpcPort, "health");
+        Assert.True(code == 0, $"real-grpc.mjs health exited {code}\nstdout:\n{stdout}\nstderr:\n{stderr}");
 
         var outcome = await NodeScript.RunAsync("real-ollama.mjs", endpoint, ScriptLimit);
         Assert.True(outcome.ExitCode == 0, $"{outcome}\ndaemon stderr:\n{daemon.Stderr}");
