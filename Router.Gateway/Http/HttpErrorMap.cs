@@ -98,6 +98,12 @@ internal static class HttpErrorMap
     public static HttpError MethodNotAllowed(string method, string path, string allowed) =>
         new(405, InvalidRequest, "method_not_allowed", $"{method} is not allowed on {path}; use {allowed}.");
 
+    /// <summary>Pull, push, create, copy, delete: the router routes requests, each backend keeps its own models.</summary>
+    public static HttpError ModelManagement(string backends) =>
+        new(501, InvalidRequest, "not_supported",
+            "The router does not manage models; each backend keeps its own. Pull, create, copy or delete them on the backend itself, "
+            + "e.g. OLLAMA_HOST=<backend endpoint> ollama pull <model>." + (backends.Length > 0 ? $" Backends: {backends}." : ""));
+
     public static HttpError UnknownPath(string path) =>
         new(404, NotFound, "unknown_path", $"There is no endpoint at {path}.");
 

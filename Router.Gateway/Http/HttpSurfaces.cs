@@ -89,7 +89,8 @@ public static class HttpSurfaces
         endpoints.Map(StreamSocketPath, socketPipeline.Build());
 
         var allowedByPath = allowed.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
-        endpoints.MapFallback("{**path}", context => FallbackAsync(context, allowedByPath));
+        var modelManagement = HttpErrorMap.ModelManagement(string.Join(", ", config.Backends.Select(b => $"{b.Id} at {b.Endpoint}")));
+        endpoints.MapFallback("{**path}", context => FallbackAsync(context, allowedByPath, modelManagement));
         return endpoints;
     }
 
@@ -107,9 +108,20 @@ public static class HttpSurfaces
         await session.RunAsync().ConfigureAwait(false);
     }
 
-    private static Task FallbackAsync(HttpContext context, FrozenDictionary<string, string> allowedByPath)
+    // Ollama's model management: each device keeps its own models, so these stay with the backends.
+    private static readonly string[] ModelManagementPaths = ["/api/pull", "/api/push", "/api/create", "/api/copy", "/api/delete", "/api/blobs"];
+
+    private static Task FallbackAsync(HttpContext context, FrozenDictionary<string, string> allowedByPath, HttpError modelManagement)
     {
         var path = context.Request.Path.Value ?? "/";
+        foreach (var managed in ModelManagementPaths)
+        {
+            if (context.Request.Path.StartsWithSegments(managed, StringComparison.OrdinalIgnoreCase))
+            {
+                return modelManagement.WriteAsync(context, ApiFlavor.Ollama);
+            }
+        }
+
         var key = path.TrimEnd('/');
         if (key.StartsWith("/v1/models/", StringComparison.OrdinalIgnoreCase)) key = "/v1/models";
         var flavor = HttpError.FlavorOf(context.Request.Path);

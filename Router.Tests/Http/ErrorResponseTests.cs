@@ -291,10 +291,10 @@ public sealed class ErrorResponseTests : IAsyncLifetime
     [Fact]
     public async Task Ollama_UnknownPath_404InOllamaFormat()
     {
-        var (status, message, _) = await OllamaAsync(new HttpRequestMessage(HttpMethod.Post, "api/pull"));
+        var (status, message, _) = await OllamaAsync(new HttpRequestMessage(HttpMethod.Post, "api/frobnicate"));
 
         Assert.Equal(404, status);
-        Assert.Contains("/api/pull", message, StringComparison.Ordinal);
+        Assert.Contains("/api/frobnicate", message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -221,4 +221,18 @@ public sealed class OllamaSurfaceTests : IAsyncLifetime
         Assert.Equal(404, (int)response.StatusCode);
         Assert.Contains("'mistral'", (await JsonAsync(response)).GetProperty("error").GetString(), StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("api/pull")]
+    [InlineData("api/delete")]
+    [InlineData("api/blobs/sha256:abc")]
+    public async Task ModelManagement_501SayingWhereModelsAreManaged(string path)
+    {
+        using var response = await _client.SendAsync(Post(path, """{"model":"llama3.2"}"""));
+
+        Assert.Equal(501, (int)response.StatusCode);
+        var error = (await JsonAsync(response)).GetProperty("error").GetString();
+        Assert.Contains("does not manage models", error, StringComparison.Ordinal);
+        Assert.Contains("ollama pull", error, StringComparison.Ordinal);
+    }
 }
