@@ -73,7 +73,7 @@ internal static class CommandLine
         }
 
         // Before the first socket: the runtime reads this once (nothing above opens one).
-        InlineSocketCompletions.Request(config.Server.InlineIo, Environment.GetEnvironmentVariable, Environment.SetEnvironmentVariable);
+        InlineSocketCompletions.Request(config.Server.InlineIo);
 
         RouterHost host;
         try

@@ -16,11 +16,11 @@ internal static class InlineSocketCompletions
     /// Asks the runtime for inline completions when the configuration wants them and the environment
     /// has not decided already: an explicit value set by whoever started the daemon is theirs to keep.
     /// </summary>
-    public static void Request(bool wanted, Func<string, string?> read, Action<string, string> write)
+    public static void Request(bool wanted)
     {
-        if (wanted && read(Variable) is null)
+        if (wanted && Environment.GetEnvironmentVariable(Variable) is null)
         {
-            write(Variable, "1");
+            Environment.SetEnvironmentVariable(Variable, "1");
         }
     }
 
