@@ -138,6 +138,11 @@ internal sealed class RouterHost : IAsyncDisposable
             builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
         }
 
+        // This category only logs each request's start and end (Information, filtered out anyway),
+        // but while it is enabled at any level the host also starts an Activity and a log scope for
+        // every request, which nothing here reads.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
+
         var address = config.Server.Host is "localhost" ? IPAddress.Loopback : IPAddress.Parse(config.Server.Host);
         // Kestrel inlines its own scheduling only when the sockets complete inline too: on its own it
         // saved nothing measurable (scripts/bench-http, paced streams).
