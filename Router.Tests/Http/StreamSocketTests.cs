@@ -182,7 +182,9 @@ public sealed class StreamSocketTests : IAsyncLifetime
     [InlineData("""{"request_id":"","model":"m","prompt":"p"}""", "Malformed")]
     [InlineData("""{"request_id":"r","cancel":true}""", "Cancel")]
     [InlineData("""{"request_id":"r","model":"m","prompt":"p"}""", "Start")]
-    [InlineData("""{"request_id":"r","model":"m","messages":[]}""", "Start")]
+    [InlineData("""{"request_id":"r","model":"m","messages":[{"role":"user","content":"hi"}]}""", "Start")]
+    [InlineData("""{"request_id":"r","model":"m","messages":[]}""", "Invalid")]
+    [InlineData("""{"request_id":"r","model":"m","prompt":""}""", "Invalid")]
     [InlineData("""{"request_id":"r","prompt":"p"}""", "Invalid")]
     [InlineData("""{"request_id":"r","model":"m"}""", "Invalid")]
     [InlineData("""{"request_id":"r","model":"m","messages":"hi"}""", "Invalid")]
@@ -193,5 +195,18 @@ public sealed class StreamSocketTests : IAsyncLifetime
     public void Parse_Frame_Kind(string json, string kind)
     {
         Assert.Equal(kind,  StreamFrames.Parse(Encoding.UTF8.GetBytes(json)).Kind.ToString());
+    }
+
+    [Theory]
+    [InlineData("""{"request_id":"r","model":"m","messages":[]}""", "messages")]
+    [InlineData("""{"request_id":"r","model":"m","prompt":""}""", "prompt")]
+    public void Parse_EmptyConversationOrPrompt_ErrorNamesTheField(string json, string field)
+    {
+        // Passed on, an Ollama backend would treat it as a model load and stream no tokens.
+        var parsed = StreamFrames.Parse(Encoding.UTF8.GetBytes(json));
+        Assert.Equal("r", parsed.RequestId);
+        Assert.Equal(400, parsed.Error!.Status);
+        Assert.Equal(field, parsed.Error.Param);
+        Assert.Contains("empty", parsed.Error.Message, StringComparison.Ordinal);
     }
 }

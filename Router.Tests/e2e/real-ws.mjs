@@ -71,6 +71,11 @@ await check('a request error is a frame; the socket stays open', async () => {
   const missing = await c.wait('missing', isEnd);
   assert.equal(missing.code, 404, JSON.stringify(missing));
   assert.match(missing.error, /missing-model:7b/);
+  // An empty conversation would reach an Ollama backend as a model load and stream nothing.
+  c.send({ request_id: 'empty', model: 'llama3.2:1b', messages: [] });
+  const empty = await c.wait('empty', isEnd);
+  assert.equal(empty.code, 400, JSON.stringify(empty));
+  assert.match(empty.error, /messages/);
   c.send({ request_id: 'ok', model: 'llama3.2:1b', messages: [{ role: 'user', content: 'hi' }], options: { num_predict: 4 } });
   const ok = await c.wait('ok', isEnd);
   assert.equal(ok.done, true, JSON.stringify(ok));

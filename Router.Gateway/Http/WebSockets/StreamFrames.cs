@@ -66,11 +66,15 @@ internal static class StreamFrames
             if (root.TryGetProperty("messages", out var messagesField) && messagesField.ValueKind != JsonValueKind.Null)
             {
                 if (messagesField.ValueKind != JsonValueKind.Array) return Invalid(requestId, HttpErrorMap.InvalidField("messages", "use an array of {role, content} objects"));
+                // An Ollama backend would take an empty conversation as "load the model" and answer
+                // with no tokens at all; on this socket that is always a mistake.
+                if (messagesField.GetArrayLength() == 0) return Invalid(requestId, HttpErrorMap.InvalidField("messages", "it is empty; send at least one {role, content} message"));
                 messages = messagesField.GetRawText();
             }
             else if (root.TryGetProperty("prompt", out var promptField) && promptField.ValueKind == JsonValueKind.String)
             {
                 prompt = promptField.GetString();
+                if (prompt is not { Length: > 0 }) return Invalid(requestId, HttpErrorMap.InvalidField("prompt", "it is empty; send the text to complete"));
             }
             else
             {
