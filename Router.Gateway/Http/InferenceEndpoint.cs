@@ -166,6 +166,23 @@ internal sealed partial class InferenceEndpoint
             error = HttpErrorMap.InvalidField("stream", "use true or false");
             return default;
         }
+        if (fields.HasRequired && !Fits(fields.RequiredType, api.RequiredShape))
+        {
+            error = HttpErrorMap.InvalidField(api.RequiredField, $"send {api.RequiredWhat}");
+            return default;
+        }
+        if (fields.InvalidNumber is { } invalidNumber)
+        {
+            // Left to the backend, a wrongly typed number is a 400 from OpenAI servers but can be a
+            // 500 from Ollama, which the router would take for a failing device and retry elsewhere.
+            error = HttpErrorMap.InvalidField(invalidNumber, "use a whole number of tokens");
+            return default;
+        }
+        if (fields.InvalidOptions)
+        {
+            error = HttpErrorMap.InvalidField("options", "use an object such as {\"num_predict\": 64}");
+            return default;
+        }
 
         var empty = !fields.HasRequired || fields.RequiredEmpty;
         if (empty && api.WhenEmpty == EmptyRequired.ManagesModel && !fields.HasImages)
@@ -196,11 +213,15 @@ internal sealed partial class InferenceEndpoint
     {
         public string? Model;
         public bool HasRequired;
+        public JsonTokenType RequiredType;
         public bool RequiredEmpty;
         public bool HasImages;
         public bool KeepAliveZero;
         public bool? Stream;
         public bool InvalidStream;
+        /// <summary>The first token-count field that is not a whole number.</summary>
+        public string? InvalidNumber;
+        public bool InvalidOptions;
         public int? MaxCompletionTokens;
         public int? MaxTokens;
         public int? NumPredict;
@@ -220,6 +241,7 @@ internal sealed partial class InferenceEndpoint
             {
                 reader.Read();
                 fields.HasRequired = reader.TokenType != JsonTokenType.Null;
+                fields.RequiredType = reader.TokenType;
                 fields.RequiredEmpty = IsEmpty(in reader);
             }
             else if (api.WhenEmpty == EmptyRequired.ManagesModel && reader.ValueTextEquals("keep_alive"u8))
@@ -247,19 +269,23 @@ internal sealed partial class InferenceEndpoint
             else if (api.Flavor == ApiFlavor.OpenAI && reader.ValueTextEquals("max_completion_tokens"u8))
             {
                 reader.Read();
-                fields.MaxCompletionTokens = PositiveInt(ref reader);
+                fields.MaxCompletionTokens = TokenCount(ref reader, "max_completion_tokens", ref fields.InvalidNumber);
             }
             else if (api.Flavor == ApiFlavor.OpenAI && reader.ValueTextEquals("max_tokens"u8))
             {
                 reader.Read();
-                fields.MaxTokens = PositiveInt(ref reader);
+                fields.MaxTokens = TokenCount(ref reader, "max_tokens", ref fields.InvalidNumber);
             }
             else if (api.Flavor != ApiFlavor.OpenAI && reader.ValueTextEquals("options"u8))
             {
                 reader.Read();
                 if (reader.TokenType == JsonTokenType.StartObject)
                 {
-                    fields.NumPredict = NumPredict(ref reader);
+                    fields.NumPredict = NumPredict(ref reader, ref fields.InvalidNumber);
+                }
+                else
+                {
+                    fields.InvalidOptions = reader.TokenType != JsonTokenType.Null;
                 }
             }
             else
@@ -273,7 +299,7 @@ internal sealed partial class InferenceEndpoint
     }
 
     // The reader stands on the options object's start; leaves it on its end.
-    private static int? NumPredict(ref Utf8JsonReader reader)
+    private static int? NumPredict(ref Utf8JsonReader reader, ref string? invalid)
     {
         int? numPredict = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
@@ -282,7 +308,7 @@ internal sealed partial class InferenceEndpoint
             reader.Read();
             if (isNumPredict)
             {
-                numPredict = PositiveInt(ref reader);
+                numPredict = TokenCount(ref reader, "options.num_predict", ref invalid);
             }
 
             reader.Skip();
@@ -300,6 +326,29 @@ internal sealed partial class InferenceEndpoint
         return ahead.Read() && ahead.TokenType == JsonTokenType.EndArray;
     }
 
-    private static int? PositiveInt(ref Utf8JsonReader reader) =>
-        reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var value) && value > 0 ? value : null;
+    /// <summary>
+    /// A token count: a positive one is returned (for the energy estimate); zero or less (Ollama's
+    /// -1 "no limit") is the backend's to judge; anything but a whole number or null is invalid.
+    /// </summary>
+    private static int? TokenCount(ref Utf8JsonReader reader, string name, ref string? invalid)
+    {
+        if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var value))
+        {
+            return value > 0 ? value : null;
+        }
+
+        if (reader.TokenType != JsonTokenType.Null)
+        {
+            invalid ??= name;
+        }
+
+        return null;
+    }
+
+    private static bool Fits(JsonTokenType type, FieldShape shape) => shape switch
+    {
+        FieldShape.Text => type == JsonTokenType.String,
+        FieldShape.Array => type == JsonTokenType.StartArray,
+        _ => type is JsonTokenType.String or JsonTokenType.StartArray,
+    };
 }

@@ -24,7 +24,7 @@ public sealed class RequestFieldsTests
     [InlineData("""{"model":"m","messages":[{"role":"user","content":"hi"}],"max_tokens":10,"max_completion_tokens":20}""", 20)]
     [InlineData("""{"model":"m","messages":[{"role":"user","content":"hi"}],"max_tokens":10}""", 10)]
     [InlineData("""{"model":"m","messages":[{"role":"user","content":"hi"}],"max_tokens":0}""", null)]
-    [InlineData("""{"model":"m","messages":[{"role":"user","content":"hi"}],"max_tokens":"ten"}""", null)]
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":"hi"}],"max_tokens":null}""", null)]
     public void OpenAI_MaxCompletionTokensBeforeMaxTokens(string body, int? expected)
     {
         var fields = Read(body, RoutedApi.OpenAIChat, out var error);
@@ -32,6 +32,61 @@ public sealed class RequestFieldsTests
         Assert.Null(error);
         Assert.Equal(expected, fields.ExpectedTokens);
         Assert.False(fields.Stream); // OpenAI answers whole unless told otherwise
+    }
+
+    [Theory]
+    [InlineData("chat", """{"model":"m","messages":{"role":"user","content":"hi"}}""", "messages")]
+    [InlineData("chat", """{"model":"m","messages":"hi"}""", "messages")]
+    [InlineData("chat", """{"model":"m","messages":[{"role":"user","content":"hi"}],"max_tokens":"ten"}""", "max_tokens")]
+    [InlineData("chat", """{"model":"m","messages":[{"role":"user","content":"hi"}],"max_completion_tokens":2.5}""", "max_completion_tokens")]
+    [InlineData("embeddings", """{"model":"m","input":5}""", "input")]
+    [InlineData("completions", """{"model":"m","prompt":{"text":"hi"}}""", "prompt")]
+    [InlineData("generate", """{"model":"m","prompt":["hi"]}""", "prompt")]
+    [InlineData("generate", """{"model":"m","prompt":"hi","options":{"num_predict":"many"}}""", "options.num_predict")]
+    [InlineData("generate", """{"model":"m","prompt":"hi","options":[64]}""", "options")]
+    [InlineData("ollama-chat", """{"model":"m","messages":"hi"}""", "messages")]
+    [InlineData("embed", """{"model":"m","input":true}""", "input")]
+    public void WronglyTypedField_Is400NamingTheField(string api, string body, string field)
+    {
+        // Passed on, such a body gets a 400 from one server and a 500 from another; a 500 would
+        // count against the device's health and be retried on every other device.
+        var routed = api switch
+        {
+            "chat" => RoutedApi.OpenAIChat,
+            "embeddings" => RoutedApi.OpenAIEmbeddings,
+            "completions" => RoutedApi.OpenAICompletions,
+            "generate" => RoutedApi.OllamaGenerate,
+            "ollama-chat" => RoutedApi.OllamaChat,
+            _ => RoutedApi.OllamaEmbed,
+        };
+
+        Read(body, routed, out var error);
+
+        Assert.NotNull(error);
+        Assert.Equal(400, error.Status);
+        Assert.Equal("invalid_field", error.Code);
+        Assert.Equal(field, error.Param);
+    }
+
+    [Theory]
+    [InlineData("completions", """{"model":"m","prompt":["a","b"]}""")]
+    [InlineData("completions", """{"model":"m","prompt":[[1,2,3]]}""")]
+    [InlineData("embeddings", """{"model":"m","input":["a","b"]}""")]
+    [InlineData("generate", """{"model":"m","prompt":"hi","options":{"num_predict":-1}}""")]
+    [InlineData("generate", """{"model":"m","prompt":"hi","options":null}""")]
+    public void EveryShapeTheApisAccept_PassesThrough(string api, string body)
+    {
+        var routed = api switch
+        {
+            "completions" => RoutedApi.OpenAICompletions,
+            "embeddings" => RoutedApi.OpenAIEmbeddings,
+            _ => RoutedApi.OllamaGenerate,
+        };
+
+        var fields = Read(body, routed, out var error);
+
+        Assert.Null(error);
+        Assert.Equal("m", fields.Model);
     }
 
     [Fact]
