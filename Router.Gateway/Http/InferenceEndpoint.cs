@@ -173,14 +173,19 @@ internal sealed partial class InferenceEndpoint
         }
         if (fields.InvalidNumber is { } invalidNumber)
         {
-            // Left to the backend, a wrongly typed number is a 400 from OpenAI servers but can be a
-            // 500 from Ollama, which the router would take for a failing device and retry elsewhere.
+            // The router reads these for its energy estimate anyway; its 400 names the field the
+            // same way whichever server the request would have reached.
             error = HttpErrorMap.InvalidField(invalidNumber, "use a whole number of tokens");
             return default;
         }
         if (fields.InvalidOptions)
         {
             error = HttpErrorMap.InvalidField("options", "use an object such as {\"num_predict\": 64}");
+            return default;
+        }
+        if (fields.OptionError is not null)
+        {
+            error = fields.OptionError;
             return default;
         }
 
@@ -222,6 +227,7 @@ internal sealed partial class InferenceEndpoint
         /// <summary>The first token-count field that is not a whole number.</summary>
         public string? InvalidNumber;
         public bool InvalidOptions;
+        public HttpError? OptionError;
         public int? MaxCompletionTokens;
         public int? MaxTokens;
         public int? NumPredict;
@@ -281,7 +287,7 @@ internal sealed partial class InferenceEndpoint
                 reader.Read();
                 if (reader.TokenType == JsonTokenType.StartObject)
                 {
-                    fields.NumPredict = NumPredict(ref reader, ref fields.InvalidNumber);
+                    fields.OptionError = OllamaOptions.Check(ref reader, out fields.NumPredict);
                 }
                 else
                 {
@@ -298,25 +304,6 @@ internal sealed partial class InferenceEndpoint
         }
     }
 
-    // The reader stands on the options object's start; leaves it on its end.
-    private static int? NumPredict(ref Utf8JsonReader reader, ref string? invalid)
-    {
-        int? numPredict = null;
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            var isNumPredict = reader.ValueTextEquals("num_predict"u8);
-            reader.Read();
-            if (isNumPredict)
-            {
-                numPredict = TokenCount(ref reader, "options.num_predict", ref invalid);
-            }
-
-            reader.Skip();
-        }
-
-        return numPredict;
-    }
-
     // "" or []: the reader stands on the value; a copy looks one token ahead.
     private static bool IsEmpty(in Utf8JsonReader reader)
     {
@@ -327,8 +314,8 @@ internal sealed partial class InferenceEndpoint
     }
 
     /// <summary>
-    /// A token count: a positive one is returned (for the energy estimate); zero or less (Ollama's
-    /// -1 "no limit") is the backend's to judge; anything but a whole number or null is invalid.
+    /// An OpenAI token count: a positive one is returned (for the energy estimate); zero or less is
+    /// the backend's to judge; anything but a whole number or null is invalid.
     /// </summary>
     private static int? TokenCount(ref Utf8JsonReader reader, string name, ref string? invalid)
     {

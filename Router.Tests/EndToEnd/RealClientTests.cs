@@ -31,7 +31,7 @@ public sealed class RealClientTests : IClassFixture<RealDaemon>, IAsyncLifetime
 
     [Theory]
     [InlineData("real-openai.mjs", 12)]
-    [InlineData("real-ollama.mjs", 15)]
+    [InlineData("real-ollama.mjs", 16)]
     [InlineData("real-ws.mjs", 5)]
     public async Task OfficialClient_Script_AllChecksPassAndSlotsFreed(string script, int checks)
     {

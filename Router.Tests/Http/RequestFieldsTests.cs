@@ -43,6 +43,11 @@ public sealed class RequestFieldsTests
     [InlineData("completions", """{"model":"m","prompt":{"text":"hi"}}""", "prompt")]
     [InlineData("generate", """{"model":"m","prompt":["hi"]}""", "prompt")]
     [InlineData("generate", """{"model":"m","prompt":"hi","options":{"num_predict":"many"}}""", "options.num_predict")]
+    [InlineData("generate", """{"model":"m","prompt":"hi","options":{"temperature":0.2,"stop":"\n"}}""", "options.stop")]
+    [InlineData("generate", """{"model":"m","prompt":"hi","options":{"stop":["a",1]}}""", "options.stop")]
+    [InlineData("generate", """{"model":"m","prompt":"hi","options":{"temperature":"0.2"}}""", "options.temperature")]
+    [InlineData("ollama-chat", """{"model":"m","messages":[],"options":{"use_mmap":"yes"}}""", "options.use_mmap")]
+    [InlineData("embed", """{"model":"m","input":"hi","options":{"num_ctx":"4k"}}""", "options.num_ctx")]
     [InlineData("generate", """{"model":"m","prompt":"hi","options":[64]}""", "options")]
     [InlineData("ollama-chat", """{"model":"m","messages":"hi"}""", "messages")]
     [InlineData("embed", """{"model":"m","input":true}""", "input")]
@@ -73,6 +78,8 @@ public sealed class RequestFieldsTests
     [InlineData("completions", """{"model":"m","prompt":[[1,2,3]]}""")]
     [InlineData("embeddings", """{"model":"m","input":["a","b"]}""")]
     [InlineData("generate", """{"model":"m","prompt":"hi","options":{"num_predict":-1}}""")]
+    [InlineData("generate", """{"model":"m","prompt":"hi","options":{"num_predict":2.5,"top_k":40,"use_mmap":false,"stop":["\n","###"],"seed":null}}""")]
+    [InlineData("generate", """{"model":"m","prompt":"hi","options":{"not_an_ollama_option":"anything","a_name_far_longer_than_any_option_ollama_knows":1}}""")]
     [InlineData("generate", """{"model":"m","prompt":"hi","options":null}""")]
     public void EveryShapeTheApisAccept_PassesThrough(string api, string body)
     {

@@ -192,6 +192,8 @@ public sealed class StreamSocketTests : IAsyncLifetime
     [InlineData("""{"request_id":"r","model":"m","prompt":"p","latency_critical":"sure"}""", "Invalid")]
     [InlineData("""{"request_id":"r","model":"m","prompt":"p","stream":"no"}""", "Invalid")]
     [InlineData("""{"request_id":"r","model":"m","prompt":"p","options":[1]}""", "Invalid")]
+    [InlineData("""{"request_id":"r","model":"m","prompt":"p","options":{"stop":"\n"}}""", "Invalid")]
+    [InlineData("""{"request_id":"r","model":"m","prompt":"p","options":{"stop":["\n"],"temperature":0}}""", "Start")]
     public void Parse_Frame_Kind(string json, string kind)
     {
         Assert.Equal(kind,  StreamFrames.Parse(Encoding.UTF8.GetBytes(json)).Kind.ToString());

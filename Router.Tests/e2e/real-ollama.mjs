@@ -151,3 +151,14 @@ await check('error: model on no backend, streaming', async () => {
     },
   );
 });
+
+// Ollama itself answers a known option of the wrong type with a 500, which the router would take
+// for a failing device; the router answers it with a 400 naming the option.
+await check('error: an option of the wrong type names it', async () => {
+  await assert.rejects(ollama.generate({ model: 'llama3.2:1b', prompt: 'hi', stream: false, options: { stop: '\n' } }), (error) => {
+    assert.equal(error.name, 'ResponseError');
+    assert.equal(error.status_code, 400);
+    assert.match(error.error, /options\.stop/);
+    return true;
+  });
+});

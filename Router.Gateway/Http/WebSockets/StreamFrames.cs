@@ -86,6 +86,8 @@ internal static class StreamFrames
             {
                 if (optionsField.ValueKind != JsonValueKind.Object) return Invalid(requestId, HttpErrorMap.InvalidField("options", "use an object such as {\"num_predict\": 64}"));
                 options = optionsField.GetRawText();
+                // They reach Ollama backends as they are; see OllamaOptions for why types are checked.
+                if (OllamaOptions.Check(options) is { } optionError) return Invalid(requestId, optionError);
             }
 
             var stream = true;
