@@ -167,7 +167,9 @@ internal static class AdminCommands
         var json = JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
         if (!response.IsSuccessStatusCode)
         {
-            await Console.Error.WriteLineAsync($"ollama-proxy: no backend: {json?["error"]?["message"] ?? json?["error"]}").ConfigureAwait(false);
+            // A 400 is about what was asked (a bad option); anything else says why nothing can serve.
+            var prefix = response.StatusCode == System.Net.HttpStatusCode.BadRequest ? "" : "no backend: ";
+            await Console.Error.WriteLineAsync($"ollama-proxy: {prefix}{json?["error"]?["message"] ?? json?["error"]}").ConfigureAwait(false);
             return ExitCodes.Rejected;
         }
 

@@ -49,11 +49,13 @@ internal static class DaemonEndpoints
     private static async Task ExplainAsync(HttpContext context, IInferenceRouter router)
     {
         var headers = new HeaderDictionary();
+        var fromQuery = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var (query, header) in ExplainParameters)
         {
             if (context.Request.Query.TryGetValue(query, out var value))
             {
                 headers[header] = value;
+                fromQuery[header] = query;
             }
             else if (context.Request.Headers.TryGetValue(header, out var fromHeader))
             {
@@ -64,6 +66,12 @@ internal static class DaemonEndpoints
         var hints = RoutingHintsParser.Parse(headers, out var hintError);
         if (hintError is not null)
         {
+            // Name what the caller sent: the query parameter (the CLI's way), not the header it stands for.
+            if (fromQuery.TryGetValue(hintError.Name, out var query))
+            {
+                hintError = new HintError(query, hintError.Message.Replace(hintError.Name, query, StringComparison.OrdinalIgnoreCase));
+            }
+
             await HttpErrorMap.InvalidHeader(hintError).WriteAsync(context, ApiFlavor.OpenAI).ConfigureAwait(false);
             return;
         }

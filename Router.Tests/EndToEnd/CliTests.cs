@@ -13,7 +13,7 @@ public sealed class CliTests : IClassFixture<RealDaemon>, IAsyncLifetime
 
     public Task DisposeAsync() => _daemon.ResetAsync();
 
-    // The daemon's address comes from OLLAMA_PROXY_URL: `--url` itself is broken (see Status_UrlOption_TalksToThatDaemon).
+    // The daemon's address comes from OLLAMA_PROXY_URL, as a user's shell sets it; `--url` has its own test.
     private Task<ChildProcess.Outcome> CliAsync(params string[] args) => CliProcess.RunAsync(Limit, _daemon.HttpEndpoint, args);
 
     private static void AssertOutputMatches(string pattern, ChildProcess.Outcome outcome) =>
@@ -115,6 +115,18 @@ public sealed class CliTests : IClassFixture<RealDaemon>, IAsyncLifetime
 
         Assert.True(outcome.ExitCode == 3, outcome.ToString());
         Assert.Contains("missing-model:7b", outcome.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Explain_InvalidPriority_ExitCode3NamingWhatWasGiven()
+    {
+        var outcome = await CliAsync("explain", "--model", "llama3.2:1b", "--priority", "urgent");
+
+        Assert.True(outcome.ExitCode == 3, outcome.ToString());
+        // What the user typed, not the HTTP header it stands for, and no claim that nothing can serve.
+        Assert.Contains("priority has the invalid value 'urgent'", outcome.Errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("X-Priority", outcome.Errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("no backend", outcome.Errors, StringComparison.Ordinal);
     }
 
     [Fact]
