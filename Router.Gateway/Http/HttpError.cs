@@ -23,9 +23,10 @@ internal sealed record HttpError(int Status, string Type, string Code, string Me
         path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase) ? ApiFlavor.Ollama : ApiFlavor.OpenAI;
 
     // Messages quote names ('model'); the default encoder would send them as \u0027, which is valid
-    // JSON but unreadable for whoever looks at the answer with curl. Served as application/json only,
-    // never inside HTML, so the relaxed encoder is safe; it still escapes quotes and control characters.
-    private static readonly JsonWriterOptions ReadableJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    // JSON but unreadable for whoever looks at the answer with curl (and it sends every non-ASCII
+    // letter of a token as six bytes). Served as JSON only, never inside HTML, so the relaxed encoder
+    // is safe; it still escapes quotes and control characters.
+    internal static readonly JsonWriterOptions ReadableJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>The JSON body in <paramref name="flavor"/>, without framing.</summary>
     public byte[] ToJson(ApiFlavor flavor)

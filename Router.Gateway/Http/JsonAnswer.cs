@@ -10,7 +10,7 @@ internal static class JsonAnswer
     public static Task WriteAsync<TState>(HttpContext context, int status, TState state, Action<Utf8JsonWriter, TState> write)
     {
         var buffer = new ArrayBufferWriter<byte>(1024);
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, HttpError.ReadableJson))
         {
             write(writer, state);
         }

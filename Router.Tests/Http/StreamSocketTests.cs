@@ -168,7 +168,7 @@ public sealed class StreamSocketTests : IAsyncLifetime
         var request = StreamRequestBodies.Build(parsed.Request!);
 
         Assert.Equal(BackendApi.OllamaGenerate, request.Native.Api);
-        Assert.Equal("""{"model":"llama3.2","prompt":"Once \u0022upon\u0022","stream":true,"options":{"num_predict":-1}}""", Encoding.UTF8.GetString(request.Native.Body.Span));
+        Assert.Equal("""{"model":"llama3.2","prompt":"Once \"upon\"","stream":true,"options":{"num_predict":-1}}""", Encoding.UTF8.GetString(request.Native.Body.Span));
         Assert.Equal(BackendApi.OpenAICompletions, request.OpenAI!.Api);
         Assert.DoesNotContain("max_tokens", Encoding.UTF8.GetString(request.OpenAI.Body.Span), StringComparison.Ordinal);
         Assert.Null(request.ExpectedTokens);
@@ -210,5 +210,17 @@ public sealed class StreamSocketTests : IAsyncLifetime
         Assert.Equal(400, parsed.Error!.Status);
         Assert.Equal(field, parsed.Error.Param);
         Assert.Contains("empty", parsed.Error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Frames_TextAsWritten_NotEscapedToAscii()
+    {
+        // Six bytes per letter for every non-English token, and \u0027 in every error that quotes a name.
+        var token = Encoding.UTF8.GetString(new ResponseFrames("r").Token("héllo 世界 'x'", null).Span);
+        var error = Encoding.UTF8.GetString(ResponseFrames.Error("r", HttpErrorMap.InvalidField("options.stop", "use an array")).Span);
+
+        Assert.Contains("\"token\":\"héllo 世界 'x'\"", token, StringComparison.Ordinal);
+        Assert.Contains("'options.stop' is invalid", error, StringComparison.Ordinal);
+        Assert.Equal("héllo 世界 'x'", System.Text.Json.JsonDocument.Parse(token).RootElement.GetProperty("token").GetString());
     }
 }

@@ -19,7 +19,7 @@ internal sealed class ResponseFrames
     public ResponseFrames(string requestId)
     {
         _requestId = requestId;
-        _writer = new Utf8JsonWriter(_buffer);
+        _writer = new Utf8JsonWriter(_buffer, HttpError.ReadableJson);
     }
 
     /// <summary>The frame's bytes are valid until the next call: the caller sends them before building another.</summary>
@@ -58,7 +58,7 @@ internal sealed class ResponseFrames
     public static ReadOnlyMemory<byte> Error(string requestId, HttpError error)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, HttpError.ReadableJson))
         {
             writer.WriteStartObject();
             writer.WriteString("request_id", requestId);
@@ -74,7 +74,7 @@ internal sealed class ResponseFrames
     public static ReadOnlyMemory<byte> Cancelled(string requestId)
     {
         var buffer = new ArrayBufferWriter<byte>(64);
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, HttpError.ReadableJson))
         {
             writer.WriteStartObject();
             writer.WriteString("request_id", requestId);

@@ -29,7 +29,7 @@ internal static class StreamRequestBodies
     private static byte[] Ollama(StreamRequestFrame frame)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, HttpError.ReadableJson))
         {
             writer.WriteStartObject();
             writer.WriteString("model", frame.Model);
@@ -58,7 +58,7 @@ internal static class StreamRequestBodies
     {
         maxTokens = null;
         var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, HttpError.ReadableJson))
         {
             writer.WriteStartObject();
             writer.WriteString("model", frame.Model);
