@@ -74,11 +74,17 @@ internal sealed partial class BackendHttpTransport
 
             reader = PipeReader.Create(stream, PipeOptions);
             StreamEvent final = await ReadFramesAsync(reader, api, framing, writer, timeout, linked.Token, cancellationToken).ConfigureAwait(false);
-            await FinishAsync(writer, final, cancellationToken).ConfigureAwait(false);
+            // The final event goes out at once (the surfaces answer on it and free the slot); the
+            // channel itself ends once the connection is back in the pool, so a caller that reads
+            // to the end and calls again reuses the connection instead of opening another.
+            AssertFinal(final);
+            await writer.WriteAsync(final, cancellationToken).ConfigureAwait(false);
             if (final is StreamCompleted)
             {
                 await DrainAsync(reader, timeout, linked.Token).ConfigureAwait(false);
             }
+
+            writer.TryComplete();
         }
         catch (Exception) when (cancellationToken.IsCancellationRequested)
         {
