@@ -82,6 +82,11 @@ public sealed class RouterRuntime : IRouterAdmin, IAsyncDisposable
         var sensorMap = sensors.ToImmutable();
         // State actors first: the selector must see the mode before the first request.
         var efficiency = system.ActorOf(Props.Create(() => new EfficiencyActor(initialMode, sensorMap)), "efficiency");
+        // Before the samplers exist, for the selector's reason below: a first power or thermal
+        // reading published before the efficiency actor has started would be lost, and Auto would
+        // not see the machine until the next sample.
+        system.EventStream.Subscribe<PowerReading>(efficiency);
+        system.EventStream.Subscribe<ThermalReading>(efficiency);
         var scoring = options.Scoring ?? ScoringOptions.FromConfig(config.Routing);
         var initialState = SystemState.Default with { Mode = initialMode, EffectiveMode = initialMode };
         var table = new RoutingTable(initial, initialState);

@@ -63,6 +63,8 @@ public sealed class EfficiencyActor : ReceiveActor
 
     protected override void PreStart()
     {
+        // Also subscribed by whoever creates it, before the samplers start (RouterRuntime); here for
+        // any other creator. Subscribing twice changes nothing.
         Context.System.EventStream.Subscribe<PowerReading>(Self);
         Context.System.EventStream.Subscribe<ThermalReading>(Self);
         Recompute("configured default");
