@@ -101,18 +101,19 @@ internal sealed partial class ActorCell : IActorContext
         try
         {
             Task? pending = actor.AroundReceive(message);
-            if (pending is null || pending.IsCompletedSuccessfully)
+            // One reading of the status: the task may complete on another thread at any moment,
+            // and two readings ("not done successfully", then "done") would take a success that
+            // landed in between for a failure, and restart the actor.
+            switch (pending?.Status)
             {
-                return null;
+                case null or TaskStatus.RanToCompletion:
+                    return null;
+                case TaskStatus.Faulted or TaskStatus.Canceled:
+                    FailCurrentMessage(pending.Exception?.InnerException ?? new TaskCanceledException(pending));
+                    return null;
+                default:
+                    return pending;
             }
-
-            if (pending.IsCompleted)
-            {
-                FailCurrentMessage(pending.Exception?.InnerException ?? new TaskCanceledException(pending));
-                return null;
-            }
-
-            return pending;
         }
         catch (Exception ex)
         {
