@@ -171,21 +171,9 @@ internal sealed partial class InferenceEndpoint
             error = HttpErrorMap.InvalidField(api.RequiredField, $"send {api.RequiredWhat}");
             return default;
         }
-        if (fields.InvalidNumber is { } invalidNumber)
+        if (fields.InvalidField is not null)
         {
-            // The router reads these for its energy estimate anyway; its 400 names the field the
-            // same way whichever server the request would have reached.
-            error = HttpErrorMap.InvalidField(invalidNumber, "use a whole number of tokens");
-            return default;
-        }
-        if (fields.InvalidOptions)
-        {
-            error = HttpErrorMap.InvalidField("options", "use an object such as {\"num_predict\": 64}");
-            return default;
-        }
-        if (fields.OptionError is not null)
-        {
-            error = fields.OptionError;
+            error = fields.InvalidField;
             return default;
         }
 
@@ -224,10 +212,8 @@ internal sealed partial class InferenceEndpoint
         public bool KeepAliveZero;
         public bool? Stream;
         public bool InvalidStream;
-        /// <summary>The first token-count field that is not a whole number.</summary>
-        public string? InvalidNumber;
-        public bool InvalidOptions;
-        public HttpError? OptionError;
+        /// <summary>The first token count or Ollama option of the wrong type.</summary>
+        public HttpError? InvalidField;
         public int? MaxCompletionTokens;
         public int? MaxTokens;
         public int? NumPredict;
@@ -275,23 +261,24 @@ internal sealed partial class InferenceEndpoint
             else if (api.Flavor == ApiFlavor.OpenAI && reader.ValueTextEquals("max_completion_tokens"u8))
             {
                 reader.Read();
-                fields.MaxCompletionTokens = TokenCount(ref reader, "max_completion_tokens", ref fields.InvalidNumber);
+                fields.MaxCompletionTokens = TokenCount(ref reader, "max_completion_tokens", ref fields.InvalidField);
             }
             else if (api.Flavor == ApiFlavor.OpenAI && reader.ValueTextEquals("max_tokens"u8))
             {
                 reader.Read();
-                fields.MaxTokens = TokenCount(ref reader, "max_tokens", ref fields.InvalidNumber);
+                fields.MaxTokens = TokenCount(ref reader, "max_tokens", ref fields.InvalidField);
             }
             else if (api.Flavor != ApiFlavor.OpenAI && reader.ValueTextEquals("options"u8))
             {
                 reader.Read();
                 if (reader.TokenType == JsonTokenType.StartObject)
                 {
-                    fields.OptionError = OllamaOptions.Check(ref reader, out fields.NumPredict);
+                    var optionError = OllamaOptions.Check(ref reader, out fields.NumPredict);
+                    fields.InvalidField ??= optionError;
                 }
-                else
+                else if (reader.TokenType != JsonTokenType.Null)
                 {
-                    fields.InvalidOptions = reader.TokenType != JsonTokenType.Null;
+                    fields.InvalidField ??= HttpErrorMap.InvalidField("options", "use an object such as {\"num_predict\": 64}");
                 }
             }
             else
@@ -315,9 +302,10 @@ internal sealed partial class InferenceEndpoint
 
     /// <summary>
     /// An OpenAI token count: a positive one is returned (for the energy estimate); zero or less is
-    /// the backend's to judge; anything but a whole number or null is invalid.
+    /// the backend's to judge; anything but a whole number or null is invalid. The router reads it
+    /// anyway, so its 400 names the field the same way whichever server the request would reach.
     /// </summary>
-    private static int? TokenCount(ref Utf8JsonReader reader, string name, ref string? invalid)
+    private static int? TokenCount(ref Utf8JsonReader reader, string name, ref HttpError? invalid)
     {
         if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var value))
         {
@@ -326,7 +314,7 @@ internal sealed partial class InferenceEndpoint
 
         if (reader.TokenType != JsonTokenType.Null)
         {
-            invalid ??= name;
+            invalid ??= HttpErrorMap.InvalidField(name, "use a whole number of tokens");
         }
 
         return null;
