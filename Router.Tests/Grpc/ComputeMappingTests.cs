@@ -128,6 +128,11 @@ public sealed class ComputeMappingTests
             Json(GenerationInputMapper.Generation("m", null, [.. Chat], new GenerationOptions { Temperature = 1 }, RoutingHints.Default, stream: true).OpenAI!),
             """{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true,"stream_options":{"include_usage":true},"temperature":1}"""
         },
+        {
+            // Greedy decoding, set on purpose: it must reach the backend, not fall back to its default.
+            Json(Generate(new GenerationOptions { Temperature = 0 }, stream: false).Native),
+            """{"model":"m","prompt":"p","stream":false,"options":{"temperature":0}}"""
+        },
     };
 
     [Theory]

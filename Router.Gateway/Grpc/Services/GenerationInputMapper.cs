@@ -12,7 +12,7 @@ namespace Router.Gateway.Grpc.Services;
 /// gRPC requests → the shared backend request builders (GenerationRequestBuilder,
 /// EmbeddingRequestBuilder in Router.Actors.Backends), so gRPC sends the same Ollama-native and
 /// OpenAI bodies as the other surfaces. Proto3 scalars cannot say "unset": 0 and empty mean
-/// "the backend's default" and become null.
+/// "the backend's default" and become null, except temperature, whose presence is tracked.
 /// </summary>
 internal static class GenerationInputMapper
 {
@@ -51,7 +51,8 @@ internal static class GenerationInputMapper
         return new GenerationOptions
         {
             MaxTokens = options.MaxTokens > 0 ? options.MaxTokens : null,
-            Temperature = options.Temperature != 0 ? FromFloat(options.Temperature) : null,
+            // Set explicitly (proto3 optional): a temperature of 0 is a real choice, not "unset".
+            Temperature = options.HasTemperature ? FromFloat(options.Temperature) : null,
             TopP = options.TopP != 0 ? FromFloat(options.TopP) : null,
             TopK = options.TopK > 0 ? options.TopK : null,
             Stop = options.Stop.Count > 0 ? [.. options.Stop] : ImmutableArray<string>.Empty,
