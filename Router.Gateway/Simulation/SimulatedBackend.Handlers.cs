@@ -120,9 +120,10 @@ public sealed partial class SimulatedBackend
         using JsonDocument? body = await ReadBodyAsync(context, token).ConfigureAwait(false);
         Generation generation;
         string? problem = "invalid JSON body";
-        if (body is null || !TryReadGeneration(body.RootElement, api, out generation, out problem))
+        int status = 400;
+        if (body is null || !TryReadGeneration(body.RootElement, api, out generation, out problem, out status))
         {
-            await WriteErrorAsync(context, path, 400, problem ?? "invalid JSON body", token).ConfigureAwait(false);
+            await WriteErrorAsync(context, path, status, problem ?? "invalid JSON body", token).ConfigureAwait(false);
             return true;
         }
 
@@ -364,10 +365,13 @@ public sealed partial class SimulatedBackend
         return await WriteJsonAsync(context, 200, json => ModelCatalog.WriteShow(json, model, _options.EmbeddingDimensions), token).ConfigureAwait(false);
     }
 
-    private static bool TryReadGeneration(JsonElement root, GenerationApi api, out Generation generation, out string? problem)
+    /// <param name="status">The status of the answer when false: 400, or 500 where Ollama fails late
+    /// (a known option of the wrong type, which it only finds while applying the options).</param>
+    private static bool TryReadGeneration(JsonElement root, GenerationApi api, out Generation generation, out string? problem, out int status)
     {
         generation = null!;
         problem = null;
+        status = 400;
         if (root.ValueKind != JsonValueKind.Object || GetString(root, "model") is not { } model)
         {
             problem = "model is required";
@@ -408,15 +412,29 @@ public sealed partial class SimulatedBackend
         if (ollama)
         {
             if (root.TryGetProperty("options", out JsonElement options) && options.ValueKind == JsonValueKind.Object
-                && options.TryGetProperty("num_predict", out JsonElement n) && n.TryGetInt32(out int numPredict) && numPredict > 0)
+                && options.TryGetProperty("num_predict", out JsonElement n) && n.ValueKind != JsonValueKind.Null)
             {
-                maxTokens = numPredict;
+                if (n.ValueKind != JsonValueKind.Number)
+                {
+                    problem = "option \"num_predict\" must be of type integer";
+                    status = 500;
+                    return false;
+                }
+
+                maxTokens = n.TryGetInt32(out int numPredict) && numPredict > 0 ? numPredict : null;
             }
         }
         else if ((root.TryGetProperty("max_tokens", out JsonElement m) || root.TryGetProperty("max_completion_tokens", out m))
-            && m.TryGetInt32(out int max) && max > 0)
+            && m.ValueKind != JsonValueKind.Null)
         {
-            maxTokens = max;
+            // Ollama's OpenAI layer binds the body to typed fields: a wrong type is a 400.
+            if (m.ValueKind != JsonValueKind.Number || !m.TryGetInt32(out int max))
+            {
+                problem = "max_tokens must be an integer";
+                return false;
+            }
+
+            maxTokens = max > 0 ? max : null;
         }
 
         // Ollama streams unless told not to; OpenAI does not unless asked.

@@ -45,6 +45,22 @@ public sealed class SimulatedBackendTests
         Assert.Equal(6, body.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
     }
 
+    [Theory]
+    // As Ollama: its OpenAI layer binds typed fields (a 400); a native option of the wrong type is
+    // found only while the options are applied (a 500).
+    [InlineData("v1/chat/completions", """{"model":"llama3.2:1b","messages":[{"role":"user","content":"x"}],"max_tokens":"five"}""", 400, "max_tokens")]
+    [InlineData("api/generate", """{"model":"llama3.2:1b","prompt":"x","options":{"num_predict":"many"}}""", 500, "num_predict")]
+    public async Task Generate_WronglyTypedLength_AnswersAsOllamaDoes(string path, string body, int status, string named)
+    {
+        await using SimulatedBackend sim = await StartSimulatorAsync();
+        using var http = new HttpClient();
+
+        using HttpResponseMessage response = await http.PostAsync(new Uri(sim.Endpoint, path), new StringContent(body), Timeout());
+
+        Assert.Equal(status, (int)response.StatusCode);
+        Assert.Contains(named, await response.Content.ReadAsStringAsync(Timeout()), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Generate_EmbeddingModel_Is400()
     {
