@@ -212,16 +212,7 @@ public sealed partial class BackendActor
 
         if (failed)
         {
-            _consecutiveFailures++;
-            if (_snapshot.Health == BackendHealth.Degraded)
-            {
-                Eject("half-open trial request failed");
-            }
-            else if (_consecutiveFailures >= _config.Health.EjectAfterFailures && _snapshot.Health != BackendHealth.Ejected)
-            {
-                Eject($"{_consecutiveFailures} consecutive requests failed");
-            }
-
+            CountFailure();
             return;
         }
 
@@ -239,6 +230,34 @@ public sealed partial class BackendActor
                 RecordThroughput(model, report.Tokens / report.GenerationSeconds.Value);
             }
         }
+    }
+
+    private void CountFailure()
+    {
+        _consecutiveFailures++;
+        if (_snapshot.Health == BackendHealth.Degraded)
+        {
+            Eject("half-open trial request failed");
+        }
+        else if (_consecutiveFailures >= _config.Health.EjectAfterFailures && _snapshot.Health != BackendHealth.Ejected)
+        {
+            Eject($"{_consecutiveFailures} consecutive requests failed");
+        }
+    }
+
+    /// <summary>
+    /// A call released as not this backend's fault turned out to be (see <see cref="CallFailureConfirmed"/>):
+    /// it was counted as a request already, so it becomes a failure now (the error rate takes the
+    /// sample it recorded as 0 as a 1).
+    /// </summary>
+    private void ConfirmFailure()
+    {
+        _snapshot = _snapshot with
+        {
+            FailuresTotal = _snapshot.FailuresTotal + 1,
+            ErrorRate = Math.Min(1, _snapshot.ErrorRate + ErrorRateSmoothing),
+        };
+        CountFailure();
     }
 
     private void RecordTimeToFirstToken(string model, double ms)

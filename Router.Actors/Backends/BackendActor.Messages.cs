@@ -53,5 +53,17 @@ internal sealed class EjectionExpired : IPriorityMessage
     public Priority Priority => Priority.High;
 }
 
+/// <summary>
+/// A request's call failed here with an answer (a 500 with a body) and was released as not the
+/// backend's fault until its next attempt elsewhere could tell: that attempt succeeded or failed
+/// otherwise, so the failure was this backend's after all and counts against its health now.
+/// </summary>
+internal sealed class CallFailureConfirmed : IPriorityMessage
+{
+    public static readonly CallFailureConfirmed Instance = new();
+    private CallFailureConfirmed() { }
+    public Priority Priority => Priority.Critical;
+}
+
 /// <summary>Published on the event stream when a backend's health changes, with the reason.</summary>
 public sealed record BackendHealthChanged(string BackendId, BackendHealth From, BackendHealth To, string Reason);

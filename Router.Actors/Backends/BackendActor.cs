@@ -56,6 +56,11 @@ public sealed partial class BackendActor : ReceiveActor
             Changed();
         });
         Receive<FirstTokenArrived>(OnFirstToken);
+        Receive<CallFailureConfirmed>(_ =>
+        {
+            ConfirmFailure();
+            Changed();
+        });
         Receive<GetBackendSnapshot>(_ => Sender.Tell(Refresh()));
         Receive<ProbeNow>(_ => StartProbe());
         Receive<ProbeCompleted>(OnProbeCompleted);

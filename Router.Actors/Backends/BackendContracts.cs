@@ -59,6 +59,37 @@ public sealed record BackendError(BackendErrorKind Kind, string Message, int? St
     public bool IsRetryable => Kind is BackendErrorKind.ConnectFailed or BackendErrorKind.Timeout
         or BackendErrorKind.StreamBroken or BackendErrorKind.NotSupported or BackendErrorKind.Preempted
         || (Kind == BackendErrorKind.HttpStatus && StatusCode is null or >= 500);
+
+    /// <summary>
+    /// What the backend said in its error body: Ollama's <c>{"error": "…"}</c>, OpenAI's
+    /// <c>{"error": {"message": "…"}}</c>, or a short plain-text body. Null when it said nothing usable.
+    /// </summary>
+    public string? BodyMessage()
+    {
+        if (Body.IsEmpty) return null;
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(Body);
+            if (document.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
+                && document.RootElement.TryGetProperty("error", out var error))
+            {
+                if (error.ValueKind == System.Text.Json.JsonValueKind.String) return error.GetString();
+                if (error.ValueKind == System.Text.Json.JsonValueKind.Object
+                    && error.TryGetProperty("message", out var message)
+                    && message.ValueKind == System.Text.Json.JsonValueKind.String)
+                {
+                    return message.GetString();
+                }
+            }
+
+            return null;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            // Not JSON: a plain-text body is the message, as long as it is short enough to be one.
+            return Body.Length <= 1024 ? System.Text.Encoding.UTF8.GetString(Body.Span).Trim() : null;
+        }
+    }
 }
 
 /// <summary>One event of a streaming answer.</summary>

@@ -52,53 +52,61 @@ internal sealed class InferenceRouter : IInferenceRouter
         ArgumentNullException.ThrowIfNull(request);
         var started = _time.GetTimestamp();
         var attempts = new Attempts(this, request);
-        while (true)
+        try
         {
-            var admitted = await attempts.NextAsync(cancellationToken).ConfigureAwait(false);
-            if (admitted.Error is { } error)
+            while (true)
             {
-                return error;
-            }
-
-            var (decision, handle, ticket, backendRequest) = admitted.Slot!.Value;
-            // The call ends when the client goes away or a critical request takes the slot.
-            var call = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, ticket.PreemptionToken);
-            var events = handle.Client.Stream(backendRequest, call.Token);
-            ticket.ReportStarted();
-            StreamEvent first;
-            try
-            {
-                first = await events.ReadAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && ticket.IsPreempted)
-            {
-                first = new StreamFailed(Preempted(decision.BackendId));
-            }
-            catch (OperationCanceledException)
-            {
-                await call.CancelAsync().ConfigureAwait(false);
-                call.Dispose();
-                ticket.Release(new CallReport(CallOutcome.Cancelled, request.Model, null, 0, null));
-                throw;
-            }
-            catch (ChannelClosedException)
-            {
-                first = new StreamFailed(new BackendError(BackendErrorKind.Protocol, "the backend stream ended without an answer"));
-            }
-
-            if (first is StreamFailed failed)
-            {
-                call.Dispose();
-                if (attempts.Failed(decision, ticket, failed.Error) is { } final)
+                var admitted = await attempts.NextAsync(cancellationToken).ConfigureAwait(false);
+                if (admitted.Error is { } error)
                 {
-                    return final;
+                    return error;
                 }
 
-                continue;
-            }
+                var (decision, handle, ticket, backendRequest) = admitted.Slot!.Value;
+                // The call ends when the client goes away or a critical request takes the slot.
+                var call = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, ticket.PreemptionToken);
+                var events = handle.Client.Stream(backendRequest, call.Token);
+                ticket.ReportStarted();
+                StreamEvent first;
+                try
+                {
+                    first = await events.ReadAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && ticket.IsPreempted)
+                {
+                    first = new StreamFailed(Preempted(decision.BackendId));
+                }
+                catch (OperationCanceledException)
+                {
+                    await call.CancelAsync().ConfigureAwait(false);
+                    call.Dispose();
+                    ticket.Release(new CallReport(CallOutcome.Cancelled, request.Model, null, 0, null));
+                    throw;
+                }
+                catch (ChannelClosedException)
+                {
+                    first = new StreamFailed(new BackendError(BackendErrorKind.Protocol, "the backend stream ended without an answer"));
+                }
 
-            return Result<IInferenceStream, InferenceError>.Ok(
-                new InferenceStream(this, request, decision, handle, ticket, call, events, first, started));
+                if (first is StreamFailed failed)
+                {
+                    call.Dispose();
+                    if (attempts.Failed(decision, handle, ticket, failed.Error) is { } final)
+                    {
+                        return final;
+                    }
+
+                    continue;
+                }
+
+                return Result<IInferenceStream, InferenceError>.Ok(
+                    new InferenceStream(this, request, decision, handle, ticket, call, events, first, started));
+            }
+        }
+        finally
+        {
+            // A failure held to see whose fault it was counts against its device unless shown otherwise.
+            attempts.Settle();
         }
     }
 
@@ -107,63 +115,71 @@ internal sealed class InferenceRouter : IInferenceRouter
         ArgumentNullException.ThrowIfNull(request);
         var started = _time.GetTimestamp();
         var attempts = new Attempts(this, request);
-        while (true)
+        try
         {
-            var admitted = await attempts.NextAsync(cancellationToken).ConfigureAwait(false);
-            if (admitted.Error is { } error)
+            while (true)
             {
-                return error;
-            }
-
-            var (decision, handle, ticket, backendRequest) = admitted.Slot!.Value;
-            var granted = _time.GetTimestamp();
-            Result<BackendResponse, BackendError> result;
-            using (var call = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, ticket.PreemptionToken))
-            {
-                try
+                var admitted = await attempts.NextAsync(cancellationToken).ConfigureAwait(false);
+                if (admitted.Error is { } error)
                 {
-                    var sending = handle.Client.SendAsync(backendRequest, call.Token);
-                    ticket.ReportStarted();
-                    result = await sending.ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && ticket.IsPreempted)
-                {
-                    result = Preempted(decision.BackendId);
-                }
-                catch (OperationCanceledException)
-                {
-                    ticket.Release(new CallReport(CallOutcome.Cancelled, request.Model, null, 0, null));
-                    throw;
-                }
-            }
-
-            if (ticket.IsPreempted && result.IsOk)
-            {
-                // Finished just as it was preempted: the answer is complete, keep it.
-                ticket.Release(new CallReport(CallOutcome.Preempted, request.Model, null, 0, null));
-            }
-
-            if (!result.IsOk)
-            {
-                if (attempts.Failed(decision, ticket, result.Error) is { } final)
-                {
-                    return final;
+                    return error;
                 }
 
-                continue;
-            }
+                var (decision, handle, ticket, backendRequest) = admitted.Slot!.Value;
+                var granted = _time.GetTimestamp();
+                Result<BackendResponse, BackendError> result;
+                using (var call = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, ticket.PreemptionToken))
+                {
+                    try
+                    {
+                        var sending = handle.Client.SendAsync(backendRequest, call.Token);
+                        ticket.ReportStarted();
+                        result = await sending.ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && ticket.IsPreempted)
+                    {
+                        result = Preempted(decision.BackendId);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        ticket.Release(new CallReport(CallOutcome.Cancelled, request.Model, null, 0, null));
+                        throw;
+                    }
+                }
 
-            var response = result.Value;
-            var total = _time.GetElapsedTime(started);
-            var busy = _time.GetElapsedTime(granted);
-            var tokens = response.Usage.CompletionTokens;
-            var generation = response.Usage.EvalDuration?.TotalSeconds;
-            var stats = Stats(decision, handle, total.TotalMilliseconds, total.TotalMilliseconds, tokens, generation, busy);
-            // A whole answer says nothing about when its first token came: it does not teach the
-            // backend a time to first token (latency-critical routing relies on that figure).
-            ticket.Release(new CallReport(CallOutcome.Succeeded, request.Model, null, tokens, generation));
-            Observe(decision, request, CallOutcome.Succeeded, stats, streaming: false, granted);
-            return Result<InferenceResponse, InferenceError>.Ok(new InferenceResponse(decision, response, stats));
+                if (ticket.IsPreempted && result.IsOk)
+                {
+                    // Finished just as it was preempted: the answer is complete, keep it.
+                    ticket.Release(new CallReport(CallOutcome.Preempted, request.Model, null, 0, null));
+                }
+
+                if (!result.IsOk)
+                {
+                    if (attempts.Failed(decision, handle, ticket, result.Error) is { } final)
+                    {
+                        return final;
+                    }
+
+                    continue;
+                }
+
+                var response = result.Value;
+                var total = _time.GetElapsedTime(started);
+                var busy = _time.GetElapsedTime(granted);
+                var tokens = response.Usage.CompletionTokens;
+                var generation = response.Usage.EvalDuration?.TotalSeconds;
+                var stats = Stats(decision, handle, total.TotalMilliseconds, total.TotalMilliseconds, tokens, generation, busy);
+                // A whole answer says nothing about when its first token came: it does not teach the
+                // backend a time to first token (latency-critical routing relies on that figure).
+                ticket.Release(new CallReport(CallOutcome.Succeeded, request.Model, null, tokens, generation));
+                Observe(decision, request, CallOutcome.Succeeded, stats, streaming: false, granted);
+                return Result<InferenceResponse, InferenceError>.Ok(new InferenceResponse(decision, response, stats));
+            }
+        }
+        finally
+        {
+            // A failure held to see whose fault it was counts against its device unless shown otherwise.
+            attempts.Settle();
         }
     }
 
@@ -221,6 +237,9 @@ internal sealed class InferenceRouter : IInferenceRouter
         private ImmutableArray<string>.Builder _attempted = ImmutableArray.CreateBuilder<string>();
         private BackendError? _lastError;
         private SlotGrant? _lastRejection;
+        // A backend that answered this request with an error (a 500 with a body) whose fault is not
+        // settled yet: the next attempt elsewhere tells whether the device or the request failed.
+        private (BackendHandle Handle, BackendError Error)? _suspect;
         private int _calls;
 
         public Attempts(InferenceRouter router, InferenceRequest request)
@@ -311,14 +330,52 @@ internal sealed class InferenceRouter : IInferenceRouter
         }
 
         /// <summary>Records a failed call. Returns the error to give the client, or null to try the next backend.</summary>
-        public InferenceError? Failed(RoutingDecision decision, SlotTicket ticket, BackendError error)
+        /// <remarks>
+        /// A device that answers with an error (a 500 with a body) is alive; the request may be
+        /// what made it fail (Ollama answers some malformed requests that way). Such a failure is
+        /// held, not counted against the device, until the next attempt settles it: the same answer
+        /// from a second device means the request's fault (neither is counted, and no third device
+        /// is tried); anything else, or no next attempt, counts it against the first
+        /// (<see cref="Settle"/>). Without this, one client's bad request retried by its SDK could
+        /// eject every backend.
+        /// </remarks>
+        public InferenceError? Failed(RoutingDecision decision, BackendHandle handle, SlotTicket ticket, BackendError error)
         {
             var outcome = error.Kind == BackendErrorKind.Preempted ? CallOutcome.Preempted
                 : error.IsRetryable ? CallOutcome.BackendFailed
                 : CallOutcome.ClientError;
-            ticket.Release(new CallReport(outcome, _request.Model, null, 0, null));
+            var released = outcome;
+            var requestsFault = false;
+            if (outcome == CallOutcome.BackendFailed && IsAnsweredError(error))
+            {
+                requestsFault = _suspect is { } suspect && SameAnswer(suspect.Error, error);
+                if (requestsFault)
+                {
+                    _suspect = null;
+                }
+                else
+                {
+                    Settle();
+                    _suspect = (handle, error);
+                }
+
+                released = CallOutcome.ClientError;
+            }
+            else
+            {
+                Settle();
+            }
+
+            ticket.Release(new CallReport(released, _request.Model, null, 0, null));
             _router.Observe(decision, _request, outcome, GenerationStats.Empty, _request.Native.Stream, _router._time.GetTimestamp());
             _attempted.Add(decision.BackendId);
+            if (requestsFault)
+            {
+                var tried = string.Join(" and ", _attempted.TakeLast(2));
+                return InferenceError.FromBackend(error with { Message = $"backends {tried} both answered this request with the same error, so the request is the likely cause: {error.BodyMessage() ?? error.Message}" })
+                    with { Attempted = _attempted.ToImmutable() };
+            }
+
             if (!error.IsRetryable)
             {
                 return InferenceError.FromBackend(error) with { Attempted = _attempted.ToImmutable() };
@@ -328,6 +385,22 @@ internal sealed class InferenceRouter : IInferenceRouter
             _excluded = _excluded.Add(decision.BackendId);
             return null;
         }
+
+        /// <summary>Counts a held failure against its backend: nothing showed it was the request's.</summary>
+        public void Settle()
+        {
+            if (_suspect is { } suspect)
+            {
+                _suspect = null;
+                suspect.Handle.Actor.Tell(CallFailureConfirmed.Instance);
+            }
+        }
+
+        private static bool IsAnsweredError(BackendError error) =>
+            error is { Kind: BackendErrorKind.HttpStatus, StatusCode: 500 } && !error.Body.IsEmpty;
+
+        private static bool SameAnswer(BackendError first, BackendError second) =>
+            first.StatusCode == second.StatusCode && first.Body.Span.SequenceEqual(second.Body.Span);
 
         private InferenceError FinalError()
         {

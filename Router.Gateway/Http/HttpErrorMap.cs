@@ -62,7 +62,7 @@ internal static class HttpErrorMap
 
         if (error is { Kind: BackendErrorKind.HttpStatus, StatusCode: >= 400 and < 500 and var status })
         {
-            var message = MessageFromBody(error.Body) ?? error.Message;
+            var message = error.BodyMessage() ?? error.Message;
             var type = status switch
             {
                 404 => NotFound,
@@ -106,34 +106,4 @@ internal static class HttpErrorMap
 
     public static HttpError UnknownPath(string path) =>
         new(404, NotFound, "unknown_path", $"There is no endpoint at {path}.");
-
-    /// <summary>
-    /// The human part of a backend's error body: OpenAI's <c>error.message</c>, Ollama's
-    /// <c>error</c>, or the body itself when it is short text.
-    /// </summary>
-    internal static string? MessageFromBody(ReadOnlyMemory<byte> body)
-    {
-        if (body.IsEmpty) return null;
-        try
-        {
-            using var document = JsonDocument.Parse(body);
-            if (document.RootElement.ValueKind == JsonValueKind.Object
-                && document.RootElement.TryGetProperty("error", out var error))
-            {
-                if (error.ValueKind == JsonValueKind.String) return error.GetString();
-                if (error.ValueKind == JsonValueKind.Object
-                    && error.TryGetProperty("message", out var message)
-                    && message.ValueKind == JsonValueKind.String)
-                {
-                    return message.GetString();
-                }
-            }
-            return null;
-        }
-        catch (JsonException)
-        {
-            // Not JSON: a plain-text body is the message, as long as it is short enough to be one.
-            return body.Length <= 1024 ? Encoding.UTF8.GetString(body.Span).Trim() : null;
-        }
-    }
 }

@@ -81,6 +81,65 @@ public sealed class InferenceRouterTests
         Assert.Equal(BackendHealth.Healthy, nvidia.Health); // the client's mistake is not the backend's failure
     }
 
+    /// <summary>A request every simulated device answers with the same 500, as Ollama does for a wrongly typed option.</summary>
+    private static InferenceRequest PoisonedGenerate(bool stream)
+    {
+        var native = System.Text.Encoding.UTF8.GetBytes($$$"""{"model":"{{{SimulatedRouter.Model}}}","prompt":"hi","stream":{{{(stream ? "true" : "false")}}},"options":{"num_predict":"many"}}""");
+        return new InferenceRequest(SimulatedRouter.Model, RoutingHints.Default, new BackendRequest(BackendApi.OllamaGenerate, native, stream));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task SameErrorFromTwoDevices_IsTheRequestsFault_NoThirdTryAndNoDeviceCounted(bool stream)
+    {
+        await using var router = await SimulatedRouter.StartAsync(EfficiencyMode.Performance);
+
+        // Three in a row, as an SDK that retries a 5xx twice would send: with eject-after-failures 3,
+        // counting them would have ejected the devices tried.
+        for (var i = 0; i < 3; i++)
+        {
+            var error = stream
+                ? (await router.Router.StreamAsync(PoisonedGenerate(stream: true), CancellationToken.None)).Error
+                : (await router.Router.SendAsync(PoisonedGenerate(stream: false), CancellationToken.None)).Error;
+
+            Assert.Equal(2, error.Attempted.Length);
+            Assert.Equal(500, error.Backend!.StatusCode);
+            Assert.Contains("same error", error.Message, StringComparison.Ordinal);
+            Assert.Contains("num_predict", error.Message, StringComparison.Ordinal);
+        }
+
+        var backends = await router.WaitForBackendsAsync(b => b.InFlight == 0);
+        Assert.All(backends, b => Assert.Equal(BackendHealth.Healthy, b.Health));
+        Assert.All(backends, b => Assert.Equal(0, b.FailuresTotal));
+        Assert.Equal(6, backends.Sum(b => b.RequestsTotal));
+    }
+
+    [Fact]
+    public async Task DeviceAnswers500_NextDeviceServes_TheFailureCountsAgainstTheFirst()
+    {
+        await using var router = await SimulatedRouter.StartAsync(EfficiencyMode.Performance);
+        router.Simulators["ollama-nvidia"].Faults.ErrorStatus = 500;
+
+        var result = await router.Router.SendAsync(SimulatedRouter.Generate(stream: false), CancellationToken.None);
+
+        Assert.True(result.IsOk, result.IsOk ? "" : result.Error.Message);
+        Assert.Equal("ollama-nvidia", Assert.Single(result.Value.Decision.Attempted));
+        await router.WaitForBackendsAsync(b => b.FailuresTotal == 1 && b.InFlight == 0, "ollama-nvidia");
+    }
+
+    [Fact]
+    public async Task DeviceAnswers500_NoOtherAttempt_TheFailureCountsAgainstIt()
+    {
+        await using var router = await SimulatedRouter.StartAsync(EfficiencyMode.Performance, maxAttempts: 1);
+        router.Simulators["ollama-nvidia"].Faults.ErrorStatus = 500;
+
+        var result = await router.Router.SendAsync(SimulatedRouter.Generate(stream: false), CancellationToken.None);
+
+        Assert.False(result.IsOk);
+        await router.WaitForBackendsAsync(b => b.FailuresTotal == 1 && b.InFlight == 0, "ollama-nvidia");
+    }
+
     [Fact]
     public async Task Send_NonStreaming_ReturnsTheBackendBodyWithUsage()
     {
