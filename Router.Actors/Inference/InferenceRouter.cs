@@ -334,8 +334,8 @@ internal sealed class InferenceRouter : IInferenceRouter
         /// A device that answers with an error (a 500 with a body) is alive; the request may be
         /// what made it fail (Ollama answers some malformed requests that way). Such a failure is
         /// held, not counted against the device, until the next attempt settles it: the same answer
-        /// from a second device means the request's fault (neither is counted, and no third device
-        /// is tried); anything else, or no next attempt, counts it against the first
+        /// from a second device, or a 4xx from it, means the request's fault (neither is counted,
+        /// and no third device is tried); anything else, or no next attempt, counts it against the first
         /// (<see cref="Settle"/>). Without this, one client's bad request retried by its SDK could
         /// eject every backend.
         /// </remarks>
@@ -360,6 +360,11 @@ internal sealed class InferenceRouter : IInferenceRouter
                 }
 
                 released = CallOutcome.ClientError;
+            }
+            else if (outcome == CallOutcome.ClientError)
+            {
+                // Another device calls the request itself wrong: the held 500 was most likely its doing too.
+                _suspect = null;
             }
             else
             {

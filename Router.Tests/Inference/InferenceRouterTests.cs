@@ -129,6 +129,24 @@ public sealed class InferenceRouterTests
     }
 
     [Fact]
+    public async Task DeviceAnswers500_NextDeviceCallsTheRequestWrong_NeitherCounts()
+    {
+        await using var router = await SimulatedRouter.StartAsync(EfficiencyMode.Performance);
+        foreach (var (id, simulator) in router.Simulators)
+        {
+            simulator.Faults.ErrorStatus = id == "ollama-nvidia" ? 500 : 400;
+        }
+
+        var result = await router.Router.SendAsync(SimulatedRouter.Generate(stream: false), CancellationToken.None);
+
+        Assert.False(result.IsOk);
+        Assert.Equal(400, result.Error.Backend!.StatusCode);
+        Assert.Equal(2, result.Error.Attempted.Length);
+        var backends = await router.WaitForBackendsAsync(b => b.InFlight == 0);
+        Assert.All(backends, b => Assert.Equal(0, b.FailuresTotal));
+    }
+
+    [Fact]
     public async Task DeviceAnswers500_NoOtherAttempt_TheFailureCountsAgainstIt()
     {
         await using var router = await SimulatedRouter.StartAsync(EfficiencyMode.Performance, maxAttempts: 1);
