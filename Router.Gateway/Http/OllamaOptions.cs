@@ -59,7 +59,7 @@ internal static class OllamaOptions
     private static readonly FrozenDictionary<string, Expected>.AlternateLookup<ReadOnlySpan<char>> KnownBySpan =
         Known.GetAlternateLookup<ReadOnlySpan<char>>();
 
-    /// <summary>The longest option name, so a name is decoded on the stack.</summary>
+    /// <summary>Above the longest option name (17 characters), so a name is decoded on the stack.</summary>
     private const int MaxNameChars = 32;
 
     /// <summary>
