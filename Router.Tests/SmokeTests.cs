@@ -7,6 +7,6 @@ public sealed class SmokeTests
     [Fact]
     public void RoutingHints_Default_IsNormalPriority()
     {
-        Assert.Equal(Router.Actors.Runtime.Priority.Normal, RoutingHints.Default.Priority);
+        Assert.Equal(Router.Actors.Routing.Priority.Normal, RoutingHints.Default.Priority);
     }
 }

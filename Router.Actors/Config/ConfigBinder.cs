@@ -96,9 +96,9 @@ internal static partial class ConfigBinder
             switch (preemptText)
             {
                 case "none": preemptBelow = null; break;
-                case "normal": preemptBelow = Runtime.Priority.Normal; break;
-                case "high": preemptBelow = Runtime.Priority.High; break;
-                case "critical": preemptBelow = Runtime.Priority.Critical; break;
+                case "normal": preemptBelow = Routing.Priority.Normal; break;
+                case "high": preemptBelow = Routing.Priority.High; break;
+                case "critical": preemptBelow = Routing.Priority.Critical; break;
                 default:
                     section.Error("critical-preempts-below", $"unknown priority {preemptValue.Describe()}", preemptValue.Origin,
                         "valid: none (never preempt), normal (preempt best effort), high, critical");

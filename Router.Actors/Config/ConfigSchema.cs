@@ -35,7 +35,7 @@ internal static class ConfigSchema
         "max-concurrent", QueueLimits, "api-key", Timeouts, Health, Sensors,
     ];
 
-    /// <summary>In <see cref="Runtime.Priority"/> order, the index into <see cref="BackendConfig.QueueLimits"/>.</summary>
+    /// <summary>In <see cref="Routing.Priority"/> order, the index into <see cref="BackendConfig.QueueLimits"/>.</summary>
     public static readonly string[] QueueLimitKeys = ["best-effort", "normal", "high", "critical"];
 
     public static readonly string[] TimeoutKeys = ["connect", "first-byte", "idle"];

@@ -58,7 +58,7 @@ public sealed record RoutingConfig
     /// normal work: in the routing simulation under 2× overload that keeps critical p99 at its
     /// unloaded value, where preempting best effort alone leaves it ~11× higher. Null never preempts.
     /// </summary>
-    public Runtime.Priority? CriticalPreemptsBelow { get; init; } = Runtime.Priority.High;
+    public Routing.Priority? CriticalPreemptsBelow { get; init; } = Routing.Priority.High;
 }
 
 public sealed record TelemetryConfig
@@ -118,7 +118,7 @@ public sealed record BackendConfig
     public double AvgLatencyMs { get; init; }
     public int Priority { get; init; }
     public int MaxConcurrent { get; init; } = 1;
-    /// <summary>Bound of the waiting queue per priority, indexed by <see cref="Runtime.Priority"/>.</summary>
+    /// <summary>Bound of the waiting queue per priority, indexed by <see cref="Routing.Priority"/>.</summary>
     public ImmutableArray<int> QueueLimits { get; init; } = ImmutableArray.Create(16, 64, 64, 64);
     /// <summary>Optional API key sent as a bearer token (OpenAI-compatible servers).</summary>
     public string? ApiKey { get; init; }

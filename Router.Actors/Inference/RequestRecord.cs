@@ -1,6 +1,5 @@
 using Router.Actors.Backends;
 using Router.Actors.Routing;
-using Router.Actors.Runtime;
 
 namespace Router.Actors.Inference;
 

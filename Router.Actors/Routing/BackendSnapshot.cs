@@ -38,7 +38,7 @@ public sealed record BackendSnapshot
     /// (<see cref="ScoringOptions.CriticalPreemptsBelow"/>).
     /// </summary>
     public ImmutableArray<int> InFlightByPriority { get; init; }
-    /// <summary>Waiting requests per priority, indexed by <see cref="Runtime.Priority"/> (length 4).</summary>
+    /// <summary>Waiting requests per priority, indexed by <see cref="Routing.Priority"/> (length 4).</summary>
     public ImmutableArray<int> QueueDepthByPriority { get; init; } = ImmutableArray.Create(0, 0, 0, 0);
     /// <summary>Per-priority queue bounds, indexed like <see cref="QueueDepthByPriority"/>.</summary>
     public ImmutableArray<int> QueueLimitByPriority { get; init; } = ImmutableArray.Create(64, 64, 64, 64);

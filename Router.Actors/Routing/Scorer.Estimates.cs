@@ -1,4 +1,3 @@
-using Router.Actors.Runtime;
 
 namespace Router.Actors.Routing;
 

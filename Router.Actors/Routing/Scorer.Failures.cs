@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Router.Actors.Runtime;
 
 namespace Router.Actors.Routing;
 

@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using System.Diagnostics;
-using Router.Actors.Runtime;
 
 namespace Router.Actors.Routing;
 

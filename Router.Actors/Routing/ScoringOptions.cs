@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using Router.Actors.Config;
-using Router.Actors.Runtime;
 
 namespace Router.Actors.Routing;
 

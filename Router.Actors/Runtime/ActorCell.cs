@@ -1,5 +1,7 @@
 using Router.Actors.Runtime.Dispatch;
 
+using Router.Actors.Routing;
+
 namespace Router.Actors.Runtime;
 
 /// <summary>

@@ -1,5 +1,7 @@
 using System.Collections.Immutable;
 
+using Router.Actors.Routing;
+
 namespace Router.Actors.Runtime;
 
 /// <summary>Which mailbox an actor gets; see <see cref="FifoMailboxOptions"/> and <see cref="PriorityMailboxOptions"/>.</summary>

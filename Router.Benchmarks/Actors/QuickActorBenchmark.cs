@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Router.Actors.Routing;
 using Router.Actors.Runtime;
 
 namespace Router.Benchmarks.Actors;

@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using Router.Actors.Routing;
 using Router.Actors.Runtime;
 
 namespace Router.Benchmarks.Actors;

@@ -2,7 +2,6 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Text;
 using Router.Actors.Routing;
-using Router.Actors.Runtime;
 
 namespace Router.Benchmarks.Routing;
 

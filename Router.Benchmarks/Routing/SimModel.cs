@@ -1,5 +1,5 @@
 using System.Collections.Immutable;
-using Router.Actors.Runtime;
+using Router.Actors.Routing;
 
 namespace Router.Benchmarks.Routing;
 

@@ -1,4 +1,4 @@
-using Router.Actors.Runtime;
+using Router.Actors.Routing;
 
 namespace Router.Benchmarks.Routing;
 

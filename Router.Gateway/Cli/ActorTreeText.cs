@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Router.Actors.Routing;
 using Router.Actors.Runtime;
 
 namespace Router.Gateway.Cli;

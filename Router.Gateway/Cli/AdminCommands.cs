@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Router.Actors.Routing;
 using Router.Actors.Runtime;
 
 namespace Router.Gateway.Cli;

@@ -4,7 +4,6 @@ using Router.Actors.Backends;
 using Router.Actors.Config;
 using Router.Actors.Inference;
 using Router.Actors.Routing;
-using Router.Actors.Runtime;
 using Router.Actors.State;
 using Router.Gateway.Http;
 using Router.Telemetry.Energy;

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Http;
 using Router.Actors.Routing;
-using Router.Actors.Runtime;
 
 namespace Router.Gateway.Http;
 

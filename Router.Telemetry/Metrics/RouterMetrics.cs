@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Router.Actors.Routing;
-using Router.Actors.Runtime;
 using Router.Telemetry.Energy;
 
 namespace Router.Telemetry.Metrics;

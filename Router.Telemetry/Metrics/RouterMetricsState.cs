@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using Router.Actors.Routing;
-using Router.Actors.Runtime;
 using Router.Telemetry.Sensors;
 
 namespace Router.Telemetry.Metrics;

@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Router.Actors.Config;
 using Router.Actors.Routing;
-using Router.Actors.Runtime;
 using Router.Actors.State;
 using Router.Gateway.Hosting;
 using Router.Gateway.Simulation;

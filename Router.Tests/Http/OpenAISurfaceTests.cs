@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Router.Actors.Backends;
-using Router.Actors.Runtime;
+using Router.Actors.Routing;
 using Router.Tests.Http.Fakes;
 using static Router.Tests.Http.HttpTestKit;
 

@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Http;
 using Router.Actors.Routing;
-using Router.Actors.Runtime;
 using Router.Gateway.Http;
 
 namespace Router.Tests.Http;

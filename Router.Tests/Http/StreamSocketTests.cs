@@ -2,6 +2,7 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using Router.Actors.Backends;
+using Router.Actors.Routing;
 using Router.Actors.Runtime;
 using Router.Gateway.Http;
 using Router.Gateway.Http.WebSockets;

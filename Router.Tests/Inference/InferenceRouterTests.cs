@@ -1,7 +1,6 @@
 using Router.Actors.Backends;
 using Router.Actors.Inference;
 using Router.Actors.Routing;
-using Router.Actors.Runtime;
 
 namespace Router.Tests.Inference;
 

@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using Router.Actors.Routing;
-using Router.Actors.Runtime;
 
 namespace Router.Tests.Routing;
 

@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using Router.Actors.Routing;
-using Router.Actors.Runtime;
 using static Router.Tests.Routing.RoutingFixtures;
 
 namespace Router.Tests.Routing;

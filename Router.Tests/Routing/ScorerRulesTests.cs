@@ -1,5 +1,4 @@
 using Router.Actors.Routing;
-using Router.Actors.Runtime;
 using static Router.Tests.Routing.RoutingFixtures;
 
 namespace Router.Tests.Routing;

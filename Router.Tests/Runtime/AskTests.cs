@@ -1,3 +1,4 @@
+using Router.Actors.Routing;
 using Router.Actors.Runtime;
 using Router.Tests.TestKit;
 

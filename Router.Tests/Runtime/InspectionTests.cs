@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Router.Actors.Routing;
 using Router.Actors.Runtime;
 using Router.Tests.TestKit;
 

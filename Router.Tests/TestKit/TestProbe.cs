@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Router.Actors.Routing;
 using Router.Actors.Runtime;
 using Xunit.Sdk;
 

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
 
+using Router.Actors.Routing;
+
 namespace Router.Actors.Runtime.Dispatch;
 
 /// <summary>One unbounded lane. <see cref="ConcurrentQueue{T}"/> allocates per segment, never per message.</summary>

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 
+using Router.Actors.Routing;
+
 namespace Router.Actors.Runtime.Dispatch;
 
 /// <summary>

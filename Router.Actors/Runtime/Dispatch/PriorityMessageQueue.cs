@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
 
+using Router.Actors.Routing;
+
 namespace Router.Actors.Runtime.Dispatch;
 
 /// <summary>

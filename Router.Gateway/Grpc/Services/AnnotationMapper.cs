@@ -1,5 +1,4 @@
 using Router.Actors.Routing;
-using Router.Actors.Runtime;
 using Router.Gateway.Grpc.Contracts.Compute;
 
 namespace Router.Gateway.Grpc.Services;

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Router.Actors.Routing;
-using Router.Actors.Runtime;
 
 namespace Router.Gateway.Http.WebSockets;
 

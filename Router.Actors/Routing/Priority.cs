@@ -1,4 +1,4 @@
-namespace Router.Actors.Runtime;
+namespace Router.Actors.Routing;
 
 /// <summary>
 /// The four priority levels shared by the priority mailbox and request routing.
