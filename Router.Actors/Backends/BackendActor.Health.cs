@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
+using Akka.Actor;
 using Router.Actors.Routing;
-using Router.Actors.Runtime;
 
 namespace Router.Actors.Backends;
 
@@ -14,9 +14,11 @@ public sealed partial class BackendActor
     private const double MetricsSmoothing = 0.2;
     private const double ErrorRateSmoothing = 0.1;
 
-    private ICancelable? _probeTimer;
-    private ICancelable? _modelsTimer;
-    private ICancelable? _ejectionTimer;
+    // Timer keys: starting a timer with a key replaces the pending one.
+    private const string ProbeTimer = "probe";
+    private const string ModelsTimer = "models";
+    private const string EjectionTimer = "ejection";
+
     private long _probeGeneration;
     private bool _probeInFlight;
     private bool _modelsInFlight;
@@ -106,11 +108,7 @@ public sealed partial class BackendActor
         Changed();
     }
 
-    private void ScheduleProbe(TimeSpan delay)
-    {
-        _probeTimer?.Cancel();
-        _probeTimer = Context.Scheduler.ScheduleTellOnce(delay, Self, ProbeNow.Instance);
-    }
+    private void ScheduleProbe(TimeSpan delay) => Timers.StartSingleTimer(ProbeTimer, ProbeNow.Instance, delay);
 
     private void StartModelRefresh()
     {
@@ -167,9 +165,8 @@ public sealed partial class BackendActor
             Changed();
         }
 
-        _modelsTimer?.Cancel();
         var delay = message.Error is null ? _config.Health.ModelRefreshInterval : _config.Health.UnhealthyInterval;
-        _modelsTimer = Context.Scheduler.ScheduleTellOnce(delay, Self, RefreshModels.Instance);
+        Timers.StartSingleTimer(ModelsTimer, RefreshModels.Instance, delay);
     }
 
     private void OnEjectionExpired()
@@ -192,8 +189,7 @@ public sealed partial class BackendActor
             _config.Health.BaseEjection.Ticks << Math.Min(_ejections - 1, 16),
             _config.Health.MaxEjection.Ticks));
         SetHealth(BackendHealth.Ejected, $"{reason}; ejected for {period.TotalSeconds:0.#} s");
-        _ejectionTimer?.Cancel();
-        _ejectionTimer = Context.Scheduler.ScheduleTellOnce(period, Self, EjectionExpired.Instance);
+        Timers.StartSingleTimer(EjectionTimer, EjectionExpired.Instance, period);
         GrantWaiting(); // Rejects the waiting requests so they fall back elsewhere.
     }
 
@@ -297,12 +293,5 @@ public sealed partial class BackendActor
         {
             Context.System.EventStream.Publish(new BackendHealthChanged(_config.Id, from, health, reason));
         }
-    }
-
-    private void CancelTimers()
-    {
-        _probeTimer?.Cancel();
-        _modelsTimer?.Cancel();
-        _ejectionTimer?.Cancel();
     }
 }

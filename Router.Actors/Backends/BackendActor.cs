@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
+using Akka.Actor;
 using Router.Actors.Config;
 using Router.Actors.Routing;
-using Router.Actors.Runtime;
 
 namespace Router.Actors.Backends;
 
@@ -14,8 +14,11 @@ namespace Router.Actors.Backends;
 /// Publishes a <see cref="BackendSnapshot"/> on the event stream after changes, at most one per
 /// burst of messages: under load, grants and releases would otherwise each fan out to every
 /// subscriber.
+/// Runs with the <see cref="BackendMailbox"/> (control messages, then tickets by priority) under a
+/// back-off supervisor (<see cref="BackendsSupervisor"/>); a new incarnation forgets the old one's
+/// slots and queue and learns its health from a fresh probe.
 /// </summary>
-public sealed partial class BackendActor : ReceiveActor
+public sealed partial class BackendActor : ReceiveActor, IWithTimers
 {
     private readonly BackendConfig _config;
     private readonly IBackendClient _client;
@@ -32,19 +35,26 @@ public sealed partial class BackendActor : ReceiveActor
     private long _version;
     private bool _publishPending;
 
-    public BackendActor(BackendConfig config, IBackendClient client, RoutingConfig routing, SlotGateHolder? gates = null)
+    /// <param name="slots">Where the request path finds this incarnation's gate and ref.</param>
+    /// <param name="time">The request path's clock: tickets carry its timestamps, and aging compares against them.</param>
+    public BackendActor(BackendConfig config, IBackendClient client, RoutingConfig routing, BackendSlots slots, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(routing);
+        ArgumentNullException.ThrowIfNull(slots);
+        ArgumentNullException.ThrowIfNull(time);
         _config = config;
         _client = client;
-        _time = Context.TimeProvider;
+        _time = time;
         _agingInterval = routing.AgingInterval;
         _preemptBelow = routing.CriticalPreemptsBelow;
         _snapshot = InitialSnapshot(config);
         _gate = new SlotGate(_snapshot.MaxConcurrent);
-        gates?.Set(_gate);
+        var incarnation = slots.Start(_gate, Self);
+        // Versions keep rising across incarnations, so the routing table never takes a new
+        // incarnation's first snapshots for stale ones.
+        _version = incarnation << 32;
 
         Receive<SlotTicket>(OnTicket);
         Receive<TicketCancelled>(OnTicketCancelled);
@@ -68,6 +78,8 @@ public sealed partial class BackendActor : ReceiveActor
         Receive<ModelsRefreshed>(OnModelsRefreshed);
         Receive<EjectionExpired>(_ => OnEjectionExpired());
     }
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     private int MaxConcurrent => _snapshot.MaxConcurrent;
 
@@ -97,13 +109,14 @@ public sealed partial class BackendActor : ReceiveActor
         StartModelRefresh();
     }
 
-    protected override ValueTask PostStopAsync()
+    protected override void PostStop()
     {
         _gate.SetOpen(false);
-        CancelTimers();
         // Nobody will serve the waiting requests now: let them fall back elsewhere.
-        RejectAllWaiting("backend is stopping", TimeSpan.FromSeconds(1));
-        return default;
+        RejectAllWaiting($"backend '{_config.Id}' is restarting", TimeSpan.FromSeconds(1));
+        // Until the next incarnation has probed, the backend is not routable.
+        SetHealth(BackendHealth.Unhealthy, "backend actor stopped; a new one will probe the backend");
+        Publish();
     }
 
     private void OnTicket(SlotTicket ticket)

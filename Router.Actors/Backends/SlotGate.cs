@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
+using Akka.Actor;
 using Router.Actors.Routing;
-using Router.Actors.Runtime;
 
 namespace Router.Actors.Backends;
 
@@ -53,7 +53,7 @@ public sealed class SlotGate
     {
         if (Interlocked.Exchange(ref _nudged, 1) == 0)
         {
-            backend.Tell(CountGateAdmissions.Instance);
+            backend.Tell(CountGateAdmissions.Instance, ActorRefs.NoSender);
         }
     }
 
@@ -91,15 +91,32 @@ public sealed class SlotGate
 }
 
 /// <summary>
-/// Where the request path finds a backend's current <see cref="SlotGate"/>. A restarted actor
-/// starts with a fresh gate (its predecessor's slots are forgotten with the rest of its state).
+/// Where the request path finds a backend's running actor incarnation: its <see cref="SlotGate"/>
+/// and the actor that owns it. A restarted actor starts with a fresh gate (its predecessor's slots
+/// are forgotten with the rest of its state), so a request takes both from the same incarnation:
+/// its ticket then reports to the actor whose gate admitted it.
 /// </summary>
-public sealed class SlotGateHolder
+public sealed class BackendSlots
 {
-    private volatile SlotGate? _current;
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile BackendIncarnation? _current;
+    private long _incarnations;
 
-    /// <summary>The gate of the running incarnation, or null before the actor started.</summary>
-    public SlotGate? Current => _current;
+    /// <summary>The running incarnation, or null before the backend's first actor has started.</summary>
+    public BackendIncarnation? Current => _current;
 
-    internal void Set(SlotGate gate) => _current = gate;
+    /// <summary>Completes when the first incarnation has started.</summary>
+    public Task Started => _started.Task;
+
+    /// <summary>Called by each new incarnation of the backend's actor, from its constructor; returns its number (1, 2, …).</summary>
+    internal long Start(SlotGate gate, IActorRef actor)
+    {
+        var number = Interlocked.Increment(ref _incarnations);
+        _current = new BackendIncarnation(gate, actor, number);
+        _started.TrySetResult();
+        return number;
+    }
 }
+
+/// <summary>One incarnation of a backend actor: its gate, its ref, and which one it is.</summary>
+public sealed record BackendIncarnation(SlotGate Gate, IActorRef Actor, long Number);

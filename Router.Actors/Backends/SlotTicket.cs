@@ -1,5 +1,6 @@
 using Router.Actors.Routing;
-using Router.Actors.Runtime;
+using Akka.Actor;
+using Akka.Event;
 
 namespace Router.Actors.Backends;
 
@@ -32,7 +33,7 @@ public sealed record CallReport(
 /// the ticket settles that race so a slot is never leaked: a grant that loses to a cancellation is
 /// handed straight back by the actor.
 /// </summary>
-public sealed class SlotTicket : IPriorityMessage
+public sealed class SlotTicket
 {
     private const int Waiting = 0, Granted = 1, Rejected = 2, Cancelled = 3, Released = 4;
 
@@ -52,6 +53,8 @@ public sealed class SlotTicket : IPriorityMessage
 
     public Priority Priority { get; }
     public string? Model { get; }
+    /// <summary>The backend actor incarnation this ticket waits on or holds a slot of.</summary>
+    internal IActorRef Backend => _backend;
     /// <summary><see cref="TimeProvider.GetTimestamp"/> when the ticket was created, for aging.</summary>
     public long EnqueuedAt { get; }
     public Task<SlotGrant> Task => _grant.Task;
@@ -106,7 +109,7 @@ public sealed class SlotTicket : IPriorityMessage
         if (previous == Waiting)
         {
             _grant.TrySetCanceled();
-            _backend.Tell(new TicketCancelled(this));
+            _backend.Tell(new TicketCancelled(this), ActorRefs.NoSender);
         }
         else if (previous == Granted)
         {
@@ -119,7 +122,7 @@ public sealed class SlotTicket : IPriorityMessage
     {
         if (Interlocked.CompareExchange(ref _state, Released, Granted) == Granted)
         {
-            _backend.Tell(new SlotReleased(this, report));
+            _backend.Tell(new SlotReleased(this, report), ActorRefs.NoSender);
         }
     }
 
@@ -131,7 +134,7 @@ public sealed class SlotTicket : IPriorityMessage
     public void ReportStarted() => _admittedBy?.Nudge(_backend);
 
     /// <summary>Tells the backend the first token arrived (live time-to-first-token).</summary>
-    public void ReportFirstToken(double timeToFirstTokenMs) => _backend.Tell(new FirstTokenArrived(this, timeToFirstTokenMs));
+    public void ReportFirstToken(double timeToFirstTokenMs) => _backend.Tell(new FirstTokenArrived(this, timeToFirstTokenMs), ActorRefs.NoSender);
 }
 
 /// <summary>The answer to a <see cref="SlotTicket"/>: granted, or rejected with a reason.</summary>
@@ -142,26 +145,18 @@ public readonly record struct SlotGrant(SlotTicket Ticket, string? RejectedReaso
 }
 
 /// <summary>Sent by <see cref="SlotGate.Nudge"/>: count the requests admitted through the gate.</summary>
-internal sealed class CountGateAdmissions : IPriorityMessage
+/// <remarks>On the control level with the releases, in order, so a count is never overtaken by a release of the same slots.</remarks>
+internal sealed class CountGateAdmissions : IDeadLetterSuppression
 {
     public static readonly CountGateAdmissions Instance = new();
     private CountGateAdmissions() { }
-    // The release's lane, so the count is never overtaken by a release of the same slots.
-    public Priority Priority => Priority.Critical;
 }
 
-internal sealed record TicketCancelled(SlotTicket Ticket) : IPriorityMessage
-{
-    // Frees a queue place: served before new requests so the backend's view stays current.
-    public Priority Priority => Priority.Critical;
-}
+// The messages below concern one incarnation's slots: sent to a stopped one, they are moot.
 
-internal sealed record SlotReleased(SlotTicket Ticket, CallReport Report) : IPriorityMessage
-{
-    public Priority Priority => Priority.Critical;
-}
+/// <summary>Frees a queue place: a control message, served before new requests so the backend's view stays current.</summary>
+internal sealed record TicketCancelled(SlotTicket Ticket) : IDeadLetterSuppression;
 
-internal sealed record FirstTokenArrived(SlotTicket Ticket, double TimeToFirstTokenMs) : IPriorityMessage
-{
-    public Priority Priority => Priority.High;
-}
+internal sealed record SlotReleased(SlotTicket Ticket, CallReport Report) : IDeadLetterSuppression;
+
+internal sealed record FirstTokenArrived(SlotTicket Ticket, double TimeToFirstTokenMs) : IDeadLetterSuppression;

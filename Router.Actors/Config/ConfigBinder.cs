@@ -24,7 +24,26 @@ internal static partial class ConfigBinder
             Routing = BindRouting(reader.Child(ConfigSchema.Routing), defaults.Routing),
             Telemetry = BindTelemetry(reader.Child(ConfigSchema.Telemetry), defaults.Telemetry),
             Backends = BindBackends(reader, root),
+            ActorSystemHocon = BindAkka(root, errors),
         };
+    }
+
+    /// <summary>The <c>akka { }</c> block as resolved HOCON text for the actor system; Akka checks it itself.</summary>
+    private static string BindAkka(HoconObject root, ConfigErrors errors)
+    {
+        if (!root.TryGet(ConfigSchema.Akka, out var akka))
+        {
+            return "";
+        }
+
+        if (akka is not HoconObject block)
+        {
+            errors.Add(ConfigSchema.Akka, $"expected an object of Akka.NET settings, found {akka.Describe()}", akka.Origin,
+                "write akka { loglevel = DEBUG } or remove the setting");
+            return "";
+        }
+
+        return "akka = " + HoconRenderer.Render(block);
     }
 
     private static ServerConfig BindServer(SettingsReader? section, ServerConfig defaults)

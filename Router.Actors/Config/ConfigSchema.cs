@@ -11,8 +11,10 @@ internal static class ConfigSchema
     public const string Telemetry = "telemetry";
     public const string BackendDefaults = "backend-defaults";
     public const string Backends = "backends";
+    /// <summary>Akka.NET's own settings, handed to the actor system as they are (not checked here).</summary>
+    public const string Akka = "akka";
 
-    public static readonly string[] RootKeys = [Server, Routing, Telemetry, BackendDefaults, Backends];
+    public static readonly string[] RootKeys = [Server, Routing, Telemetry, BackendDefaults, Backends, Akka];
 
     public static readonly string[] ServerKeys = ["host", "http-port", "grpc-port", "max-request-body", "grpc-max-message", "inline-io", "allowed-origins"];
 

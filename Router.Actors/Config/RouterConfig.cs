@@ -10,6 +10,11 @@ public sealed record RouterConfig
     public RoutingConfig Routing { get; init; } = new();
     public TelemetryConfig Telemetry { get; init; } = new();
     public ImmutableArray<BackendConfig> Backends { get; init; } = ImmutableArray<BackendConfig>.Empty;
+    /// <summary>
+    /// The file's <c>akka { }</c> block as resolved HOCON text (empty when it has none), laid over
+    /// the router's Akka defaults when the actor system starts.
+    /// </summary>
+    public string ActorSystemHocon { get; init; } = "";
 }
 
 public sealed record ServerConfig

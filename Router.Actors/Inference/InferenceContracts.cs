@@ -1,8 +1,10 @@
 using System.Collections.Immutable;
-using System.Threading.Channels;
+using Akka;
+using Akka.Streams;
+using Akka.Streams.Dsl;
 using Router.Actors.Backends;
+using Router.Actors.Inspection;
 using Router.Actors.Routing;
-using Router.Actors.Runtime;
 
 namespace Router.Actors.Inference;
 
@@ -50,10 +52,36 @@ public sealed record InferenceError(RouteFailure? Route, BackendError? Backend)
 public interface IInferenceStream : IAsyncDisposable
 {
     RoutingDecision Decision { get; }
-    /// <summary>Events from the backend, the first one included. Ends with StreamCompleted or StreamFailed.</summary>
-    ChannelReader<StreamEvent> Events { get; }
+    /// <summary>
+    /// Events from the backend as an Akka.Streams source, the first one included; it ends after
+    /// StreamCompleted or StreamFailed. Materialize it once (<see cref="InferenceStreamExtensions.WriteToAsync"/>):
+    /// cancelled downstream, it cancels the backend call and frees the slot.
+    /// </summary>
+    Source<StreamEvent, NotUsed> Events { get; }
     /// <summary>Set when the stream has ended (after the last event was read).</summary>
     GenerationStats? Stats { get; }
+}
+
+public static class InferenceStreamExtensions
+{
+    /// <summary>
+    /// Runs <paramref name="stream"/>'s events into <paramref name="writer"/> with backpressure (see
+    /// <see cref="StreamEventSink"/>). Throws <see cref="OperationCanceledException"/> when
+    /// <paramref name="cancellationToken"/> ended it.
+    /// </summary>
+    public static async Task<StreamOutcome> WriteToAsync(this IInferenceStream stream, IStreamEventWriter writer, IMaterializer materializer, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        var outcome = await stream.Events
+            .RunWith(Sink.FromGraph(new StreamEventSink(writer, cancellationToken)), materializer)
+            .ConfigureAwait(false);
+        if (outcome == StreamOutcome.Cancelled)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        return outcome;
+    }
 }
 
 /// <summary>A non-streaming answer.</summary>
@@ -77,8 +105,6 @@ public interface IRouterAdmin
     ValueTask<SystemState> SetModeAsync(EfficiencyMode mode, CancellationToken cancellationToken);
     /// <summary>The client of one backend, for passthrough of informational endpoints; null if unknown.</summary>
     IBackendClient? GetClient(string backendId);
-    ActorTreeSnapshotProvider ActorTree { get; }
+    /// <summary>The actor tree under <paramref name="path"/> (e.g. <c>/user</c>); null when no actor lives there.</summary>
+    ActorTreeSnapshot? InspectActors(string path);
 }
-
-/// <summary>Takes a snapshot of the actor tree (boxed as object so this contract does not fix its shape).</summary>
-public delegate object ActorTreeSnapshotProvider();

@@ -3,17 +3,18 @@ using System.Collections.Immutable;
 using System.Threading.Channels;
 using Router.Actors.Backends;
 using Router.Actors.Config;
+using Akka.Actor;
 using Router.Actors.Routing;
-using Router.Actors.Runtime;
 
 namespace Router.Actors.Inference;
 
-/// <summary>A backend as the request path sees it.</summary>
-internal sealed record BackendHandle(BackendConfig Config, IActorRef Actor, IBackendClient Client, SlotGateHolder Slots);
+/// <summary>A backend as the request path sees it: its client, and where its running actor and slot gate are.</summary>
+internal sealed record BackendHandle(BackendConfig Config, IBackendClient Client, BackendSlots Slots);
 
 /// <summary>
-/// The request path. For each attempt: (1) ask the selector for a decision, excluding backends
-/// already tried; (2) wait for a slot on the chosen backend (its actor queues by priority);
+/// The request path. For each attempt: (1) score the published routing table for a decision,
+/// excluding backends already tried; (2) take a slot on the chosen backend (through its gate, or
+/// from its actor, which queues by priority);
 /// (3) call the backend outside any actor; (4) if it fails before the first byte and the failure
 /// is the backend's, release the slot and try the next alternative. Once the first event has
 /// arrived the request belongs to that backend; the slot is released exactly once when the
@@ -186,7 +187,7 @@ internal sealed class InferenceRouter : IInferenceRouter
     internal static BackendError Preempted(string backendId) =>
         new(BackendErrorKind.Preempted, $"backend '{backendId}' was needed for a critical request; this request was shed (retry later, or raise its priority)");
 
-    // Inline on the request's thread, from the selector's latest published view.
+    // Inline on the request's thread, from the latest published routing table.
     private ValueTask<RouteOutcome> RouteAsync(RouteRequest request, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -239,7 +240,7 @@ internal sealed class InferenceRouter : IInferenceRouter
         private SlotGrant? _lastRejection;
         // A backend that answered this request with an error (a 500 with a body) whose fault is not
         // settled yet: the next attempt elsewhere tells whether the device or the request failed.
-        private (BackendHandle Handle, BackendError Error)? _suspect;
+        private (SlotTicket Ticket, BackendError Error)? _suspect;
         private int _calls;
 
         public Attempts(InferenceRouter router, InferenceRequest request)
@@ -299,11 +300,18 @@ internal sealed class InferenceRouter : IInferenceRouter
                     continue;
                 }
 
-                var ticket = new SlotTicket(handle.Actor, _request.Hints.Priority, _request.Model, _router._time.GetTimestamp());
-                if (handle.Slots.Current?.TryAdmit(ticket) is not true)
+                if (handle.Slots.Current is not { } incarnation)
+                {
+                    _excluded = _excluded.Add(decision.BackendId);
+                    continue; // Its actor has not started yet.
+                }
+
+                // Gate and actor of one incarnation: the ticket reports to the actor that admitted it.
+                var ticket = new SlotTicket(incarnation.Actor, _request.Hints.Priority, _request.Model, _router._time.GetTimestamp());
+                if (!incarnation.Gate.TryAdmit(ticket))
                 {
                     // No free slot at hand (or a queue, or a backend not at full health): the actor decides.
-                    handle.Actor.Tell(ticket);
+                    incarnation.Actor.Tell(ticket, ActorRefs.NoSender);
                     SlotGrant grant;
                     try
                     {
@@ -356,7 +364,7 @@ internal sealed class InferenceRouter : IInferenceRouter
                 else
                 {
                     Settle();
-                    _suspect = (handle, error);
+                    _suspect = (ticket, error);
                 }
 
                 released = CallOutcome.ClientError;
@@ -397,7 +405,7 @@ internal sealed class InferenceRouter : IInferenceRouter
             if (_suspect is { } suspect)
             {
                 _suspect = null;
-                suspect.Handle.Actor.Tell(CallFailureConfirmed.Instance);
+                suspect.Ticket.Backend.Tell(CallFailureConfirmed.Instance, ActorRefs.NoSender);
             }
         }
 

@@ -1,14 +1,17 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Threading.Channels;
+using Akka;
+using Akka.Streams.Dsl;
 using Router.Actors.Backends;
 using Router.Actors.Routing;
 
 namespace Router.Actors.Inference;
 
 /// <summary>
-/// A streaming answer: reads straight from the backend client's bounded channel (no extra hop, so
-/// no added latency and backpressure reaches the backend socket), counts tokens on the way, and
-/// releases the backend slot exactly once — when the last event is read, or on dispose.
+/// A streaming answer: reads straight from the backend client's bounded channel (backpressure
+/// reaches the backend socket), counts tokens on the way, and releases the backend slot exactly
+/// once — when the last event is read, or when it is aborted or disposed. Surfaces run it as the
+/// Akka.Streams <see cref="Events"/> source.
 /// </summary>
 internal sealed class InferenceStream : ChannelReader<StreamEvent>, IInferenceStream
 {
@@ -25,6 +28,7 @@ internal sealed class InferenceStream : ChannelReader<StreamEvent>, IInferenceSt
     private double? _firstTokenMs;
     private int _chunks;
     private int _finished;
+    private int _aborted;
 
     public InferenceStream(InferenceRouter router, InferenceRequest request, RoutingDecision decision, BackendHandle handle,
         SlotTicket ticket, CancellationTokenSource call, ChannelReader<StreamEvent> inner, StreamEvent first, long started)
@@ -43,7 +47,7 @@ internal sealed class InferenceStream : ChannelReader<StreamEvent>, IInferenceSt
     }
 
     public RoutingDecision Decision { get; }
-    public ChannelReader<StreamEvent> Events => this;
+    public Source<StreamEvent, NotUsed> Events => Source.FromGraph(new StreamEventSource(this));
     public GenerationStats? Stats { get; private set; }
 
     public override Task Completion => _inner.Completion;
@@ -161,15 +165,29 @@ internal sealed class InferenceStream : ChannelReader<StreamEvent>, IInferenceSt
         _router.Observe(Decision, _request, outcome, stats, streaming: true, _granted);
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>
+    /// Ends the stream where it is. Before its end the backend call is cancelled and the slot freed
+    /// (the client went away); after it, only the call's token is freed. Only the first call counts.
+    /// </summary>
+    public void Abort()
     {
+        if (Interlocked.Exchange(ref _aborted, 1) != 0)
+        {
+            return;
+        }
+
         if (Volatile.Read(ref _finished) == 0)
         {
-            // The caller stopped reading before the end: abort the backend call, then free the slot.
-            await _call.CancelAsync().ConfigureAwait(false);
+            _call.Cancel();
             Finish(CallOutcome.Cancelled, null);
         }
 
         _call.Dispose();
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Abort();
+        return default;
     }
 }

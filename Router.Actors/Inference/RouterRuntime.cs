@@ -1,9 +1,12 @@
 using System.Collections.Frozen;
 using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Hosting;
+using Akka.Streams;
 using Router.Actors.Backends;
 using Router.Actors.Config;
+using Router.Actors.Inspection;
 using Router.Actors.Routing;
-using Router.Actors.Runtime;
 using Router.Actors.State;
 
 namespace Router.Actors.Inference;
@@ -11,145 +14,200 @@ namespace Router.Actors.Inference;
 /// <summary>What the runtime is built from besides the configuration: every seam tests and hosts replace.</summary>
 public sealed record RouterRuntimeOptions
 {
+    /// <summary>The request path's clock (time to first token, aging of queued requests, energy).</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
     /// <summary>Creates the client of each backend; defaults to <see cref="BackendClientFactory"/>.</summary>
     public Func<BackendConfig, IBackendClient>? ClientFactory { get; init; }
-    /// <summary>Power readings; defaults to a simulated machine on AC.</summary>
+    /// <summary>Power readings; defaults to <see cref="UnmeasuredMachine"/> (on AC, nothing measured).</summary>
     public IPowerSource? PowerSource { get; init; }
-    /// <summary>Thermal readings; defaults to a simulated machine with no sensors.</summary>
+    /// <summary>Thermal readings; defaults to <see cref="UnmeasuredMachine"/> (no sensors).</summary>
     public IThermalSource? ThermalSource { get; init; }
     public IRequestObserver? Observer { get; init; }
     public ScoringOptions? Scoring { get; init; }
+    /// <summary>How failing backend actors are replaced; <see cref="BackendSupervision.Default"/> unless set.</summary>
+    public BackendSupervision Supervision { get; init; } = BackendSupervision.Default;
+    /// <summary>Akka.NET settings laid over the configuration's when the runtime creates its own actor system (tests: the TestScheduler).</summary>
+    public string? ActorSystemOverrides { get; init; }
 }
 
 /// <summary>
-/// The router's control plane: the actor system with a backends supervisor (one BackendActor per
-/// enabled backend), the selector and the system-state actors; and the request path over them.
+/// The router's control plane and request path. The actors — a backends supervisor with one
+/// <see cref="BackendActor"/> per enabled backend, the routing-table publisher, and the efficiency,
+/// power and thermal actors — run in an Akka.NET actor system and are registered in its Akka.Hosting
+/// <see cref="ActorRegistry"/>. The request path (<see cref="Router"/>) never waits on them: it
+/// routes by the published <see cref="RoutingTable"/> and takes free slots through each backend's
+/// <see cref="SlotGate"/>.
 /// </summary>
+/// <remarks>
+/// The daemon creates the runtime, then starts its actors in the actor system Akka.Hosting runs
+/// (<see cref="StartActorsAsync"/>); tests and tools call <see cref="StartAsync(RouterConfig, RouterRuntimeOptions?)"/>,
+/// which creates and owns an actor system of its own.
+/// </remarks>
 public sealed class RouterRuntime : IRouterAdmin, IAsyncDisposable
 {
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan BackendStartTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly RouterRuntimeOptions _options;
     private readonly FrozenDictionary<string, BackendHandle> _backends;
-    private readonly IActorRef _selector;
-    private readonly IActorRef _efficiency;
-    private readonly IActorRef[] _samplers;
-    private readonly TimeSpan _askTimeout = TimeSpan.FromSeconds(5);
+    private readonly ImmutableArray<BackendSnapshot> _initialSnapshots;
+    private readonly RoutingTable _table;
+    private readonly SystemState _initialState;
+    private ActorSystem? _system;
+    private bool _ownsSystem;
+    private Actors? _actors;
+    private IMaterializer? _materializer;
 
-    private RouterRuntime(RouterConfig config, ActorSystem system, FrozenDictionary<string, BackendHandle> backends,
-        IActorRef selector, IActorRef efficiency, IActorRef[] samplers, IInferenceRouter router)
-    {
-        _samplers = samplers;
-        Config = config;
-        System = system;
-        _backends = backends;
-        _selector = selector;
-        _efficiency = efficiency;
-        Router = router;
-        ActorTree = () => System.Inspect();
-    }
-
-    public RouterConfig Config { get; }
-    public ActorSystem System { get; }
-    public IInferenceRouter Router { get; }
-    public ActorTreeSnapshotProvider ActorTree { get; }
-
-    public static async Task<RouterRuntime> StartAsync(RouterConfig config, RouterRuntimeOptions? options = null)
+    public RouterRuntime(RouterConfig config, RouterRuntimeOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(config);
-        options ??= new RouterRuntimeOptions();
-        var time = options.TimeProvider;
-        var system = ActorSystem.Create("ollama-proxy", new ActorSystemOptions { TimeProvider = time });
-        var clientFactory = options.ClientFactory ?? (Func<BackendConfig, IBackendClient>)(backend => BackendClientFactory.Create(backend, time));
-        var machine = new SimulatedMachine(time);
+        _options = options ?? new RouterRuntimeOptions();
+        Config = config;
+        var time = _options.TimeProvider;
+        var clientFactory = _options.ClientFactory ?? (backend => BackendClientFactory.Create(backend, time));
 
-        var enabled = ImmutableArray.CreateBuilder<BackendConfig>();
+        var handles = new Dictionary<string, BackendHandle>(StringComparer.Ordinal);
+        var initial = ImmutableArray.CreateBuilder<BackendSnapshot>();
         foreach (var backend in config.Backends)
         {
             if (backend.Enabled)
             {
-                enabled.Add(backend);
+                handles[backend.Id] = new BackendHandle(backend, clientFactory(backend), new BackendSlots());
+                initial.Add(BackendActor.InitialSnapshot(backend));
             }
         }
 
-        var sensors = ImmutableDictionary.CreateBuilder<string, SensorConfig>();
-        var initial = new List<BackendSnapshot>();
-        foreach (var backend in enabled)
-        {
-            sensors[backend.Id] = backend.Sensors;
-            initial.Add(BackendActor.InitialSnapshot(backend));
-        }
-
+        _backends = handles.ToFrozenDictionary(StringComparer.Ordinal);
+        _initialSnapshots = initial.ToImmutable();
         var initialMode = config.Routing.AutoOptimize ? EfficiencyMode.Auto : config.Routing.DefaultMode;
-        var sensorMap = sensors.ToImmutable();
-        // State actors first: the selector must see the mode before the first request.
-        var efficiency = system.ActorOf(Props.Create(() => new EfficiencyActor(initialMode, sensorMap)), "efficiency");
-        // Before the samplers exist, for the selector's reason below: a first power or thermal
-        // reading published before the efficiency actor has started would be lost, and Auto would
-        // not see the machine until the next sample.
-        system.EventStream.Subscribe<PowerReading>(efficiency);
-        system.EventStream.Subscribe<ThermalReading>(efficiency);
-        var scoring = options.Scoring ?? ScoringOptions.FromConfig(config.Routing);
-        var initialState = SystemState.Default with { Mode = initialMode, EffectiveMode = initialMode };
-        var table = new RoutingTable(initial, initialState);
-        var selector = system.ActorOf(
-            Props.Create(() => new SelectorActor(initial, initialState, scoring, table))
-                .WithMailbox(new PriorityMailboxOptions()),
-            "selector");
-        // Subscribed now, not only when the selector starts: the backends probe as soon as they
-        // exist, and on a loaded machine their first snapshot can be published before the selector
-        // has run its PreStart. That snapshot would be lost, and the selector would see the backend
-        // as unknown until the next probe, 30 s later.
-        system.EventStream.Subscribe<BackendSnapshot>(selector);
-        system.EventStream.Subscribe<SystemState>(selector);
-        var power = system.ActorOf(Props.Create(() => new PowerActor(options.PowerSource ?? machine, config.Telemetry.SampleInterval, time)), "power");
-        var thermal = system.ActorOf(Props.Create(() => new ThermalActor(options.ThermalSource ?? machine, sensorMap, config.Telemetry.SampleInterval, time)), "thermal");
+        _initialState = SystemState.Default with { Mode = initialMode, EffectiveMode = initialMode };
+        _table = new RoutingTable(_initialSnapshots, _initialState);
+        var scoring = _options.Scoring ?? ScoringOptions.FromConfig(config.Routing);
+        Router = new InferenceRouter(_table, scoring, _backends, config.Routing, time, _options.Observer);
+    }
 
-        var backendsParent = system.ActorOf(Props.Create(() => new BackendsSupervisor()), "backends");
-        var handles = new Dictionary<string, BackendHandle>(StringComparer.Ordinal);
-        foreach (var backend in enabled)
+    public RouterConfig Config { get; }
+    public IInferenceRouter Router { get; }
+
+    /// <summary>The actor system the actors run in, once started.</summary>
+    public ActorSystem System => _system ?? throw new InvalidOperationException("The router's actors have not been started.");
+
+    /// <summary>Runs the token streams the surfaces write to their clients (one for the whole runtime), once started.</summary>
+    public IMaterializer Materializer => _materializer ?? throw new InvalidOperationException("The router's actors have not been started.");
+
+    /// <summary>Starts a runtime in an actor system of its own (named <c>ollama-proxy</c>), which it stops when disposed.</summary>
+    public static async Task<RouterRuntime> StartAsync(RouterConfig config, RouterRuntimeOptions? options = null)
+    {
+        var runtime = new RouterRuntime(config, options);
+        var system = ActorSystem.Create(ActorSystemConfig.SystemName, ActorSystemConfig.For(config, runtime._options.ActorSystemOverrides));
+        runtime._ownsSystem = true;
+        try
         {
-            var client = clientFactory(backend);
-            var routing = config.Routing;
-            var gates = new SlotGateHolder();
-            var actor = await backendsParent.Ask<IActorRef>(
-                new BackendsSupervisor.Create(
-                    Props.Create(() => new BackendActor(backend, client, routing, gates))
-                        .WithMailbox(new PriorityMailboxOptions { AgingInterval = routing.AgingInterval }),
-                    backend.Id),
-                TimeSpan.FromSeconds(10)).ConfigureAwait(false);
-            handles[backend.Id] = new BackendHandle(backend, actor, client, gates);
+            await runtime.StartActorsAsync(system).ConfigureAwait(false);
+        }
+        catch
+        {
+            await runtime.DisposeAsync().ConfigureAwait(false);
+            await system.Terminate().ConfigureAwait(false);
+            throw;
         }
 
-        var frozen = handles.ToFrozenDictionary(StringComparer.Ordinal);
-        var router = new InferenceRouter(table, scoring, frozen, config.Routing, time, options.Observer);
-        return new RouterRuntime(config, system, frozen, selector, efficiency, [power, thermal], router);
+        return runtime;
     }
+
+    /// <summary>
+    /// Creates the router's actors in <paramref name="system"/>, registers them in its
+    /// <see cref="ActorRegistry"/>, and returns once every backend actor runs.
+    /// </summary>
+    public async Task StartActorsAsync(ActorSystem system, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        if (Interlocked.CompareExchange(ref _system, system, null) is not null)
+        {
+            throw new InvalidOperationException("The router's actors were started already.");
+        }
+
+        var config = Config;
+        var time = _options.TimeProvider;
+        _ = FailureJournal.Get(system);
+        var sensors = ImmutableDictionary.CreateBuilder<string, SensorConfig>();
+        var specs = ImmutableArray.CreateBuilder<BackendActorSpec>();
+        foreach (var snapshot in _initialSnapshots)
+        {
+            var handle = _backends[snapshot.Id];
+            sensors[snapshot.Id] = handle.Config.Sensors;
+            specs.Add(new BackendActorSpec(handle.Config, handle.Client, handle.Slots));
+        }
+
+        var sensorMap = sensors.ToImmutable();
+        var rejecter = system.ActorOf(Props.Create<UndeliveredTicketRejecter>(), UndeliveredTicketRejecter.Name);
+        UndeliveredTicketRejecter.Subscribe(system, rejecter);
+
+        // State first, subscribed before the samplers exist: routing must see the mode before the
+        // first request, and Auto the first reading.
+        var efficiency = system.ActorOf(Props.Create(() => new EfficiencyActor(_initialState.Mode, sensorMap, time, null)), EfficiencyActor.Name);
+        EfficiencyActor.Subscribe(system, efficiency);
+        var publisher = system.ActorOf(Props.Create(() => new RoutingTablePublisher(_initialSnapshots, _initialState, _table)), RoutingTablePublisher.Name);
+        RoutingTablePublisher.Subscribe(system, publisher);
+
+        var machine = new UnmeasuredMachine(time);
+        var powerSource = _options.PowerSource ?? machine;
+        var thermalSource = _options.ThermalSource ?? machine;
+        var interval = config.Telemetry.SampleInterval;
+        var power = system.ActorOf(Props.Create(() => new PowerActor(powerSource, interval, time)), PowerActor.Name);
+        var thermal = system.ActorOf(Props.Create(() => new ThermalActor(thermalSource, sensorMap, interval, time)), ThermalActor.Name);
+        var supervision = _options.Supervision;
+        var backends = system.ActorOf(Props.Create(() => new BackendsSupervisor(specs.ToImmutable(), config.Routing, time, supervision)), BackendsSupervisor.Name);
+
+        var registry = ActorRegistry.For(system);
+        registry.Register<EfficiencyActor>(efficiency);
+        registry.Register<RoutingTablePublisher>(publisher);
+        registry.Register<PowerActor>(power);
+        registry.Register<ThermalActor>(thermal);
+        registry.Register<BackendsSupervisor>(backends);
+        _actors = new Actors(efficiency, publisher, power, thermal, backends);
+        _materializer = system.Materializer(namePrefix: "token-stream");
+
+        var started = Task.WhenAll(_backends.Values.Select(h => h.Slots.Started));
+        try
+        {
+            await started.WaitAsync(BackendStartTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            var missing = string.Join(", ", _backends.Values.Where(h => !h.Slots.Started.IsCompleted).Select(h => h.Config.Id));
+            throw new InvalidOperationException($"the actors of backends {missing} did not start within {BackendStartTimeout.TotalSeconds:0} s");
+        }
+    }
+
+    private Actors Started => _actors ?? throw new InvalidOperationException("The router's actors have not been started.");
 
     public async ValueTask<ImmutableArray<BackendSnapshot>> GetBackendsAsync(CancellationToken cancellationToken)
     {
-        var view = await _selector.Ask<SelectorView>(GetSelectorView.Instance, _askTimeout, cancellationToken).ConfigureAwait(false);
+        var view = await Started.RoutingTable.Ask<RoutingView>(GetRoutingView.Instance, AskTimeout, cancellationToken).ConfigureAwait(false);
         return view.Backends;
     }
 
     public async ValueTask<SystemState> GetSystemStateAsync(CancellationToken cancellationToken) =>
-        await _efficiency.Ask<SystemState>(GetSystemState.Instance, _askTimeout, cancellationToken).ConfigureAwait(false);
+        await Started.Efficiency.Ask<SystemState>(GetSystemState.Instance, AskTimeout, cancellationToken).ConfigureAwait(false);
 
     public async ValueTask<SystemState> SetModeAsync(EfficiencyMode mode, CancellationToken cancellationToken) =>
-        await _efficiency.Ask<SystemState>(new SetEfficiencyMode(mode), _askTimeout, cancellationToken).ConfigureAwait(false);
+        await Started.Efficiency.Ask<SystemState>(new SetEfficiencyMode(mode), AskTimeout, cancellationToken).ConfigureAwait(false);
 
     public IBackendClient? GetClient(string backendId) =>
         _backends.TryGetValue(backendId, out var handle) ? handle.Client : null;
 
-    /// <summary>The actor of one backend, for tests and the CLI (probe now, snapshot).</summary>
+    public ActorTreeSnapshot? InspectActors(string path) => ActorTreeInspector.Inspect(System, path);
+
+    /// <summary>The running actor of one backend, for tests and tools (probe now, snapshot); null if unknown or not running.</summary>
     public IActorRef? GetBackendActor(string backendId) =>
-        _backends.TryGetValue(backendId, out var handle) ? handle.Actor : null;
+        _backends.TryGetValue(backendId, out var handle) ? handle.Slots.Current?.Actor : null;
 
     /// <summary>Samples power and temperatures now instead of at the next interval.</summary>
     public void SampleNow()
     {
-        foreach (var sampler in _samplers)
-        {
-            sampler.Tell(State.SampleNow.Instance);
-        }
+        Started.Power.Tell(State.SampleNow.Instance, ActorRefs.NoSender);
+        Started.Thermal.Tell(State.SampleNow.Instance, ActorRefs.NoSender);
     }
 
     /// <summary>
@@ -163,49 +221,29 @@ public sealed class RouterRuntime : IRouterAdmin, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(handler);
         var observer = System.ActorOf(Props.Create(() => new EventCallbackActor<TEvent>(handler)), name);
         // From this call on, not from whenever the actor starts: events in between would be lost.
-        System.EventStream.Subscribe<TEvent>(observer);
+        System.EventStream.Subscribe(observer, typeof(TEvent));
         return observer;
     }
 
     public async ValueTask DisposeAsync()
     {
-        await System.TerminateAsync().ConfigureAwait(false);
+        if (_ownsSystem && _system is { } system)
+        {
+            await system.Terminate().ConfigureAwait(false);
+        }
+
         foreach (var handle in _backends.Values)
         {
             handle.Client.Dispose();
         }
     }
-}
 
-/// <summary>
-/// Parent of the backend actors. A backend actor that throws is restarted with back-off (its
-/// health is re-learnt by probing); one backend's trouble never touches the others.
-/// </summary>
-internal sealed class BackendsSupervisor : ReceiveActor
-{
-    public sealed record Create(Props Props, string Name);
-
-    public BackendsSupervisor() =>
-        Receive<Create>(m => Sender.Tell(Context.ActorOf(m.Props, m.Name)));
-
-    protected override SupervisorStrategy SupervisorStrategy() =>
-        new OneForOneStrategy(10, TimeSpan.FromMinutes(1), _ => Directive.Restart,
-            new BackoffOptions(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(10)));
+    private sealed record Actors(IActorRef Efficiency, IActorRef RoutingTable, IActorRef Power, IActorRef Thermal, IActorRef Backends);
 }
 
 /// <summary>Calls a handler for every event of one type on the event stream (bridges to non-actor code).</summary>
 internal sealed class EventCallbackActor<TEvent> : ReceiveActor
     where TEvent : class
 {
-    private readonly Action<TEvent> _handler;
-
-    public EventCallbackActor(Action<TEvent> handler)
-    {
-        _handler = handler;
-        Receive<TEvent>(OnEvent);
-    }
-
-    protected override void PreStart() => Context.System.EventStream.Subscribe<TEvent>(Self);
-
-    private void OnEvent(TEvent evt) => _handler(evt);
+    public EventCallbackActor(Action<TEvent> handler) => Receive<TEvent>(handler);
 }

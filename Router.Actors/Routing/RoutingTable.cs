@@ -1,8 +1,8 @@
 namespace Router.Actors.Routing;
 
 /// <summary>
-/// The selector's latest view — backend snapshots and system state — published for lock-free
-/// reads. The selector actor stays the only writer (it applies snapshots and state in order);
+/// The routing-table publisher.s latest view — backend snapshots and system state — published for lock-free
+/// reads. The publisher actor stays the only writer (it applies snapshots and state in order);
 /// the request path reads the table and runs the pure scorer on its own thread, which saves the
 /// two thread hops and the timer of an ask on every request.
 /// </summary>
@@ -23,7 +23,7 @@ public sealed class RoutingTable
         return Scorer.Route(request, view.Backends, view.State, options);
     }
 
-    /// <summary>Called by the selector after each change; the array is the selector's own copy.</summary>
+    /// <summary>Called by the publisher after each change; the array is its own copy.</summary>
     internal void Publish(BackendSnapshot[] backends, SystemState state) =>
         Volatile.Write(ref _view, new View(backends, state));
 

@@ -1,15 +1,12 @@
 using System.Collections.Immutable;
+using Akka.Actor;
 using Router.Actors.Config;
 using Router.Actors.Routing;
-using Router.Actors.Runtime;
 
 namespace Router.Actors.State;
 
 /// <summary>Sets the user's efficiency mode; answered with the resulting <see cref="SystemState"/>.</summary>
-public sealed record SetEfficiencyMode(EfficiencyMode Mode) : IPriorityMessage
-{
-    public Priority Priority => Priority.High;
-}
+public sealed record SetEfficiencyMode(EfficiencyMode Mode);
 
 /// <summary>Asks for the current <see cref="SystemState"/>.</summary>
 public sealed class GetSystemState
@@ -23,21 +20,26 @@ public sealed record EfficiencyModeChanged(EfficiencyMode Mode, EfficiencyMode F
 
 /// <summary>
 /// Holds the user's mode and, from the latest power and thermal readings, the mode in effect.
-/// Publishes the combined <see cref="SystemState"/> on every change; the selector routes by it.
+/// Publishes the combined <see cref="SystemState"/> on every change; the routing table follows it.
 /// </summary>
 public sealed class EfficiencyActor : ReceiveActor
 {
+    public const string Name = "efficiency";
+
     private readonly ImmutableDictionary<string, SensorConfig> _sensors;
+    private readonly TimeProvider _time;
     private readonly ModeThresholds _thresholds;
     private PowerReading _power;
     private ThermalReading _thermal;
     private SystemState _state;
 
-    public EfficiencyActor(EfficiencyMode initialMode, ImmutableDictionary<string, SensorConfig> sensorsByBackend, ModeThresholds? thresholds = null)
+    public EfficiencyActor(EfficiencyMode initialMode, ImmutableDictionary<string, SensorConfig> sensorsByBackend, TimeProvider time, ModeThresholds? thresholds = null)
     {
+        ArgumentNullException.ThrowIfNull(time);
         _sensors = sensorsByBackend;
+        _time = time;
         _thresholds = thresholds ?? ModeThresholds.Default;
-        var now = Context.TimeProvider.GetUtcNow();
+        var now = time.GetUtcNow();
         _power = PowerReading.Unknown(now);
         _thermal = ThermalReading.Unknown(now);
         _state = SystemState.Default with { Mode = initialMode, EffectiveMode = initialMode };
@@ -61,14 +63,19 @@ public sealed class EfficiencyActor : ReceiveActor
         });
     }
 
-    protected override void PreStart()
+    /// <summary>
+    /// Subscribes <paramref name="efficiency"/> to the readings. Done by its creator before the
+    /// samplers exist, not in PreStart: a first reading published before the actor has started
+    /// would be lost, and Auto would not see the machine until the next sample.
+    /// </summary>
+    public static void Subscribe(ActorSystem system, IActorRef efficiency)
     {
-        // Also subscribed by whoever creates it, before the samplers start (RouterRuntime); here for
-        // any other creator. Subscribing twice changes nothing.
-        Context.System.EventStream.Subscribe<PowerReading>(Self);
-        Context.System.EventStream.Subscribe<ThermalReading>(Self);
-        Recompute("configured default");
+        ArgumentNullException.ThrowIfNull(system);
+        system.EventStream.Subscribe(efficiency, typeof(PowerReading));
+        system.EventStream.Subscribe(efficiency, typeof(ThermalReading));
     }
+
+    protected override void PreStart() => Recompute("configured default");
 
     private void Recompute(string? userReason)
     {
@@ -106,7 +113,7 @@ public sealed class EfficiencyActor : ReceiveActor
         events.Publish(_state);
         if (previous.EffectiveMode != _state.EffectiveMode || previous.Mode != _state.Mode)
         {
-            events.Publish(new EfficiencyModeChanged(_state.Mode, previous.EffectiveMode, _state.EffectiveMode, _state.ModeReason, Context.TimeProvider.GetUtcNow()));
+            events.Publish(new EfficiencyModeChanged(_state.Mode, previous.EffectiveMode, _state.EffectiveMode, _state.ModeReason, _time.GetUtcNow()));
         }
     }
 }

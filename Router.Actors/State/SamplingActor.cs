@@ -1,5 +1,5 @@
 using Router.Actors.Routing;
-using Router.Actors.Runtime;
+using Akka.Actor;
 
 namespace Router.Actors.State;
 
@@ -22,11 +22,11 @@ public sealed class GetLatestReading
 /// The read runs outside the actor (a slow nvidia-smi must not stall the mailbox); one read at a
 /// time, and a source that throws is reported as "no change" rather than crashing the actor.
 /// </summary>
-public abstract class SamplingActor<TReading> : ReceiveActor
+public abstract class SamplingActor<TReading> : ReceiveActor, IWithTimers
     where TReading : class
 {
+    private const string SampleTimer = "sample";
     private readonly TimeSpan _interval;
-    private ICancelable? _timer;
     private bool _sampling;
     private TReading _latest;
 
@@ -38,6 +38,8 @@ public abstract class SamplingActor<TReading> : ReceiveActor
         Receive<Sampled>(OnSampled);
         Receive<GetLatestReading>(_ => Sender.Tell(_latest));
     }
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     protected TReading Latest => _latest;
 
@@ -54,14 +56,8 @@ public abstract class SamplingActor<TReading> : ReceiveActor
         StartSample();
         if (_interval > TimeSpan.Zero)
         {
-            _timer = Context.Scheduler.ScheduleTellRepeatedly(_interval, _interval, Self, SampleNow.Instance);
+            Timers.StartPeriodicTimer(SampleTimer, SampleNow.Instance, _interval);
         }
-    }
-
-    protected override ValueTask PostStopAsync()
-    {
-        _timer?.Cancel();
-        return default;
     }
 
     private void StartSample()
@@ -114,6 +110,8 @@ public abstract class SamplingActor<TReading> : ReceiveActor
 /// <summary>Samples AC, battery and measured power.</summary>
 public sealed class PowerActor : SamplingActor<PowerReading>
 {
+    public const string Name = "power";
+
     private readonly IPowerSource _source;
 
     public PowerActor(IPowerSource source, TimeSpan interval, TimeProvider time)

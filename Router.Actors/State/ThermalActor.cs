@@ -9,6 +9,8 @@ namespace Router.Actors.State;
 /// </summary>
 public sealed class ThermalActor : SamplingActor<ThermalReading>
 {
+    public const string Name = "thermal";
+
     private readonly IThermalSource _source;
     private readonly ImmutableDictionary<string, SensorConfig> _sensors;
 

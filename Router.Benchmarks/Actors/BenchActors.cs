@@ -1,5 +1,6 @@
+using Akka.Actor;
+using Router.Actors.Backends;
 using Router.Actors.Routing;
-using Router.Actors.Runtime;
 
 namespace Router.Benchmarks.Actors;
 
@@ -9,11 +10,16 @@ internal sealed class Ping
     public static readonly Ping Instance = new();
 }
 
-internal sealed class PriorityPing(Priority priority) : IPriorityMessage
+/// <summary>Admission tickets of each priority, for the backend mailbox: what it orders in production.</summary>
+internal static class PriorityPing
 {
-    public static readonly PriorityPing[] ByLane = [new(Priority.BestEffort), new(Priority.Normal), new(Priority.High), new(Priority.Critical)];
-
-    public Priority Priority { get; } = priority;
+    public static readonly SlotTicket[] ByLevel =
+    [
+        new(ActorRefs.Nobody, Priority.BestEffort, null, 0),
+        new(ActorRefs.Nobody, Priority.Normal, null, 0),
+        new(ActorRefs.Nobody, Priority.High, null, 0),
+        new(ActorRefs.Nobody, Priority.Critical, null, 0),
+    ];
 }
 
 /// <summary>Counts messages and signals once it has seen the expected number.</summary>

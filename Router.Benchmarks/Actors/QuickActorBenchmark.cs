@@ -1,19 +1,27 @@
 using System.Diagnostics;
 using System.Globalization;
-using Router.Actors.Routing;
-using Router.Actors.Runtime;
+using System.Threading.Channels;
+using Akka.Actor;
+using Akka.Dispatch.MessageQueues;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using Router.Actors.Backends;
+using Router.Actors.Config;
+using Router.Actors.Inference;
 
 namespace Router.Benchmarks.Actors;
 
 /// <summary>
-/// A quick table of the runtime's headline figures: tell throughput (one sender, one ping-pong
-/// pair, many pairs across every core), ask round-trip latency, the priority mailbox against FIFO,
-/// and bytes allocated per message. Each row is measured after a warm-up; the best of a few runs
-/// is kept, because the machine may be shared.
+/// A quick table of Akka.NET's headline figures as the router uses it (its own mailbox and stream
+/// settings): tell throughput (one sender, one ping-pong pair, many pairs across every core), ask
+/// round-trip latency, the backend priority mailbox against the default one, bytes allocated per
+/// message, and what one token stream costs to materialize and per token. Each row is measured
+/// after a warm-up; the best of a few runs is kept, because the machine may be shared.
 /// </summary>
 internal static class QuickActorBenchmark
 {
     private static readonly TimeSpan RunTimeout = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(5);
 
     // The steady path: the sender pauses while this many messages wait, so the queues stop growing
     // (a flood that outruns the actor allocates queue segments as the backlog grows).
@@ -24,25 +32,24 @@ internal static class QuickActorBenchmark
         bool quick = args.Contains("--quick");
         int scale = quick ? 1 : 4;
         int repeats = quick ? 2 : 3;
-        Console.WriteLine(FormattableString.Invariant($"Router actor runtime, quick benchmark: {Environment.ProcessorCount} cores, .NET {Environment.Version}, server GC {System.Runtime.GCSettings.IsServerGC}"));
+        Console.WriteLine(FormattableString.Invariant($"Akka.NET {typeof(ActorSystem).Assembly.GetName().Version} as the router runs it, quick benchmark: {Environment.ProcessorCount} cores, .NET {Environment.Version}, server GC {System.Runtime.GCSettings.IsServerGC}"));
         Console.WriteLine();
         Console.WriteLine($"{"scenario",-58} {"result",16} {"alloc B/msg",12}");
         Console.WriteLine(new string('-', 88));
 
-        Report("tell: 1 sender thread -> 1 actor (fifo)", Best(repeats, () => TellOneWay(2_000_000 * scale, senders: 1, priority: false)));
-        Report("tell: 1 sender thread -> 1 actor (priority)", Best(repeats, () => TellOneWay(2_000_000 * scale, senders: 1, priority: true)));
-        Report($"tell: {Environment.ProcessorCount} senders -> {Environment.ProcessorCount} actors (fifo)", Best(repeats, () => TellOneWay(2_000_000 * scale, senders: Environment.ProcessorCount, priority: false)));
-        Report($"tell: 1 sender -> 1 actor, <= {SteadyBacklog} queued (fifo)", Best(repeats, () => TellOneWay(2_000_000 * scale, senders: 1, priority: false, maxQueued: SteadyBacklog)));
-        Report($"tell: 1 sender -> 1 actor, <= {SteadyBacklog} queued (priority, 1 lane)", Best(repeats, () => TellOneWay(2_000_000 * scale, senders: 1, priority: true, maxQueued: SteadyBacklog, lanes: 1)));
-        Report($"tell: 1 sender -> 1 actor, <= {SteadyBacklog} queued (priority, 4 lanes)", Best(repeats, () => TellOneWay(2_000_000 * scale, senders: 1, priority: true, maxQueued: SteadyBacklog)));
-        Report("ping-pong: 1 pair", Best(repeats, () => PingPong(2_000_000 * scale, pairs: 1)));
+        Report("tell: 1 sender thread -> 1 actor (default mailbox)", Best(repeats, () => TellOneWay(1_000_000 * scale, senders: 1, priority: false)));
+        Report("tell: 1 sender thread -> 1 actor (backend priority mailbox)", Best(repeats, () => TellOneWay(1_000_000 * scale, senders: 1, priority: true)));
+        Report($"tell: {Environment.ProcessorCount} senders -> {Environment.ProcessorCount} actors (default)", Best(repeats, () => TellOneWay(1_000_000 * scale, senders: Environment.ProcessorCount, priority: false)));
+        Report($"tell: 1 sender -> 1 actor, <= {SteadyBacklog} queued (default)", Best(repeats, () => TellOneWay(1_000_000 * scale, senders: 1, priority: false, maxQueued: SteadyBacklog)));
+        Report($"tell: 1 sender -> 1 actor, <= {SteadyBacklog} queued (priority, 4 levels)", Best(repeats, () => TellOneWay(1_000_000 * scale, senders: 1, priority: true, maxQueued: SteadyBacklog)));
+        Report("ping-pong: 1 pair", Best(repeats, () => PingPong(1_000_000 * scale, pairs: 1)));
         int many = Environment.ProcessorCount * 4;
-        Report($"ping-pong: {many} pairs (all cores)", Best(repeats, () => PingPong(4_000_000 * scale, pairs: many)));
-        AskLatency(quick ? 100_000 : 300_000);
-        QueueCost("queue only, 1 thread: fifo", FifoMailboxOptions.Instance, lanes: 1);
-        QueueCost("queue only, 1 thread: priority, 1 lane", new PriorityMailboxOptions(), lanes: 1);
-        QueueCost("queue only, 1 thread: priority, 4 lanes", new PriorityMailboxOptions(), lanes: 4);
-        QueueCost("queue only, 1 thread: priority, 4 lanes, no aging", new PriorityMailboxOptions { AgingInterval = TimeSpan.Zero }, lanes: 4);
+        Report($"ping-pong: {many} pairs (all cores)", Best(repeats, () => PingPong(2_000_000 * scale, pairs: many)));
+        AskLatency(quick ? 50_000 : 200_000);
+        QueueCost("queue only, 1 thread: default (unbounded)", () => new UnboundedMessageQueue(), levels: 1);
+        QueueCost("queue only, 1 thread: Akka's stable priority, 4 levels", () => new UnboundedStablePriorityMessageQueue(BackendMailbox.Level, 16), levels: 4);
+        QueueCost("queue only, 1 thread: backend mailbox, 4 levels", () => new BackendMessageQueue(), levels: 4);
+        StreamCost(quick ? 2_000 : 10_000);
         return 0;
     }
 
@@ -53,7 +60,7 @@ internal static class QuickActorBenchmark
         Props props = Props.Create(() => new CountingSink(counter));
         if (priority)
         {
-            props = props.WithMailbox(new PriorityMailboxOptions());
+            props = props.WithMailbox(BackendMailbox.ConfigPath);
         }
 
         var sinks = new IActorRef[senders];
@@ -66,11 +73,11 @@ internal static class QuickActorBenchmark
 
         // Warm-up: JIT, queue segments, thread pool threads.
         // Messages go round-robin over the top `lanes` lanes: 1 = all high, 4 = every lane.
-        PriorityPing[] messagesByLane = PriorityPing.ByLane[^lanes..];
+        SlotTicket[] messagesByLane = PriorityPing.ByLevel[^lanes..];
         Measure(counter, sinks, perSender / 10, priority, maxQueued, messagesByLane);
         return Measure(counter, sinks, perSender, priority, maxQueued, messagesByLane);
 
-        static Result Measure(Counter counter, IActorRef[] sinks, long perSender, bool priority, long maxQueued, PriorityPing[] lanes)
+        static Result Measure(Counter counter, IActorRef[] sinks, long perSender, bool priority, long maxQueued, SlotTicket[] lanes)
         {
             counter.Reset(perSender * sinks.Length);
             using var start = new Barrier(sinks.Length + 1);
@@ -95,21 +102,21 @@ internal static class QuickActorBenchmark
                                 }
                             }
 
-                            sink.Tell(priority ? lanes[i % lanes.Length] : Ping.Instance);
+                            sink.Tell(priority ? lanes[i % lanes.Length] : Ping.Instance, ActorRefs.NoSender);
                         }
                     }
                     else if (priority)
                     {
                         for (long i = 0; i < perSender; i++)
                         {
-                            sink.Tell(lanes[i % lanes.Length]);
+                            sink.Tell(lanes[i % lanes.Length], ActorRefs.NoSender);
                         }
                     }
                     else
                     {
                         for (long i = 0; i < perSender; i++)
                         {
-                            sink.Tell(Ping.Instance);
+                            sink.Tell(Ping.Instance, ActorRefs.NoSender);
                         }
                     }
                 }) { IsBackground = true };
@@ -155,7 +162,7 @@ internal static class QuickActorBenchmark
             var watch = Stopwatch.StartNew();
             foreach (IActorRef client in clients)
             {
-                client.Tell(new PingClient.Start(roundTripsPerPair, Window: 500));
+                client.Tell(new PingClient.Start(roundTripsPerPair, Window: 500), ActorRefs.NoSender);
             }
 
             if (!counter.Wait(RunTimeout))
@@ -190,17 +197,17 @@ internal static class QuickActorBenchmark
             for (int i = 0; i < count; i++)
             {
                 long start = Stopwatch.GetTimestamp();
-                await echo.Ask<Ping>(Ping.Instance).ConfigureAwait(false);
+                await echo.Ask<Ping>(Ping.Instance, AskTimeout).ConfigureAwait(false);
                 samples[i] = Stopwatch.GetTimestamp() - start;
             }
         }
     }
 
     // Enqueue then dequeue batches of 1,000 on one thread: the storage cost alone, no scheduling.
-    private static void QueueCost(string scenario, MailboxOptions options, int lanes)
+    private static void QueueCost(string scenario, Func<IMessageQueue> create, int levels)
     {
-        var queue = Router.Actors.Runtime.Dispatch.MessageQueue.Create(options, TimeProvider.System);
-        PriorityPing[] messages = PriorityPing.ByLane[^lanes..];
+        IMessageQueue queue = create();
+        var envelopes = PriorityPing.ByLevel[^levels..].Select(ticket => new Envelope(ticket, ActorRefs.NoSender)).ToArray();
         double best = double.MaxValue;
         for (int round = 0; round < 5; round++)
         {
@@ -209,7 +216,7 @@ internal static class QuickActorBenchmark
             {
                 for (int i = 0; i < 1_000; i++)
                 {
-                    queue.TryEnqueue(messages[i % messages.Length], null, out _, out _);
+                    queue.Enqueue(ActorRefs.Nobody, envelopes[i % envelopes.Length]);
                 }
 
                 while (queue.TryDequeue(out _))
@@ -221,6 +228,67 @@ internal static class QuickActorBenchmark
         }
 
         Console.WriteLine($"{scenario,-58} {best.ToString("0.0", CultureInfo.InvariantCulture) + " ns/msg",16}");
+    }
+
+    /// <summary>
+    /// A token stream as the surfaces run one: a bounded channel (the backend's) as the Akka.Streams
+    /// source, the client writer sink at the end. The cost of materializing and running a one-event
+    /// stream, sequentially (p50/p99), and the time per token of a 256-token stream.
+    /// </summary>
+    private static void StreamCost(int streams)
+    {
+        using var holder = new SystemHolder();
+        var materializer = holder.System.Materializer();
+        var writer = new DiscardingWriter();
+        var one = new StreamEvent[] { new StreamCompleted(BackendUsage.None) };
+        var tokens = Enumerable.Range(0, 255).Select(_ => (StreamEvent)new StreamChunk(new byte[] { (byte)'x' }, "x")).Append(new StreamCompleted(BackendUsage.None)).ToArray();
+        long[] samples = new long[streams];
+        Run(one, samples.Length / 10);
+        long allocated = GC.GetTotalAllocatedBytes(precise: true);
+        Run(one, samples.Length);
+        allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
+        Array.Sort(samples);
+        double ticksPerMicro = Stopwatch.Frequency / 1_000_000.0;
+        string P(double q) => (samples[(int)Math.Min(samples.Length - 1, q * samples.Length)] / ticksPerMicro).ToString("0", CultureInfo.InvariantCulture);
+        Console.WriteLine($"{"token stream: materialize + run 1 event, p50 / p99 µs",-58} {P(0.50) + " / " + P(0.99),16} {((double)allocated / streams).ToString("0", CultureInfo.InvariantCulture) + " /stream",12}");
+
+        int long256 = Math.Max(100, streams / 20);
+        Run(tokens, long256 / 10);
+        long started = Stopwatch.GetTimestamp();
+        Run(tokens, long256);
+        double perStream = Stopwatch.GetElapsedTime(started).TotalMicroseconds / long256;
+        double perToken = (perStream - (samples[samples.Length / 2] / ticksPerMicro)) / 255;
+        Console.WriteLine($"{"token stream: 256 events, per stream / per added token µs",-58} {perStream.ToString("0", CultureInfo.InvariantCulture) + " / " + perToken.ToString("0.00", CultureInfo.InvariantCulture),16}");
+
+        void Run(StreamEvent[] events, int count)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                var channel = Channel.CreateBounded<StreamEvent>(new BoundedChannelOptions(events.Length) { SingleReader = true, SingleWriter = true });
+                foreach (var item in events)
+                {
+                    channel.Writer.TryWrite(item);
+                }
+
+                channel.Writer.Complete();
+                long start = Stopwatch.GetTimestamp();
+                ChannelSource.FromReader(channel.Reader)
+                    .RunWith(Sink.FromGraph(new StreamEventSink(writer, CancellationToken.None)), materializer)
+                    .GetAwaiter().GetResult();
+                if (count == samples.Length && events.Length == 1)
+                {
+                    samples[i] = Stopwatch.GetTimestamp() - start;
+                }
+            }
+        }
+    }
+
+    /// <summary>A client that takes every event at once.</summary>
+    private sealed class DiscardingWriter : IStreamEventWriter
+    {
+        public ValueTask<bool> WriteAsync(StreamEvent item, CancellationToken cancellationToken) => new(true);
+
+        public ValueTask WriteTruncatedAsync(CancellationToken cancellationToken) => default;
     }
 
     private static Result Best(int repeats, Func<Result> run)
@@ -245,8 +313,8 @@ internal static class QuickActorBenchmark
 
     private sealed class SystemHolder : IDisposable
     {
-        public ActorSystem System { get; } = ActorSystem.Create("bench");
+        public ActorSystem System { get; } = ActorSystem.Create("bench", Akka.Configuration.ConfigurationFactory.ParseString("akka.loglevel = WARNING").WithFallback(ActorSystemConfig.Defaults));
 
-        public void Dispose() => System.TerminateAsync().AsTask().Wait(RunTimeout);
+        public void Dispose() => System.Terminate().Wait(RunTimeout);
     }
 }

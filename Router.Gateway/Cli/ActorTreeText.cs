@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Router.Actors.Routing;
-using Router.Actors.Runtime;
+using Router.Actors.Inspection;
 
 namespace Router.Gateway.Cli;
 
@@ -25,16 +25,8 @@ internal static class ActorTreeText
             text.Append(last ? "└─ " : "├─ ");
         }
 
-        text.Append(node.Path).Append("  ").Append(node.ActorType).Append(" [").Append(node.MailboxKind);
-        foreach (var lane in node.Lanes)
-        {
-            if (lane.Depth > 0)
-            {
-                text.Append(CultureInfo.InvariantCulture, $" {lane.Lane}:{lane.Depth}");
-            }
-        }
-
-        text.Append(CultureInfo.InvariantCulture, $"] processed {node.MessagesProcessed}");
+        text.Append(node.Path).Append("  ").Append(node.ActorType)
+            .Append(" [").Append(node.MailboxType).Append(CultureInfo.InvariantCulture, $", {node.MessagesWaiting} waiting]");
         if (node.Restarts > 0)
         {
             text.Append(CultureInfo.InvariantCulture, $" restarts {node.Restarts}");
@@ -43,6 +35,10 @@ internal static class ActorTreeText
         if (node.LastFailure is { } failure)
         {
             text.Append(" last failure: ").Append(failure);
+            if (node.LastFailureAt is { } at)
+            {
+                text.Append(CultureInfo.InvariantCulture, $" at {at:u}");
+            }
         }
 
         text.Append('\n');

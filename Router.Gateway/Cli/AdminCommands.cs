@@ -5,7 +5,8 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Router.Actors.Routing;
-using Router.Actors.Runtime;
+using Router.Actors.Inspection;
+using Router.Gateway.Http;
 
 namespace Router.Gateway.Cli;
 
@@ -22,8 +23,9 @@ internal static class AdminCommands
         backends.SetAction((r, ct) => RunAsync(r.GetValue(url)!, ct, BackendsAsync));
         yield return backends;
 
-        var actors = new Command("actors", "The actor tree: mailboxes, messages processed, restarts, failures.");
-        actors.SetAction((r, ct) => RunAsync(r.GetValue(url)!, ct, ActorsAsync));
+        var actorPath = new Option<string?>("--path") { Description = "Show only the subtree at this actor path, e.g. /user/backends (default: /user)." };
+        var actors = new Command("actors", "The actor tree: each actor's type, mailbox, messages waiting, restarts and last failure.") { actorPath };
+        actors.SetAction((r, ct) => RunAsync(r.GetValue(url)!, ct, (http, token) => ActorsAsync(http, r.GetValue(actorPath), token)));
         yield return actors;
 
         var modeArgument = new Argument<string?>("mode")
@@ -127,9 +129,18 @@ internal static class AdminCommands
         return ExitCodes.Ok;
     }
 
-    private static async Task<int> ActorsAsync(HttpClient http, CancellationToken cancellationToken)
+    private static async Task<int> ActorsAsync(HttpClient http, string? path, CancellationToken cancellationToken)
     {
-        var snapshot = await http.GetFromJsonAsync<ActorTreeSnapshot>(new Uri("/actors", UriKind.Relative), JsonSerializerOptions.Web, cancellationToken).ConfigureAwait(false);
+        var query = path is null ? "/actors" : "/actors?path=" + Uri.EscapeDataString(path);
+        using var response = await http.GetAsync(new Uri(query, UriKind.Relative), cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            var error = JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
+            await Console.Error.WriteLineAsync($"ollama-proxy: {error?["error"]?["message"] ?? response.ReasonPhrase}").ConfigureAwait(false);
+            return ExitCodes.Rejected;
+        }
+
+        var snapshot = await response.Content.ReadFromJsonAsync<ActorTreeSnapshot>(ActorTreeJson.Options, cancellationToken).ConfigureAwait(false);
         if (snapshot is null)
         {
             await Console.Error.WriteLineAsync("ollama-proxy: the daemon returned no actor tree").ConfigureAwait(false);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Router.Actors.Config;
+using Router.Actors.Inspection;
 using Router.Gateway.Hosting;
 
 namespace Router.Gateway.Cli;
@@ -101,8 +102,11 @@ internal static class CommandLine
                 Console.WriteLine($"  backend {backend.Id,-16} {backend.Hardware,-7} {backend.Endpoint}{(backend.Enabled ? "" : "  (disabled)")}");
             }
 
-            Console.WriteLine("Actor tree:");
-            Console.Write(ActorTreeText.Render(host.Runtime.System.Inspect()));
+            if (ActorTreeInspector.Inspect(host.Runtime.System) is { } tree)
+            {
+                Console.WriteLine("Actor tree:");
+                Console.Write(ActorTreeText.Render(tree));
+            }
             try
             {
                 await host.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);

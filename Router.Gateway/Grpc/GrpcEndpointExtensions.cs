@@ -23,8 +23,8 @@ public static class GrpcEndpointExtensions
 {
     /// <summary>
     /// Maps every method of <paramref name="registry"/> as a POST endpoint at its path, plus a
-    /// catch-all "/{service}/{method}" that answers gRPC requests for unknown methods with
-    /// UNIMPLEMENTED (non-gRPC requests there get 404). Freezes the registry. The returned group
+    /// catch-all "/{service}/{method}" that answers gRPC requests (and only those, see
+    /// <see cref="GrpcRequestConstraint"/>) for unknown methods with UNIMPLEMENTED. Freezes the registry. The returned group
     /// takes conventions, e.g. <c>RequireHost("*:50051")</c> to answer gRPC on its port only.
     /// </summary>
     public static RouteGroupBuilder MapGrpcRouter(this IEndpointRouteBuilder endpoints, GrpcServiceRegistry registry)
@@ -48,7 +48,7 @@ public static class GrpcEndpointExtensions
                 .WithDisplayName("gRPC " + method.Path);
         }
 
-        group.MapPost("/{service}/{method}", dispatcher.DispatchUnknownAsync)
+        group.MapPost($"/{{service:{GrpcRequestConstraint.Name}}}/{{method}}", dispatcher.DispatchUnknownAsync)
             .WithDisplayName("gRPC unimplemented");
         return group;
     }

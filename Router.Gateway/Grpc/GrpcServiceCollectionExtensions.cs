@@ -21,7 +21,9 @@ public static class GrpcServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         services.TryAddSingleton(options ?? new GrpcServerOptions());
+        services.Configure<Microsoft.AspNetCore.Routing.RouteOptions>(routes => routes.SetParameterPolicy<GrpcRequestConstraint>(GrpcRequestConstraint.Name));
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(provider => new Lazy<Akka.Streams.IMaterializer>(provider.GetRequiredService<Akka.Streams.IMaterializer>));
         services.TryAddSingleton<HealthStatusTracker>();
         services.TryAddSingleton<ComputeService>();
         services.TryAddSingleton<EfficiencyService>();

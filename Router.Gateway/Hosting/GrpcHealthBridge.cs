@@ -38,12 +38,12 @@ internal static class GrpcHealthBridge
             {
                 foreach (var snapshot in await runtime.GetBackendsAsync(CancellationToken.None).ConfigureAwait(false))
                 {
-                    observer.Tell(snapshot);
+                    observer.Tell(snapshot, Akka.Actor.ActorRefs.NoSender);
                 }
             }
             catch (TimeoutException)
             {
-                // Shutting down before the selector answered: nothing left to serve anyway.
+                // Shutting down before the routing-table publisher answered: nothing left to serve anyway.
             }
         }
     }

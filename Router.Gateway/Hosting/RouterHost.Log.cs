@@ -2,13 +2,13 @@ using Microsoft.Extensions.Logging;
 using Router.Actors.Backends;
 using Router.Actors.Inference;
 using Router.Actors.Routing;
-using Router.Actors.Runtime;
 
 namespace Router.Gateway.Hosting;
 
 /// <summary>
 /// The core logs nothing itself: it publishes what happens on the event stream. The host turns the
-/// events an operator cares about into log lines (event ids 1000–1099).
+/// events an operator cares about into log lines (event ids 1000–1099). Actor failures are Akka's
+/// own log events, which reach the same loggers through Akka.Hosting.
 /// </summary>
 internal static partial class RouterHostLog
 {
@@ -25,7 +25,6 @@ internal static partial class RouterHostLog
                 BackendUnavailable(logger, e.BackendId, Name(e.From), Name(e.To), e.Reason);
             }
         });
-        runtime.Observe<ActorFailed>("log-actor-failures", e => ActorFailedLog(logger, e.Actor.Path.ToString(), e.Message?.GetType().Name ?? "none", e.Cause));
     }
 
     private static string Name(BackendHealth health) => health.ToString().ToLowerInvariant();
@@ -35,7 +34,4 @@ internal static partial class RouterHostLog
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "Backend {Backend} went from {From} to {To}: {Reason}")]
     private static partial void BackendUnavailable(ILogger logger, string backend, string from, string to, string reason);
-
-    [LoggerMessage(EventId = 1002, Level = LogLevel.Error, Message = "Actor {Path} failed while handling {MessageType}; its supervisor decides what happens next")]
-    private static partial void ActorFailedLog(ILogger logger, string path, string messageType, Exception exception);
 }

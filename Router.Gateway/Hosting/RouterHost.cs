@@ -1,11 +1,16 @@
 using System.Net;
+using Akka.Actor;
+using Akka.Hosting;
+using Akka.Streams;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Router.Actors.Config;
 using Router.Actors.Inference;
@@ -14,33 +19,37 @@ using Router.Actors.State;
 using Router.Gateway.Grpc;
 using Router.Gateway.Http;
 using Router.Gateway.Simulation;
+using Router.Telemetry.Sensors;
 
 namespace Router.Gateway.Hosting;
 
 /// <summary>
-/// The running daemon: the router runtime, the HTTP listener (OpenAI, Ollama, admin, WebSocket)
-/// and the gRPC listener (HTTP/2 cleartext), and in simulation mode the simulated devices.
+/// The running daemon: one ASP.NET Core host with the router's actor system (Akka.Hosting), the
+/// HTTP listener (OpenAI, Ollama, admin, WebSocket) and the gRPC listener (HTTP/2 cleartext), and
+/// in simulation mode the simulated devices. Stopping the host stops the listeners first (the
+/// requests in flight end and free their slots), then runs Akka's coordinated shutdown.
 /// Tests start it on port 0 and read the bound endpoints.
 /// </summary>
 internal sealed class RouterHost : IAsyncDisposable
 {
-    private readonly WebApplication _http;
-    private readonly WebApplication _grpc;
+    /// <summary>Marks the connections of the gRPC listener (a connection item), so HTTP routes stay off that port.</summary>
+    private const string GrpcListenerItem = "ollama-proxy.grpc-listener";
+
+    private readonly WebApplication _app;
     private readonly IReadOnlyList<SimulatedBackend> _simulators;
     private readonly RouterTelemetry _telemetry;
 
-    private RouterHost(WebApplication http, WebApplication grpc, RouterRuntime runtime, RouterConfig config,
-        IReadOnlyList<SimulatedBackend> simulators, SimulatedMachine? machine, RouterTelemetry telemetry)
+    private RouterHost(WebApplication app, RouterRuntime runtime, RouterConfig config, IReadOnlyList<SimulatedBackend> simulators,
+        SimulatedMachine? machine, RouterTelemetry telemetry, Uri httpEndpoint, Uri grpcEndpoint)
     {
-        _http = http;
-        _grpc = grpc;
+        _app = app;
         Runtime = runtime;
         Config = config;
         _simulators = simulators;
         Machine = machine;
         _telemetry = telemetry;
-        HttpEndpoint = BoundEndpoint(http, config);
-        GrpcEndpoint = BoundEndpoint(grpc, config);
+        HttpEndpoint = httpEndpoint;
+        GrpcEndpoint = grpcEndpoint;
     }
 
     public RouterRuntime Runtime { get; }
@@ -51,7 +60,7 @@ internal sealed class RouterHost : IAsyncDisposable
     public IReadOnlyList<SimulatedBackend> Simulators => _simulators;
     /// <summary>The simulated battery, AC and temperatures, in simulation mode.</summary>
     public SimulatedMachine? Machine { get; }
-    public IServiceProvider Services => _http.Services;
+    public IServiceProvider Services => _app.Services;
 
     public static async Task<RouterHost> StartAsync(RouterConfig config, RouterHostOptions options, CancellationToken cancellationToken = default)
     {
@@ -63,8 +72,7 @@ internal sealed class RouterHost : IAsyncDisposable
         SimulatedMachine? machine = null;
         RouterRuntime? runtime = null;
         RouterTelemetry? telemetry = null;
-        WebApplication? http = null;
-        WebApplication? grpc = null;
+        WebApplication? app = null;
         try
         {
             if (options.Simulate)
@@ -81,23 +89,18 @@ internal sealed class RouterHost : IAsyncDisposable
 
             telemetry = RouterTelemetry.Create(config, ref runtimeOptions);
             var sensors = LinuxSensors.UseUnlessSet(config, ref runtimeOptions, telemetry);
-            runtime = await RouterRuntime.StartAsync(config, runtimeOptions).ConfigureAwait(false);
-            http = BuildHttp(config, options, runtime, machine, telemetry);
-            grpc = BuildGrpc(config, options, runtime);
-            RouterHostLog.Attach(runtime, http.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Router"));
-            await telemetry.AttachAsync(runtime, http.Services.GetRequiredService<ILoggerFactory>(), sensors, cancellationToken).ConfigureAwait(false);
-            await http.StartAsync(cancellationToken).ConfigureAwait(false);
-            await grpc.StartAsync(cancellationToken).ConfigureAwait(false);
-            return new RouterHost(http, grpc, runtime, config, simulators, machine, telemetry);
+            runtime = new RouterRuntime(config, runtimeOptions);
+            var listeners = new Listeners();
+            app = Build(config, options, runtime, machine, telemetry, sensors, listeners);
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            return new RouterHost(app, runtime, config, simulators, machine, telemetry,
+                Endpoint(listeners.Http!, config), Endpoint(listeners.Grpc!, config));
         }
         catch
         {
-            foreach (var app in new[] { http, grpc })
+            if (app is not null)
             {
-                if (app is not null)
-                {
-                    await app.DisposeAsync().ConfigureAwait(false);
-                }
+                await app.DisposeAsync().ConfigureAwait(false);
             }
 
             if (runtime is not null)
@@ -115,16 +118,66 @@ internal sealed class RouterHost : IAsyncDisposable
         }
     }
 
-    private static WebApplicationBuilder CreateBuilder(RouterConfig config, RouterHostOptions options, RouterRuntime runtime, int port, HttpProtocols protocols)
+    private static WebApplication Build(RouterConfig config, RouterHostOptions options, RouterRuntime runtime, SimulatedMachine? machine,
+        RouterTelemetry telemetry, LinuxMachineSource? sensors, Listeners listeners)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
             // The daemon's settings come from its own configuration, never from appsettings.json.
             // Left to its defaults the host would watch the working directory (for a user daemon
-            // often $HOME) and every directory under it for such a file, on each listener.
+            // often $HOME) and every directory under it for such a file.
             ContentRootPath = AppContext.BaseDirectory,
             Args = ["--hostBuilder:reloadConfigOnChange=false"],
         });
+        ConfigureLogging(builder, options);
+        ConfigureKestrel(builder, config, listeners);
+
+        builder.Services.AddSingleton(config);
+        builder.Services.AddSingleton(runtime);
+        builder.Services.AddSingleton(runtime.Router);
+        builder.Services.AddSingleton<IRouterAdmin>(runtime);
+        builder.Services.AddSingleton(config.Routing);
+        builder.Services.AddSingleton(telemetry.Energy);
+        // The runtime's materializer runs every token stream the surfaces write (resolved once the actors run).
+        builder.Services.AddSingleton(_ => runtime.Materializer);
+        builder.Services.AddHttpSurfaces();
+        builder.Services.AddRouterGrpc(new GrpcServerOptions
+        {
+            MaxReceiveMessageSize = config.Server.GrpcMaxMessageBytes,
+            MaxSendMessageSize = config.Server.GrpcMaxMessageBytes,
+        });
+        builder.Services.AddAkka(ActorSystemConfig.SystemName, (akka, services) =>
+        {
+            akka.AddHocon(ActorSystemConfig.For(config, options.Runtime.ActorSystemOverrides), HoconAddMode.Prepend);
+            akka.ConfigureLoggers(loggers =>
+            {
+                loggers.ClearLoggers();
+                loggers.AddLoggerFactory();
+            });
+            akka.WithActors(async (system, _) =>
+            {
+                await runtime.StartActorsAsync(system).ConfigureAwait(false);
+                // Before the listeners open, so that metrics, logs and gRPC health see every request.
+                var loggers = services.GetRequiredService<ILoggerFactory>();
+                RouterHostLog.Attach(runtime, loggers.CreateLogger("Router"));
+                await telemetry.AttachAsync(runtime, loggers, sensors, CancellationToken.None).ConfigureAwait(false);
+                GrpcHealthBridge.Attach(services, runtime);
+                var efficiency = services.GetRequiredService<Grpc.Services.EfficiencyService>();
+                runtime.Observe<SystemState>("grpc-state-watch", _ => efficiency.Wake());
+            });
+        });
+
+        var app = builder.Build();
+        app.Use(KeepListenersApart);
+        app.UseBrowserOrigins();
+        DaemonEndpoints.Map(app, runtime, telemetry, machine);
+        app.MapHttpSurfaces();
+        app.MapRouterGrpc();
+        return app;
+    }
+
+    private static void ConfigureLogging(WebApplicationBuilder builder, RouterHostOptions options)
+    {
         builder.Logging.ClearProviders();
         if (options.ConsoleLogging)
         {
@@ -136,13 +189,17 @@ internal sealed class RouterHost : IAsyncDisposable
             builder.Logging.SetMinimumLevel(LogLevel.Information);
             builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
             builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
+            builder.Logging.AddFilter("Akka.Hosting", LogLevel.Warning);
         }
 
         // This category only logs each request's start and end (Information, filtered out anyway),
         // but while it is enabled at any level the host also starts an Activity and a log scope for
         // every request, which nothing here reads.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
+    }
 
+    private static void ConfigureKestrel(WebApplicationBuilder builder, RouterConfig config, Listeners listeners)
+    {
         var address = config.Server.Host is "localhost" ? IPAddress.Loopback : IPAddress.Parse(config.Server.Host);
         // Kestrel inlines its own scheduling only when the sockets complete inline too: on its own it
         // saved nothing measurable (scripts/bench-http, paced streams).
@@ -153,52 +210,43 @@ internal sealed class RouterHost : IAsyncDisposable
             // Bodies are limited per surface (a clean 413 or RESOURCE_EXHAUSTED in the caller's
             // format); Kestrel's own limit only guards against absurd sizes.
             kestrel.Limits.MaxRequestBodySize = Math.Max(config.Server.MaxRequestBodyBytes, config.Server.GrpcMaxMessageBytes) * 2;
-            kestrel.Listen(address, port, o => o.Protocols = protocols);
+            kestrel.Listen(address, config.Server.HttpPort, http =>
+            {
+                http.Protocols = HttpProtocols.Http1;
+                listeners.Http = http;
+            });
+            // gRPC is HTTP/2 only; over cleartext there is no negotiation, so clients use prior
+            // knowledge (h2c), and HTTP/1.1 cannot share the port: it gets its own listener.
+            kestrel.Listen(address, config.Server.GrpcPort, grpc =>
+            {
+                grpc.Protocols = HttpProtocols.Http2;
+                grpc.Use(next => connection =>
+                {
+                    connection.Items[GrpcListenerItem] = true;
+                    return next(connection);
+                });
+                listeners.Grpc = grpc;
+            });
         });
-        builder.Services.AddSingleton(config);
-        builder.Services.AddSingleton(runtime);
-        builder.Services.AddSingleton<IInferenceRouter>(runtime.Router);
-        builder.Services.AddSingleton<IRouterAdmin>(runtime);
-        builder.Services.AddSingleton(runtime.Config.Routing);
-        return builder;
     }
 
-    private static WebApplication BuildHttp(RouterConfig config, RouterHostOptions options, RouterRuntime runtime, SimulatedMachine? machine, RouterTelemetry telemetry)
+    /// <summary>The gRPC port answers gRPC only; the HTTP surfaces live on the HTTP port.</summary>
+    private static Task KeepListenersApart(HttpContext context, RequestDelegate next)
     {
-        // Cleartext HTTP/2 cannot share a port with HTTP/1.1 (no TLS to negotiate it); gRPC has its own port.
-        var builder = CreateBuilder(config, options, runtime, config.Server.HttpPort, HttpProtocols.Http1);
-        builder.Services.AddHttpSurfaces();
-        builder.Services.AddSingleton(telemetry.Energy);
-        var app = builder.Build();
-        app.UseBrowserOrigins();
-        DaemonEndpoints.Map(app, runtime, telemetry, machine);
-        app.MapHttpSurfaces();
-        return app;
-    }
-
-    private static WebApplication BuildGrpc(RouterConfig config, RouterHostOptions options, RouterRuntime runtime)
-    {
-        // gRPC is HTTP/2 only; over cleartext there is no negotiation, so clients use prior knowledge (h2c).
-        var builder = CreateBuilder(config, options, runtime, config.Server.GrpcPort, HttpProtocols.Http2);
-        builder.Services.AddRouterGrpc(new GrpcServerOptions
+        var onGrpcListener = context.Features.Get<IConnectionItemsFeature>()?.Items.ContainsKey(GrpcListenerItem) == true;
+        if (onGrpcListener && context.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) != true)
         {
-            MaxReceiveMessageSize = config.Server.GrpcMaxMessageBytes,
-            MaxSendMessageSize = config.Server.GrpcMaxMessageBytes,
-        });
-        var app = builder.Build();
-        app.MapRouterGrpc();
-        GrpcHealthBridge.Attach(app.Services, runtime);
-        var efficiency = app.Services.GetRequiredService<Router.Gateway.Grpc.Services.EfficiencyService>();
-        runtime.Observe<SystemState>("grpc-state-watch", _ => efficiency.Wake());
-        return app;
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            context.Response.ContentType = "text/plain; charset=utf-8";
+            return context.Response.WriteAsync("This port serves gRPC only (HTTP/2, content-type application/grpc); the HTTP API is on the router's HTTP port.\n", context.RequestAborted);
+        }
+
+        return next(context);
     }
 
-    private static Uri BoundEndpoint(WebApplication app, RouterConfig config)
-    {
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        var port = new Uri(address.Replace("://+", "://localhost", StringComparison.Ordinal).Replace("://*", "://localhost", StringComparison.Ordinal)).Port;
-        return new Uri($"http://{UriHost(config.Server.Host)}:{port}");
-    }
+    private static Uri Endpoint(ListenOptions listener, RouterConfig config) =>
+        // After binding, the listener's endpoint carries the port the system chose for port 0.
+        new($"http://{UriHost(config.Server.Host)}:{((IPEndPoint)listener.EndPoint).Port}");
 
     private static string UriHost(string host) =>
         host is "0.0.0.0" ? "127.0.0.1" : host is "::" ? "[::1]" : host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host;
@@ -206,11 +254,9 @@ internal sealed class RouterHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         // Stop accepting, let the surfaces finish (each open stream is cancelled and frees its
-        // slot), then stop the actors and the simulated devices.
-        await _http.StopAsync().ConfigureAwait(false);
-        await _grpc.StopAsync().ConfigureAwait(false);
-        await _http.DisposeAsync().ConfigureAwait(false);
-        await _grpc.DisposeAsync().ConfigureAwait(false);
+        // slot), then Akka's coordinated shutdown stops the actors; then the simulated devices.
+        await _app.StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
         await Runtime.DisposeAsync().ConfigureAwait(false);
         _telemetry.Dispose();
         foreach (var simulator in _simulators)
@@ -219,7 +265,13 @@ internal sealed class RouterHost : IAsyncDisposable
         }
     }
 
-    /// <summary>Completes when either app is asked to stop (Ctrl+C, SIGTERM).</summary>
-    public Task WaitForShutdownAsync(CancellationToken cancellationToken) =>
-        Task.WhenAny(_http.WaitForShutdownAsync(cancellationToken), _grpc.WaitForShutdownAsync(cancellationToken));
+    /// <summary>Completes when the host is asked to stop (Ctrl+C, SIGTERM, or the actor system ended).</summary>
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken) => _app.WaitForShutdownAsync(cancellationToken);
+
+    /// <summary>The two listeners, captured while Kestrel is configured, read once they are bound.</summary>
+    private sealed class Listeners
+    {
+        public ListenOptions? Http { get; set; }
+        public ListenOptions? Grpc { get; set; }
+    }
 }

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Router.Actors.Inference;
+using Router.Actors.Inspection;
 using Router.Actors.Routing;
 using Router.Telemetry.Energy;
 
@@ -15,13 +16,6 @@ namespace Router.Gateway.Http;
 /// </summary>
 internal sealed class AdminEndpoints
 {
-    private static readonly JsonSerializerOptions ActorTreeJson = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        WriteIndented = false,
-        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
-    };
-
     private readonly IRouterAdmin _admin;
     private readonly ILogger _logger;
 
@@ -164,11 +158,23 @@ internal sealed class AdminEndpoints
         await WriteEfficiencyAsync(context, state).ConfigureAwait(false);
     }
 
-    /// <summary>GET /actors: the runtime's own description of its tree, serialized as it comes.</summary>
+    /// <summary>GET /actors[?path=/user/backends]: the live actor tree, or the subtree at <c>path</c>.</summary>
     public Task ActorsAsync(HttpContext context)
     {
-        var tree = _admin.ActorTree();
-        var json = JsonSerializer.SerializeToUtf8Bytes(tree, tree.GetType(), ActorTreeJson);
+        var path = context.Request.Query.TryGetValue("path", out var given) ? given.ToString() : ActorTreeInspector.DefaultPath;
+        if (!path.StartsWith('/'))
+        {
+            return new HttpError(400, HttpErrorMap.InvalidRequest, "invalid_path",
+                $"path must be an actor path starting with '/', such as /user or /user/backends, not '{path}'").WriteAsync(context, ApiFlavor.OpenAI);
+        }
+
+        if (_admin.InspectActors(path) is not { } tree)
+        {
+            return new HttpError(404, HttpErrorMap.NotFound, "actor_not_found",
+                $"no actor lives at {path}; try /user, or /user/backends for the backend actors").WriteAsync(context, ApiFlavor.OpenAI);
+        }
+
+        var json = JsonSerializer.SerializeToUtf8Bytes(tree, ActorTreeJson.Options);
         return JsonAnswer.WriteRawAsync(context, StatusCodes.Status200OK, json);
     }
 

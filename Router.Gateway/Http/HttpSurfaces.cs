@@ -1,8 +1,10 @@
 using System.Collections.Frozen;
+using Akka.Streams;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Router.Actors.Config;
 using Router.Actors.Inference;
@@ -21,12 +23,18 @@ public static class HttpSurfaces
     /// <summary>How often an idle WebSocket is pinged so proxies and NATs keep it open.</summary>
     private static readonly TimeSpan WebSocketKeepAlive = TimeSpan.FromSeconds(30);
 
-    /// <summary>The services the surfaces need besides <see cref="IInferenceRouter"/>, <see cref="IRouterAdmin"/> and <see cref="RouterConfig"/>.</summary>
+    /// <summary>
+    /// The services the surfaces need besides <see cref="IInferenceRouter"/>, <see cref="IRouterAdmin"/>,
+    /// <see cref="RouterConfig"/> and the token streams' <see cref="IMaterializer"/>.
+    /// </summary>
     public static IServiceCollection AddHttpSurfaces(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
         services.AddRouting();
         services.AddLogging();
+        // The materializer is resolved at the first stream: the actor system behind it starts with
+        // the host, after the endpoints are mapped.
+        services.TryAddSingleton(provider => new Lazy<IMaterializer>(provider.GetRequiredService<IMaterializer>));
         return services;
     }
 
@@ -44,6 +52,7 @@ public static class HttpSurfaces
         var admin = services.GetRequiredService<IRouterAdmin>();
         var config = services.GetRequiredService<RouterConfig>();
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Router.Gateway.Http");
+        var materializer = services.GetRequiredService<Lazy<IMaterializer>>();
         var bodyLimit = config.Server.MaxRequestBodyBytes;
         var allowed = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
 
@@ -57,7 +66,7 @@ public static class HttpSurfaces
         var models = new ModelEndpoints(admin, bodyLimit, logger);
         foreach (var api in RoutedApi.All)
         {
-            Map(HttpMethods.Post, api.Path, new InferenceEndpoint(api, router, models, bodyLimit, logger).HandleAsync);
+            Map(HttpMethods.Post, api.Path, new InferenceEndpoint(api, router, models, bodyLimit, logger, materializer).HandleAsync);
         }
 
         Map(HttpMethods.Get, "/v1/models", models.ListOpenAIAsync);
@@ -85,7 +94,7 @@ public static class HttpSurfaces
         // The WebSocket endpoint carries its own WebSocket middleware, so the host need not add it.
         var socketPipeline = endpoints.CreateApplicationBuilder();
         socketPipeline.UseWebSockets(new WebSocketOptions { KeepAliveInterval = WebSocketKeepAlive });
-        socketPipeline.Run(context => AcceptStreamSocketAsync(context, router, bodyLimit, logger));
+        socketPipeline.Run(context => AcceptStreamSocketAsync(context, router, materializer, bodyLimit, logger));
         endpoints.Map(StreamSocketPath, socketPipeline.Build());
 
         var allowedByPath = allowed.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
@@ -94,7 +103,7 @@ public static class HttpSurfaces
         return endpoints;
     }
 
-    private static async Task AcceptStreamSocketAsync(HttpContext context, IInferenceRouter router, long bodyLimit, ILogger logger)
+    private static async Task AcceptStreamSocketAsync(HttpContext context, IInferenceRouter router, Lazy<IMaterializer> materializer, long bodyLimit, ILogger logger)
     {
         if (!context.WebSockets.IsWebSocketRequest)
         {
@@ -104,7 +113,7 @@ public static class HttpSurfaces
             return;
         }
         using var socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
-        var session = new StreamSocketSession(socket, router, bodyLimit, logger, context.TraceIdentifier, context.RequestAborted);
+        var session = new StreamSocketSession(socket, router, materializer.Value, bodyLimit, logger, context.TraceIdentifier, context.RequestAborted);
         await session.RunAsync().ConfigureAwait(false);
     }
 

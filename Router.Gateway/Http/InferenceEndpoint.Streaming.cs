@@ -8,10 +8,9 @@ using Router.Actors.Inference;
 namespace Router.Gateway.Http;
 
 /// <summary>
-/// The streaming path: SSE for OpenAI clients, NDJSON for Ollama clients. Each event is written
-/// and flushed before the next is read, so a slow client holds back the bounded channel and,
-/// through it, the reads from the backend. Leaving by any route disposes the stream, which cancels
-/// the backend call and frees its slot.
+/// The streaming path: SSE for OpenAI clients, NDJSON for Ollama clients. The routed stream's
+/// Akka.Streams source runs into a <see cref="ResponseWriter"/> with backpressure. Leaving by any
+/// route ends the stream, which cancels the backend call and frees its slot.
 /// </summary>
 internal sealed partial class InferenceEndpoint
 {
@@ -37,74 +36,76 @@ internal sealed partial class InferenceEndpoint
             RoutingHeaders.WriteDecision(response.Headers, stream.Decision);
             response.StatusCode = StatusCodes.Status200OK;
             response.Headers.CacheControl = "no-cache";
-            if (_api.Flavor == ApiFlavor.OpenAI)
-            {
-                response.ContentType = "text/event-stream; charset=utf-8";
-            }
-            else
-            {
-                response.ContentType = "application/x-ndjson";
-            }
+            var sse = _api.Flavor == ApiFlavor.OpenAI;
+            response.ContentType = sse ? "text/event-stream; charset=utf-8" : "application/x-ndjson";
             context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
 
             try
             {
-                await PumpAsync(stream, response.BodyWriter, request, aborted).ConfigureAwait(false);
+                var outcome = await stream.WriteToAsync(new ResponseWriter(this, response.BodyWriter, request, sse), _materializer.Value, aborted).ConfigureAwait(false);
+                if (outcome == StreamOutcome.ClientGone)
+                {
+                    Log.ClientDisconnected(_logger, request.Hints.RequestId, _api.Path);
+                }
             }
             catch (OperationCanceledException) when (aborted.IsCancellationRequested)
             {
-                // The client went away: disposing the stream (below) cancels the backend call.
+                // The client went away: the stream's end cancelled the backend call and freed the slot.
                 Log.ClientDisconnected(_logger, request.Hints.RequestId, _api.Path);
             }
         }
     }
 
-    private async Task PumpAsync(IInferenceStream stream, PipeWriter body, InferenceRequest request, CancellationToken aborted)
+    /// <summary>
+    /// Writes events as SSE (OpenAI) or NDJSON (Ollama). Each event, or burst of events that came in
+    /// one read, is flushed before the next is taken: a slow client holds back the stream and,
+    /// through it, the reads from the backend.
+    /// </summary>
+    private sealed class ResponseWriter(InferenceEndpoint endpoint, PipeWriter body, InferenceRequest request, bool sse) : IStreamEventWriter
     {
-        var events = stream.Events;
-        var sse = _api.Flavor == ApiFlavor.OpenAI;
-        while (await events.WaitToReadAsync(aborted).ConfigureAwait(false))
+        public ValueTask<bool> WriteAsync(StreamEvent item, CancellationToken cancellationToken)
         {
-            while (events.TryRead(out var next))
+            switch (item)
             {
-                switch (next)
-                {
-                    case StreamChunk chunk:
-                        WriteFrame(body, chunk.Raw.Span, sse);
-                        if (chunk.MoreFollows)
-                        {
-                            continue; // Already here: it goes out in the same flush.
-                        }
+                case StreamChunk chunk:
+                    WriteFrame(body, chunk.Raw.Span, sse);
+                    if (chunk.MoreFollows)
+                    {
+                        return new ValueTask<bool>(true); // The next one is here already: one flush for both.
+                    }
 
-                        break;
-                    case StreamCompleted:
-                        if (sse) body.Write(SseDone);
-                        await body.FlushAsync(aborted).ConfigureAwait(false);
-                        return;
-                    case StreamFailed failed:
-                        var error = HttpErrorMap.FromBackend(failed.Error);
-                        Log.StreamFailed(_logger, request.Hints.RequestId, _api.Path, failed.Error.Message);
-                        WriteFrame(body, error.ToJson(_api.Flavor), sse);
-                        await body.FlushAsync(aborted).ConfigureAwait(false);
-                        return;
-                }
+                    break;
+                case StreamCompleted:
+                    if (sse)
+                    {
+                        body.Write(SseDone);
+                    }
 
-                // Flush each event (or burst) as it arrives; the next read waits until the client has taken it.
-                var flushed = await body.FlushAsync(aborted).ConfigureAwait(false);
-                if (flushed.IsCompleted || flushed.IsCanceled)
-                {
-                    Log.ClientDisconnected(_logger, request.Hints.RequestId, _api.Path);
-                    return;
-                }
+                    break;
+                case StreamFailed failed:
+                    Log.StreamFailed(endpoint._logger, request.Hints.RequestId, endpoint._api.Path, failed.Error.Message);
+                    WriteFrame(body, HttpErrorMap.FromBackend(failed.Error).ToJson(endpoint._api.Flavor), sse);
+                    break;
             }
+
+            var flush = body.FlushAsync(cancellationToken);
+            return flush.IsCompletedSuccessfully ? new ValueTask<bool>(Delivered(flush.Result)) : AwaitFlushAsync(flush);
         }
 
-        // The channel ended without its final event: the router broke its contract. Say so rather
-        // than let the client take a truncated answer for a complete one.
-        Log.StreamEndedEarly(_logger, request.Hints.RequestId, _api.Path);
-        var truncated = new HttpError(502, HttpErrorMap.ServerError, "stream_truncated", "The backend stream ended without completing.");
-        WriteFrame(body, truncated.ToJson(_api.Flavor), sse);
-        await body.FlushAsync(aborted).ConfigureAwait(false);
+        public async ValueTask WriteTruncatedAsync(CancellationToken cancellationToken)
+        {
+            // The router broke its contract: say so rather than let the client take a truncated
+            // answer for a complete one.
+            Log.StreamEndedEarly(endpoint._logger, request.Hints.RequestId, endpoint._api.Path);
+            var truncated = new HttpError(502, HttpErrorMap.ServerError, "stream_truncated", "The backend stream ended without completing.");
+            WriteFrame(body, truncated.ToJson(endpoint._api.Flavor), sse);
+            await body.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        private static async ValueTask<bool> AwaitFlushAsync(ValueTask<FlushResult> flush) => Delivered(await flush.ConfigureAwait(false));
+
+        // A completed or cancelled pipe means the client is gone.
+        private static bool Delivered(FlushResult result) => !result.IsCompleted && !result.IsCanceled;
     }
 
     private static void WriteFrame(PipeWriter body, ReadOnlySpan<byte> json, bool sse)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Akka.Streams;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Router.Actors.Backends;
@@ -21,15 +22,18 @@ internal sealed partial class InferenceEndpoint
     private readonly ModelEndpoints _models;
     private readonly long _bodyLimit;
     private readonly ILogger _logger;
+    private readonly Lazy<IMaterializer> _materializer;
 
     /// <param name="models">Serves Ollama's unload, which goes to every backend rather than one.</param>
-    public InferenceEndpoint(RoutedApi api, IInferenceRouter router, ModelEndpoints models, long bodyLimit, ILogger logger)
+    /// <param name="materializer">Runs the token streams; resolved at the first stream, once the actor system runs.</param>
+    public InferenceEndpoint(RoutedApi api, IInferenceRouter router, ModelEndpoints models, long bodyLimit, ILogger logger, Lazy<IMaterializer> materializer)
     {
         _api = api;
         _router = router;
         _models = models;
         _bodyLimit = bodyLimit;
         _logger = logger;
+        _materializer = materializer;
     }
 
     public async Task HandleAsync(HttpContext context)

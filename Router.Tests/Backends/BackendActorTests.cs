@@ -1,19 +1,31 @@
 using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.TestKit;
+using Microsoft.Extensions.Time.Testing;
 using Router.Actors.Backends;
 using Router.Actors.Config;
 using Router.Actors.Routing;
-using Router.Actors.Runtime;
+using Router.Tests.TestKit;
 
 namespace Router.Tests.Backends;
 
-public sealed class BackendActorTests : IAsyncLifetime
+/// <summary>
+/// One backend actor under the router's back-off supervision, with its priority mailbox, on
+/// virtual time: the TestScheduler drives its timers (probes, ejection), a FakeTimeProvider the
+/// request path's clock (aging).
+/// </summary>
+public sealed class BackendActorTests : Akka.TestKit.Xunit2.TestKit
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
-    private readonly ManualTimeProvider _time = new();
+    private static readonly TimeSpan Wait = AkkaTestConfig.Patience;
+    private readonly FakeTimeProvider _time = new();
     private readonly FakeBackendClient _client = new("ollama-npu");
-    private ActorSystem _system = null!;
-    private IActorRef _backend = null!;
-    private readonly SlotGateHolder _gates = new();
+    private readonly BackendSlots _slots = new();
+    private IActorRef _supervisor = null!;
+
+    public BackendActorTests()
+        : base(AkkaTestConfig.VirtualTime, nameof(BackendActorTests))
+    {
+    }
 
     private static BackendConfig Config(Func<BackendConfig, BackendConfig>? change = null)
     {
@@ -37,55 +49,57 @@ public sealed class BackendActorTests : IAsyncLifetime
         return change is null ? config : change(config);
     }
 
-    public Task InitializeAsync()
+    private TestScheduler Clock => (TestScheduler)Sys.Scheduler;
+
+    /// <summary>The running incarnation of the backend's actor.</summary>
+    private IActorRef Backend => _slots.Current!.Actor;
+
+    private SlotGate Gate => _slots.Current!.Gate;
+
+    /// <summary>Moves both clocks: the actor's timers and the request path's timestamps.</summary>
+    private void Advance(TimeSpan by)
     {
-        _system = ActorSystem.Create("backend-tests", new ActorSystemOptions { TimeProvider = _time });
-        return Task.CompletedTask;
+        _time.Advance(by);
+        Clock.Advance(by);
     }
 
-    public async Task DisposeAsync() => await _system.TerminateAsync();
-
-    private async Task StartAsync(BackendConfig? config = null, TimeSpan? aging = null)
+    private async Task StartAsync(BackendConfig? config = null, TimeSpan? aging = null, BackendSupervision? supervision = null)
     {
         var routing = new RoutingConfig { AgingInterval = aging ?? TimeSpan.FromSeconds(5) };
         var backendConfig = config ?? Config();
-        _backend = _system.ActorOf(
-            Props.Create(() => new BackendActor(backendConfig, _client, routing, _gates)).WithMailbox(new PriorityMailboxOptions()),
-            backendConfig.Id);
+        var props = Props.Create(() => new BackendActor(backendConfig, _client, routing, _slots, _time)).WithMailbox(BackendMailbox.ConfigPath);
+        _supervisor = Sys.ActorOf(BackendsSupervisor.BackoffProps(props, supervision ?? BackendSupervision.Default), backendConfig.Id);
+        await _slots.Started.WaitAsync(Wait);
         await WaitForAsync(s => s.Health == BackendHealth.Healthy);
     }
 
     private Task<BackendSnapshot> SnapshotAsync() =>
-        _backend.Ask<BackendSnapshot>(GetBackendSnapshot.Instance, Wait);
+        Backend.Ask<BackendSnapshot>(GetBackendSnapshot.Instance, Wait);
 
+    /// <summary>Asks the running incarnation for its snapshot until <paramref name="condition"/> holds.</summary>
     private async Task<BackendSnapshot> WaitForAsync(Func<BackendSnapshot, bool> condition)
     {
-        var deadline = DateTime.UtcNow + Wait;
-        while (true)
+        BackendSnapshot? last = null;
+        await AwaitAssertAsync(async () =>
         {
-            var snapshot = await SnapshotAsync();
-            if (condition(snapshot))
-            {
-                return snapshot;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"backend never reached the expected state; last: {snapshot.Health} in-flight {snapshot.InFlight} queue {string.Join("/", snapshot.QueueDepthByPriority)}");
-            await Task.Yield();
-        }
+            last = await SnapshotAsync();
+            Assert.True(condition(last), $"backend never reached the expected state; last: {last.Health} in-flight {last.InFlight} queue {string.Join("/", last.QueueDepthByPriority)}");
+        }, Wait, TimeSpan.FromMilliseconds(5));
+        return last!;
     }
 
     private SlotTicket Ticket(Priority priority = Priority.Normal)
     {
-        var ticket = new SlotTicket(_backend, priority, "llama3.2:1b", _time.GetTimestamp());
-        _backend.Tell(ticket);
+        var ticket = new SlotTicket(Backend, priority, "llama3.2:1b", _time.GetTimestamp());
+        Backend.Tell(ticket);
         return ticket;
     }
 
     /// <summary>A request admitted through the gate, as the request path does it; null when the gate says "ask the actor".</summary>
     private SlotTicket? Admit(Priority priority = Priority.Normal)
     {
-        var ticket = new SlotTicket(_backend, priority, "llama3.2:1b", _time.GetTimestamp());
-        if (!_gates.Current!.TryAdmit(ticket))
+        var ticket = new SlotTicket(Backend, priority, "llama3.2:1b", _time.GetTimestamp());
+        if (!Gate.TryAdmit(ticket))
         {
             return null;
         }
@@ -142,7 +156,7 @@ public sealed class BackendActorTests : IAsyncLifetime
         var bestEffort = Ticket(Priority.BestEffort);
         await WaitForAsync(s => Waiting(s) == 1);
 
-        _time.Advance(TimeSpan.FromSeconds(16)); // three aging levels: best effort now ranks with critical, and is older
+        Advance(TimeSpan.FromSeconds(16)); // three aging levels: best effort now ranks with critical, and is older
         var critical = Ticket(Priority.Critical);
         await WaitForAsync(s => Waiting(s) == 2);
 
@@ -251,7 +265,7 @@ public sealed class BackendActorTests : IAsyncLifetime
         Assert.False(refused.IsGranted);
         Assert.False(refused.QueueFull);
 
-        _time.Advance(TimeSpan.FromSeconds(10));
+        Advance(TimeSpan.FromSeconds(10));
         await WaitForAsync(s => s.Health is BackendHealth.Degraded or BackendHealth.Healthy);
         var trial = Ticket();
         Assert.True((await trial.Task.WaitAsync(Wait)).IsGranted);
@@ -273,7 +287,7 @@ public sealed class BackendActorTests : IAsyncLifetime
         await WaitForAsync(s => s.Health == BackendHealth.Ejected);
         // The half-open probe does not answer, so the trial request alone decides.
         _client.ProbeGate = new TaskCompletionSource();
-        _time.Advance(TimeSpan.FromSeconds(10));
+        Advance(TimeSpan.FromSeconds(10));
         await WaitForAsync(s => s.Health == BackendHealth.Degraded);
 
         var trial = Ticket();
@@ -298,7 +312,7 @@ public sealed class BackendActorTests : IAsyncLifetime
         await WaitForAsync(s => Waiting(s) == 1);
 
         _client.FailProbes(new BackendError(BackendErrorKind.ConnectFailed, "connection refused"));
-        _backend.Tell(ProbeNow.Instance);
+        Backend.Tell(ProbeNow.Instance);
 
         var unhealthy = await WaitForAsync(s => s.Health == BackendHealth.Unhealthy);
         Assert.Contains("connection refused", unhealthy.StatusMessage, StringComparison.Ordinal);
@@ -308,7 +322,7 @@ public sealed class BackendActorTests : IAsyncLifetime
 
         _client.FailProbes(null);
         var probesBefore = _client.Probes;
-        _time.Advance(TimeSpan.FromSeconds(2)); // the unhealthy probe interval
+        Advance(TimeSpan.FromSeconds(2)); // the unhealthy probe interval
         await WaitForAsync(s => s.Health == BackendHealth.Healthy);
         Assert.True(_client.Probes > probesBefore);
         holder.Release(Report(CallOutcome.Succeeded));
@@ -347,13 +361,13 @@ public sealed class BackendActorTests : IAsyncLifetime
     [Fact]
     public async Task Snapshot_IsPublishedOnTheEventStreamOnEveryChange()
     {
-        var probe = new TestKit.TestProbe(_system);
-        _system.EventStream.Subscribe<BackendSnapshot>(probe.Ref);
+        var probe = CreateTestProbe();
+        Sys.EventStream.Subscribe(probe.Ref, typeof(BackendSnapshot));
         await StartAsync();
 
         Ticket();
 
-        probe.FishForMessage<BackendSnapshot>(s => s.InFlight == 1, Wait);
+        await probe.FishForMessageAsync<BackendSnapshot>(s => s.InFlight == 1, Wait);
     }
 
 
@@ -420,24 +434,24 @@ public sealed class BackendActorTests : IAsyncLifetime
         Assert.True(ticket.Task.IsCompletedSuccessfully);
         Assert.True((await ticket.Task).IsGranted);
         await WaitForAsync(s => s.InFlight == 1);
-        Assert.Equal(1, _gates.Current!.Free);
+        Assert.Equal(1, Gate.Free);
         ticket.Release(Report(CallOutcome.Succeeded));
         var idle = await WaitForAsync(s => s.InFlight == 0);
         Assert.Equal(1, idle.RequestsTotal);
-        Assert.Equal(2, _gates.Current.Free);
+        Assert.Equal(2, Gate.Free);
     }
 
     [Fact]
     public async Task Gate_AdmittedRequestIsPublishedInFlightOnTheEventStream()
     {
-        var probe = new TestKit.TestProbe(_system);
-        _system.EventStream.Subscribe<BackendSnapshot>(probe.Ref);
+        var probe = CreateTestProbe();
+        Sys.EventStream.Subscribe(probe.Ref, typeof(BackendSnapshot));
         await StartAsync();
 
         Assert.NotNull(Admit());
 
         // /backends, the metrics and routing read published snapshots: a call under way must show.
-        probe.FishForMessage<BackendSnapshot>(s => s.InFlight == 1, Wait);
+        await probe.FishForMessageAsync<BackendSnapshot>(s => s.InFlight == 1, Wait);
     }
 
     [Fact]
@@ -455,10 +469,10 @@ public sealed class BackendActorTests : IAsyncLifetime
 
         Assert.True((await queued.Task.WaitAsync(Wait)).IsGranted);
         // The slot passed from one request to the next: none went back to the gate.
-        Assert.Equal(0, _gates.Current!.Free);
+        Assert.Equal(0, Gate.Free);
         queued.Release(Report(CallOutcome.Succeeded));
         await WaitForAsync(s => s.InFlight == 0);
-        Assert.Equal(1, _gates.Current.Free);
+        Assert.Equal(1, Gate.Free);
         Assert.NotNull(Admit());
     }
 
@@ -473,11 +487,11 @@ public sealed class BackendActorTests : IAsyncLifetime
         var waiting = Ticket(Priority.BestEffort);
         await WaitForAsync(s => Waiting(s) == 1);
 
-        Assert.False(_gates.Current!.IsOpen);
+        Assert.False(Gate.IsOpen);
         running.Release(Report(CallOutcome.Succeeded));
         Assert.True((await waiting.Task.WaitAsync(Wait)).IsGranted);
         await WaitForAsync(s => Waiting(s) == 0);
-        Assert.True(_gates.Current.IsOpen);
+        Assert.True(Gate.IsOpen);
     }
 
     [Fact]
@@ -495,7 +509,7 @@ public sealed class BackendActorTests : IAsyncLifetime
         critical.Release(Report(CallOutcome.Succeeded));
         await WaitForAsync(s => s.InFlight == 0);
         // The shed request's slot went to the critical one and came back once.
-        Assert.Equal(1, _gates.Current!.Free);
+        Assert.Equal(1, Gate.Free);
     }
 
     [Fact]
@@ -503,11 +517,135 @@ public sealed class BackendActorTests : IAsyncLifetime
     {
         await StartAsync();
         _client.FailProbes(new BackendError(BackendErrorKind.ConnectFailed, "connection refused"));
-        _backend.Tell(ProbeNow.Instance);
+        Backend.Tell(ProbeNow.Instance);
         await WaitForAsync(s => s.Health == BackendHealth.Unhealthy);
 
-        Assert.False(_gates.Current!.IsOpen);
+        Assert.False(Gate.IsOpen);
         Assert.Null(Admit());
         Assert.False((await Ticket().Task.WaitAsync(Wait)).IsGranted);
+    }
+
+    [Fact]
+    public async Task Kill_BackendActorFails_ReplacedAfterBackOffAndLearnsItsHealthFromAFreshProbe()
+    {
+        await StartAsync();
+        var first = _slots.Current!;
+        var probes = _client.Probes;
+        var snapshots = CreateTestProbe();
+        Sys.EventStream.Subscribe(snapshots.Ref, typeof(BackendSnapshot));
+
+        first.Actor.Tell(Kill.Instance);
+
+        // The stopped incarnation takes itself out of routing at once.
+        await snapshots.FishForMessageAsync<BackendSnapshot>(s => s.Health == BackendHealth.Unhealthy, Wait);
+        // The back-off (100 ms ±20 %) runs on virtual time, from whenever the supervisor saw the
+        // old one stop: move time on until the new incarnation runs.
+        await AwaitConditionAsync(() =>
+        {
+            Advance(TimeSpan.FromMilliseconds(50));
+            return Task.FromResult(_slots.Current!.Number == first.Number + 1);
+        }, Wait, TimeSpan.FromMilliseconds(5));
+        var healthy = await WaitForAsync(s => s.Health == BackendHealth.Healthy);
+        Assert.True(_client.Probes > probes);
+        Assert.True(healthy.Version > first.Number << 32, "the new incarnation's snapshots outrank the old one's");
+        Assert.True(Gate.IsOpen);
+    }
+
+    [Fact]
+    public async Task Kill_TicketSentToTheStoppedIncarnation_IsRejectedNotLost()
+    {
+        var rejecter = Sys.ActorOf(Props.Create<UndeliveredTicketRejecter>());
+        UndeliveredTicketRejecter.Subscribe(Sys, rejecter);
+        await StartAsync();
+        var stopped = Backend;
+        Watch(stopped);
+        stopped.Tell(Kill.Instance);
+        await ExpectTerminatedAsync(stopped, Wait);
+
+        var ticket = new SlotTicket(stopped, Priority.Normal, "llama3.2:1b", _time.GetTimestamp());
+        stopped.Tell(ticket);
+
+        var grant = await ticket.Task.WaitAsync(Wait);
+        Assert.False(grant.IsGranted);
+        Assert.Contains("restarting", grant.RejectedReason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Kill_MoreThanTheRestartBudgetInItsWindow_BackendStaysDownAndTheSupervisorStops()
+    {
+        // Back-offs as short as the virtual clock's step, and a window no step reaches: the budget alone decides.
+        var supervision = new BackendSupervision { MinBackoff = TimeSpan.FromMilliseconds(1), MaxBackoff = TimeSpan.FromMilliseconds(1), MaxRestarts = 3, Window = TimeSpan.FromDays(1) };
+        await StartAsync(supervision: supervision);
+        Watch(_supervisor);
+        var snapshots = CreateTestProbe();
+        Sys.EventStream.Subscribe(snapshots.Ref, typeof(BackendSnapshot));
+
+        for (var restart = 1; restart <= supervision.MaxRestarts; restart++)
+        {
+            var incarnation = _slots.Current!.Number;
+            Backend.Tell(Kill.Instance);
+            await AwaitConditionAsync(() =>
+            {
+                Advance(TimeSpan.FromMilliseconds(10));
+                return Task.FromResult(_slots.Current!.Number == incarnation + 1);
+            }, Wait, TimeSpan.FromMilliseconds(5));
+        }
+
+        Backend.Tell(Kill.Instance);
+
+        await ExpectTerminatedAsync(_supervisor, Wait);
+        var last = await snapshots.FishForMessageAsync<BackendSnapshot>(s => s.Health == BackendHealth.Unhealthy && s.Version >> 32 == supervision.MaxRestarts + 1, Wait);
+        Assert.Contains("stopped", last.StatusMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Mailbox_MessagesQueuedWhileBusy_ControlFirstThenTicketsByPriorityFifoWithinALevel()
+    {
+        using var busy = new ManualResetEventSlim();
+        var order = CreateTestProbe();
+        var recorder = Sys.ActorOf(Props.Create(() => new OrderRecorder(busy, order.Ref)).WithMailbox(BackendMailbox.ConfigPath));
+        recorder.Tell("hold");
+        await order.ExpectMsgAsync("holding", Wait);
+
+        var tickets = new[]
+        {
+            new SlotTicket(recorder, Priority.BestEffort, "be-1", 0),
+            new SlotTicket(recorder, Priority.Normal, "normal", 0),
+            new SlotTicket(recorder, Priority.Critical, "critical-1", 0),
+            new SlotTicket(recorder, Priority.BestEffort, "be-2", 0),
+            new SlotTicket(recorder, Priority.High, "high", 0),
+            new SlotTicket(recorder, Priority.Critical, "critical-2", 0),
+        };
+        foreach (var ticket in tickets)
+        {
+            recorder.Tell(ticket);
+        }
+
+        recorder.Tell(ProbeNow.Instance);
+        recorder.Tell(new SlotReleased(tickets[0], new CallReport(CallOutcome.Succeeded, null, null, 0, null)));
+        busy.Set();
+
+        var seen = new List<string>();
+        for (var i = 0; i < 8; i++)
+        {
+            seen.Add(await order.ExpectMsgAsync<string>(Wait));
+        }
+
+        Assert.Equal(["control:ProbeNow", "control:SlotReleased", "critical-1", "critical-2", "high", "normal", "be-1", "be-2"], seen);
+    }
+
+    /// <summary>Holds its mailbox shut until released, then reports each message in the order it gets them.</summary>
+    private sealed class OrderRecorder : ReceiveActor
+    {
+        public OrderRecorder(ManualResetEventSlim busy, IActorRef order)
+        {
+            Receive<string>(_ =>
+            {
+                order.Tell("holding");
+                busy.Wait(AkkaTestConfig.Patience);
+            });
+            Receive<SlotTicket>(ticket => order.Tell(ticket.Model!));
+            ReceiveAny(message => order.Tell("control:" + message.GetType().Name));
+        }
     }
 }

@@ -56,15 +56,44 @@ public sealed class CliTests : IClassFixture<RealDaemon>, IAsyncLifetime
     }
 
     [Fact]
-    public async Task Actors_RunningDaemon_TreeWithBackendsAndSelector()
+    public async Task Actors_RunningDaemon_TheLiveAkkaTreeWithTypesAndMailboxes()
     {
         var outcome = await CliAsync("actors");
 
         Assert.True(outcome.ExitCode == 0, outcome.ToString());
-        foreach (var name in new[] { "selector", "efficiency", "backends", "ollama-npu", "ollama-cpu" })
+        foreach (var line in new[]
         {
-            Assert.Contains(name, outcome.Output, StringComparison.Ordinal);
+            "/user/routing-table  RoutingTablePublisher [UnboundedMailbox, ",
+            "/user/efficiency  EfficiencyActor [UnboundedMailbox, ",
+            "/user/backends  BackendsSupervisor [",
+            "/user/backends/ollama-npu/backend  BackendActor [BackendMailbox, ",
+            "/user/backends/ollama-cpu/backend  BackendActor [BackendMailbox, ",
+        })
+        {
+            Assert.Contains(line, outcome.Output, StringComparison.Ordinal);
         }
+
+        Assert.DoesNotContain("processed", outcome.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Actors_PathOfASubtree_OnlyThatSubtree()
+    {
+        var outcome = await CliAsync("actors", "--path", "/user/backends");
+
+        Assert.True(outcome.ExitCode == 0, outcome.ToString());
+        Assert.StartsWith("/user/backends  BackendsSupervisor", outcome.Output, StringComparison.Ordinal);
+        Assert.Contains("/user/backends/ollama-igpu/backend  BackendActor", outcome.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("EfficiencyActor", outcome.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Actors_PathWithNoActor_FailsNamingThePath()
+    {
+        var outcome = await CliAsync("actors", "--path", "/user/nobody");
+
+        Assert.NotEqual(0, outcome.ExitCode);
+        Assert.Contains("no actor lives at /user/nobody", outcome.Errors, StringComparison.Ordinal);
     }
 
     [Fact]

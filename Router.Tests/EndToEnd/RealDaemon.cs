@@ -176,7 +176,7 @@ public sealed class RealDaemon : IAsyncLifetime
         foreach (var id in BackendIds)
         {
             // A probe now instead of at the next interval, so a backend failed on purpose recovers at once.
-            Host.Runtime.GetBackendActor(id)?.Tell(Router.Actors.Backends.ProbeNow.Instance);
+            Host.Runtime.GetBackendActor(id)?.Tell(Router.Actors.Backends.ProbeNow.Instance, Akka.Actor.ActorRefs.NoSender);
         }
 
         await WaitForIdleAndHealthyAsync();

@@ -151,7 +151,7 @@ public sealed class RealFailureTests : IAsyncLifetime
     public async Task EveryDeviceDown_HealthAnd503WithRetryAfterInEachCallersFormat()
     {
         foreach (var simulator in _daemon.Host.Simulators) await simulator.RefuseConnectionsAsync();
-        foreach (var id in RealDaemon.BackendIds) _daemon.Host.Runtime.GetBackendActor(id)!.Tell(Router.Actors.Backends.ProbeNow.Instance);
+        foreach (var id in RealDaemon.BackendIds) _daemon.Host.Runtime.GetBackendActor(id)!.Tell(Router.Actors.Backends.ProbeNow.Instance, Akka.Actor.ActorRefs.NoSender);
         await _daemon.WaitUntilAsync(async () =>
         {
             foreach (var b in await _daemon.Host.Runtime.GetBackendsAsync(CancellationToken.None))

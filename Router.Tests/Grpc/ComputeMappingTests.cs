@@ -2,7 +2,6 @@ using System.Collections.Immutable;
 using System.Text;
 using Router.Actors.Backends;
 using Router.Actors.Routing;
-using Router.Actors.Runtime;
 using Router.Gateway.Grpc;
 using Router.Gateway.Grpc.Contracts.Compute;
 using ChatMessage = Router.Gateway.Grpc.Contracts.Compute.ChatMessage;

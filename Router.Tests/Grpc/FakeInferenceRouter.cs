@@ -1,3 +1,5 @@
+using Akka;
+using Akka.Streams.Dsl;
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Text;
@@ -139,7 +141,7 @@ internal sealed class FakeInferenceRouter : IInferenceRouter
     private sealed class FakeStream(FakeInferenceRouter owner, ChannelReader<StreamEvent> events) : IInferenceStream
     {
         public RoutingDecision Decision => FakeInferenceRouter.Decision;
-        public ChannelReader<StreamEvent> Events => events;
+        public Source<StreamEvent, NotUsed> Events => ChannelSource.FromReader(events);
         public GenerationStats? Stats => events.Completion.IsCompleted && events.Count == 0 ? FakeInferenceRouter.Stats : null;
 
         public ValueTask DisposeAsync()
@@ -201,5 +203,5 @@ internal sealed class FakeRouterAdmin : IRouterAdmin
 
     public IBackendClient? GetClient(string backendId) => null;
 
-    public ActorTreeSnapshotProvider ActorTree { get; } = static () => new object();
+    public Router.Actors.Inspection.ActorTreeSnapshot? InspectActors(string path) => null;
 }

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Router.Actors.Backends;
 using Router.Actors.Routing;
-using Router.Actors.Runtime;
 using ServingStatus = Router.Gateway.Grpc.Contracts.Health.HealthCheckResponse.Types.ServingStatus;
 
 namespace Router.Tests.Grpc;

@@ -39,6 +39,7 @@ public sealed class GrpcRealRouterTests : IAsyncLifetime
         builder.WebHost.ConfigureKestrel(k => k.ListenGrpc(IPAddress.Loopback, 0, o => listener = o));
         builder.Services.AddSingleton(_runtime.Router);
         builder.Services.AddSingleton<IRouterAdmin>(_runtime);
+        builder.Services.AddSingleton(_runtime.Materializer);
         builder.Services.AddRouterGrpc();
         _app = builder.Build();
         _app.MapRouterGrpc();

@@ -9,6 +9,8 @@ using Router.Gateway.Grpc;
 using Router.Gateway.Grpc.Health;
 using ServingStatus = Router.Gateway.Grpc.Contracts.Health.HealthCheckResponse.Types.ServingStatus;
 
+using Router.Tests.TestKit;
+
 namespace Router.Tests.Grpc;
 
 /// <summary>
@@ -62,6 +64,7 @@ internal sealed class GrpcTestServer : IAsyncDisposable
         builder.Services.AddSingleton<IInferenceRouter>(static p => p.GetRequiredService<FakeInferenceRouter>());
         builder.Services.AddSingleton<FakeRouterAdmin>();
         builder.Services.AddSingleton<IRouterAdmin>(static p => p.GetRequiredService<FakeRouterAdmin>());
+        builder.Services.AddTestStreams();
         builder.Services.AddRouterGrpc(new GrpcServerOptions
         {
             MaxReceiveMessageSize = TestMaxMessageSize,

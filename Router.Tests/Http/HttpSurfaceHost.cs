@@ -10,6 +10,8 @@ using Router.Actors.Config;
 using Router.Actors.Inference;
 using Router.Gateway.Http;
 
+using Router.Tests.TestKit;
+
 namespace Router.Tests.Http;
 
 /// <summary>
@@ -40,6 +42,7 @@ internal sealed class HttpSurfaceHost : IAsyncDisposable
         builder.Services.AddSingleton(admin);
         builder.Services.AddSingleton(config ?? new RouterConfig());
         builder.Services.AddHttpSurfaces();
+        builder.Services.AddTestStreams();
 
         var app = builder.Build();
         app.UseBrowserOrigins();

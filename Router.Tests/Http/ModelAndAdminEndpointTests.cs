@@ -192,14 +192,46 @@ public sealed class ModelAndAdminEndpointTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Actors_Tree_SerializedAsJson()
+    public async Task Actors_Tree_SerializedWithTheFieldsTheCliReads()
     {
         using var response = await _client.GetAsync("actors");
 
         var json = await JsonAsync(response);
-        Assert.Equal("/user", json.GetProperty("path").GetString());
-        var backends = json.GetProperty("children")[0];
-        Assert.Equal("BackendsSupervisor", backends.GetProperty("type").GetString());
-        Assert.Equal(2, backends.GetProperty("children")[0].GetProperty("mailbox_depth").GetInt32());
+        Assert.Equal(3, json.GetProperty("dead_letters").GetInt64());
+        var root = json.GetProperty("root");
+        Assert.Equal("/user", root.GetProperty("path").GetString());
+        var backends = root.GetProperty("children")[0];
+        Assert.Equal("BackendsSupervisor", backends.GetProperty("actor_type").GetString());
+        var igpu = backends.GetProperty("children")[0].GetProperty("children")[0];
+        Assert.Equal("BackendMailbox", igpu.GetProperty("mailbox_type").GetString());
+        Assert.Equal(2, igpu.GetProperty("messages_waiting").GetInt32());
+        Assert.Equal(1, igpu.GetProperty("restarts").GetInt32());
+        Assert.Equal("InvalidOperationException: boom", igpu.GetProperty("last_failure").GetString());
+    }
+
+    [Fact]
+    public async Task Actors_Subtree_OnlyThatPath()
+    {
+        using var response = await _client.GetAsync("actors?path=/user/backends");
+
+        var json = await JsonAsync(response);
+        Assert.Equal("/user/backends", json.GetProperty("root").GetProperty("path").GetString());
+    }
+
+    [Fact]
+    public async Task Actors_NoActorAtPath_404NamesThePath()
+    {
+        using var response = await _client.GetAsync("actors?path=/user/nobody");
+
+        Assert.Equal(404, (int)response.StatusCode);
+        Assert.Contains("/user/nobody", (await JsonAsync(response)).GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Actors_RelativePath_400()
+    {
+        using var response = await _client.GetAsync("actors?path=user");
+
+        Assert.Equal(400, (int)response.StatusCode);
     }
 }

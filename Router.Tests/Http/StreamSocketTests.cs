@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json;
 using Router.Actors.Backends;
 using Router.Actors.Routing;
-using Router.Actors.Runtime;
 using Router.Gateway.Http;
 using Router.Gateway.Http.WebSockets;
 using Router.Tests.Http.Fakes;

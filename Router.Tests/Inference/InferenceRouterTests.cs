@@ -1,3 +1,5 @@
+using Akka.Streams;
+using Akka.Streams.Dsl;
 using Router.Actors.Backends;
 using Router.Actors.Inference;
 using Router.Actors.Routing;
@@ -19,7 +21,7 @@ public sealed class InferenceRouterTests
         await using var stream = result.Value;
         Assert.Equal("ollama-nvidia", stream.Decision.BackendId);
         Assert.Equal(RouteReasons.ModePerformance, stream.Decision.Reason);
-        var (text, last) = await SimulatedRouter.ReadAllAsync(stream);
+        var (text, last) = await router.ReadAllAsync(stream);
         Assert.IsType<StreamCompleted>(last);
         Assert.False(string.IsNullOrWhiteSpace(text));
         var stats = stream.Stats!;
@@ -43,7 +45,7 @@ public sealed class InferenceRouterTests
         Assert.Equal(RouteReasons.Fallback, stream.Decision.Reason);
         Assert.Equal("ollama-nvidia", Assert.Single(stream.Decision.Attempted));
         Assert.NotEqual("ollama-nvidia", stream.Decision.BackendId);
-        var (_, last) = await SimulatedRouter.ReadAllAsync(stream);
+        var (_, last) = await router.ReadAllAsync(stream);
         Assert.IsType<StreamCompleted>(last);
     }
 
@@ -195,7 +197,7 @@ public sealed class InferenceRouterTests
         await using (var stream = first.Value)
         {
             Assert.Equal("ollama-nvidia", stream.Decision.BackendId);
-            var (_, last) = await SimulatedRouter.ReadAllAsync(stream);
+            var (_, last) = await router.ReadAllAsync(stream);
             var failed = Assert.IsType<StreamFailed>(last);
             Assert.Equal(BackendErrorKind.StreamBroken, failed.Error.Kind);
         }
@@ -210,19 +212,19 @@ public sealed class InferenceRouterTests
             Assert.True(next.IsOk, next.IsOk ? "" : next.Error.Message);
             await using var stream = next.Value;
             Assert.NotEqual("ollama-nvidia", stream.Decision.BackendId);
-            Assert.IsType<StreamCompleted>((await SimulatedRouter.ReadAllAsync(stream)).Last);
+            Assert.IsType<StreamCompleted>((await router.ReadAllAsync(stream)).Last);
         }
 
         // It comes back once a probe succeeds, and takes requests again.
         await nvidia.AcceptConnectionsAsync();
-        router.Runtime.GetBackendActor("ollama-nvidia")!.Tell(ProbeNow.Instance);
+        router.Runtime.GetBackendActor("ollama-nvidia")!.Tell(ProbeNow.Instance, Akka.Actor.ActorRefs.NoSender);
         await router.WaitForBackendsAsync(b => b.Health == BackendHealth.Healthy, "ollama-nvidia");
         var back = await router.Router.StreamAsync(SimulatedRouter.Generate(), CancellationToken.None);
         Assert.True(back.IsOk);
         await using (var stream = back.Value)
         {
             Assert.Equal("ollama-nvidia", stream.Decision.BackendId);
-            Assert.IsType<StreamCompleted>((await SimulatedRouter.ReadAllAsync(stream)).Last);
+            Assert.IsType<StreamCompleted>((await router.ReadAllAsync(stream)).Last);
         }
     }
 
@@ -239,7 +241,7 @@ public sealed class InferenceRouterTests
         {
             Assert.Equal("ollama-cpu", stream.Decision.BackendId);
             Assert.Equal(RouteReasons.OnlyCandidate, stream.Decision.Reason);
-            await SimulatedRouter.ReadAllAsync(stream);
+            await router.ReadAllAsync(stream);
         }
 
         var missing = await router.Router.StreamAsync(SimulatedRouter.Generate(model: "no-such-model"), CancellationToken.None);
@@ -314,14 +316,8 @@ public sealed class InferenceRouterTests
                 }
 
                 await using var stream = result.Value;
-                var seen = 0;
-                await foreach (var _ in stream.Events.ReadAllAsync(cts.Token))
-                {
-                    if (++seen >= cancelAfterEvents)
-                    {
-                        break; // walk away mid-stream: dispose must cancel the backend call
-                    }
-                }
+                // Walk away mid-stream: cancelling the source must cancel the backend call.
+                await stream.Events.Take(cancelAfterEvents).RunWith(Sink.Ignore<StreamEvent>(), router.Runtime.System.Materializer()).WaitAsync(cts.Token);
             }
             catch (OperationCanceledException)
             {
@@ -347,10 +343,10 @@ public sealed class InferenceRouterTests
         await using (var stream = critical.Value)
         {
             Assert.Equal("ollama-nvidia", stream.Decision.BackendId);
-            Assert.IsType<StreamCompleted>((await SimulatedRouter.ReadAllAsync(stream)).Last);
+            Assert.IsType<StreamCompleted>((await router.ReadAllAsync(stream)).Last);
         }
 
-        var (_, last) = await SimulatedRouter.ReadAllAsync(bestEffort);
+        var (_, last) = await router.ReadAllAsync(bestEffort);
         var failed = Assert.IsType<StreamFailed>(last);
         Assert.Equal(BackendErrorKind.Preempted, failed.Error.Kind);
         Assert.Contains("critical request", failed.Error.Message, StringComparison.Ordinal);

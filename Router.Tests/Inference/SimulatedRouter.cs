@@ -1,8 +1,11 @@
 using System.Collections.Immutable;
+using Akka.Streams;
+using Akka.Streams.Dsl;
 using System.Text;
 using Router.Actors.Backends;
 using Router.Actors.Config;
 using Router.Actors.Inference;
+using Router.Actors.Inspection;
 using Router.Actors.Routing;
 using Router.Gateway.Simulation;
 
@@ -126,17 +129,16 @@ internal sealed class SimulatedRouter : IAsyncDisposable
             lines.Append($"device {id}: {simulator.ConnectionsAccepted} connections, {simulator.RequestsServed} requests served, {simulator.ActiveRequests} active\n");
         }
 
-        void Walk(Router.Actors.Runtime.ActorNodeSnapshot node)
+        void Walk(ActorNodeSnapshot node)
         {
-            if (node.Path.Contains("backends", StringComparison.Ordinal))
-            {
-                lines.Append($"{node.Path}: processed {node.MessagesProcessed}, waiting {string.Join(",", node.Lanes.Select(l => $"{l.Lane}={l.Depth}"))}, restarts {node.Restarts} {node.LastFailure}\n");
-            }
-
+            lines.Append($"{node.Path}: waiting {node.MessagesWaiting}, restarts {node.Restarts} {node.LastFailure}\n");
             foreach (var child in node.Children) Walk(child);
         }
 
-        Walk(Runtime.System.Inspect().Root);
+        if (ActorTreeInspector.Inspect(Runtime.System, "/user/backends") is { } tree)
+        {
+            Walk(tree.Root);
+        }
         return lines.ToString();
     }
 
@@ -146,21 +148,20 @@ internal sealed class SimulatedRouter : IAsyncDisposable
         return new InferenceRequest(model, hints ?? RoutingHints.Default, new BackendRequest(BackendApi.OllamaGenerate, native, stream)) { ExpectedTokens = maxTokens };
     }
 
-    /// <summary>Reads a stream to its end; returns the text and the last event.</summary>
-    public static async Task<(string Text, StreamEvent Last)> ReadAllAsync(IInferenceStream stream)
+    /// <summary>Runs a stream's Akka.Streams source to its end; returns the text and the last event.</summary>
+    public async Task<(string Text, StreamEvent Last)> ReadAllAsync(IInferenceStream stream)
     {
+        var events = await stream.Events.RunWith(Sink.Seq<StreamEvent>(), Runtime.System.Materializer()).WaitAsync(Wait);
         var text = new StringBuilder();
-        StreamEvent? last = null;
-        await foreach (var item in stream.Events.ReadAllAsync())
+        foreach (var item in events)
         {
-            last = item;
             if (item is StreamChunk chunk)
             {
                 text.Append(chunk.Text);
             }
         }
 
-        return (text.ToString(), last ?? throw new InvalidOperationException("the stream had no events"));
+        return (text.ToString(), events.Count > 0 ? events[^1] : throw new InvalidOperationException("the stream had no events"));
     }
 
     public async ValueTask DisposeAsync()

@@ -1,57 +1,59 @@
 using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.TestKit;
+using Microsoft.Extensions.Time.Testing;
 using Router.Actors.Config;
 using Router.Actors.Routing;
-using Router.Actors.Runtime;
 using Router.Actors.State;
 using Router.Tests.TestKit;
 
 namespace Router.Tests.State;
 
-public sealed class SystemStateActorsTests : IAsyncLifetime
+/// <summary>The efficiency, power and thermal actors together, on virtual time.</summary>
+public sealed class SystemStateActorsTests : Akka.TestKit.Xunit2.TestKit
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan Wait = AkkaTestConfig.Patience;
     private static readonly TimeSpan SampleInterval = TimeSpan.FromSeconds(2);
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
     private readonly ImmutableDictionary<string, SensorConfig> _sensors = ImmutableDictionary<string, SensorConfig>.Empty
         .Add("ollama-nvidia", new SensorConfig { HotC = 80, LimitC = 95 })
         .Add("ollama-npu", new SensorConfig { HotC = 80, LimitC = 95 });
-    private ActorSystem _system = null!;
-    private SimulatedMachine _machine = null!;
-    private IActorRef _efficiency = null!;
-    private TestProbe _events = null!;
+    private readonly SimulatedMachine _machine;
+    private readonly IActorRef _efficiency;
+    private readonly TestProbe _events;
 
-    public Task InitializeAsync()
+    public SystemStateActorsTests()
+        : base(AkkaTestConfig.VirtualTime, nameof(SystemStateActorsTests))
     {
-        _system = ActorSystem.Create("state-tests", new ActorSystemOptions { TimeProvider = _time });
         _machine = new SimulatedMachine(_time);
-        _events = new TestProbe(_system);
-        _system.EventStream.Subscribe<EfficiencyModeChanged>(_events.Ref);
-        _system.EventStream.Subscribe<ThermalEvent>(_events.Ref);
-        _efficiency = _system.ActorOf(Props.Create(() => new EfficiencyActor(EfficiencyMode.Auto, _sensors)), "efficiency");
-        _system.ActorOf(Props.Create(() => new PowerActor(_machine, SampleInterval, _time)), "power");
-        _system.ActorOf(Props.Create(() => new ThermalActor(_machine, _sensors, SampleInterval, _time)), "thermal");
-        // Both samplers' timers must exist before a test advances the clock, or that advance passes
-        // before they are scheduled and the sample never comes (seen on a loaded machine).
-        Awaiting.AwaitCondition(() => _time.ActiveTimers >= 2, Wait, "the power and thermal actors scheduled their samples");
-        return Task.CompletedTask;
+        _events = CreateTestProbe();
+        Sys.EventStream.Subscribe(_events.Ref, typeof(EfficiencyModeChanged));
+        Sys.EventStream.Subscribe(_events.Ref, typeof(ThermalEvent));
+        _efficiency = Sys.ActorOf(Props.Create(() => new EfficiencyActor(EfficiencyMode.Auto, _sensors, _time, null)), EfficiencyActor.Name);
+        EfficiencyActor.Subscribe(Sys, _efficiency);
+        var power = Sys.ActorOf(Props.Create(() => new PowerActor(_machine, SampleInterval, _time)), PowerActor.Name);
+        var thermal = Sys.ActorOf(Props.Create(() => new ThermalActor(_machine, _sensors, SampleInterval, _time)), ThermalActor.Name);
+        // Answered only after each sampler's PreStart, which starts its timer: an advance of the
+        // virtual clock before that would pass unseen, and the sample would never come.
+        power.Ask<PowerReading>(GetLatestReading.Instance, Wait).Wait(Wait);
+        thermal.Ask<ThermalReading>(GetLatestReading.Instance, Wait).Wait(Wait);
     }
 
-    public async Task DisposeAsync() => await _system.TerminateAsync();
+    private void AdvanceToNextSample()
+    {
+        _time.Advance(SampleInterval);
+        ((TestScheduler)Sys.Scheduler).Advance(SampleInterval);
+    }
 
     private async Task<SystemState> WaitForStateAsync(Func<SystemState, bool> condition)
     {
-        var deadline = DateTime.UtcNow + Wait;
-        while (true)
+        SystemState? state = null;
+        await AwaitAssertAsync(async () =>
         {
-            var state = await _efficiency.Ask<SystemState>(GetSystemState.Instance, Wait);
-            if (condition(state))
-            {
-                return state;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"state never matched; last: {state}");
-            await Task.Yield();
-        }
+            state = await _efficiency.Ask<SystemState>(GetSystemState.Instance, Wait);
+            Assert.True(condition(state), $"state never matched; last: {state}");
+        }, Wait, TimeSpan.FromMilliseconds(5));
+        return state!;
     }
 
     [Fact]
@@ -69,12 +71,12 @@ public sealed class SystemStateActorsTests : IAsyncLifetime
         _machine.SetAcPower(false);
         _machine.SetBatteryPercent(15);
 
-        _time.Advance(SampleInterval); // the power actor's next sample
+        AdvanceToNextSample(); // the power actor's next sample
 
         var state = await WaitForStateAsync(s => s.EffectiveMode == EfficiencyMode.UltraEfficiency);
         Assert.Equal(15, state.BatteryPercent);
         Assert.False(state.OnAcPower);
-        var change = _events.FishForMessage<EfficiencyModeChanged>(c => c.To == EfficiencyMode.UltraEfficiency, Wait);
+        var change = await _events.FishForMessageAsync<EfficiencyModeChanged>(c => c.To == EfficiencyMode.UltraEfficiency, Wait);
         Assert.Contains("20", change.Reason, StringComparison.Ordinal);
     }
 
@@ -83,7 +85,7 @@ public sealed class SystemStateActorsTests : IAsyncLifetime
     {
         _machine.SetAcPower(false);
         _machine.SetBatteryPercent(35);
-        _time.Advance(SampleInterval);
+        AdvanceToNextSample();
 
         await WaitForStateAsync(s => s.EffectiveMode == EfficiencyMode.Efficiency);
     }
@@ -95,16 +97,16 @@ public sealed class SystemStateActorsTests : IAsyncLifetime
 
         Assert.Equal(EfficiencyMode.Quiet, state.Mode);
         Assert.Equal(EfficiencyMode.Quiet, state.EffectiveMode);
-        _events.FishForMessage<EfficiencyModeChanged>(c => c.Mode == EfficiencyMode.Quiet, Wait);
+        await _events.FishForMessageAsync<EfficiencyModeChanged>(c => c.Mode == EfficiencyMode.Quiet, Wait);
     }
 
     [Fact]
     public async Task ThermalActor_DeviceCrossesItsLimit_PublishesEventAndStateCarriesTheTemperature()
     {
         _machine.SetTemperature("ollama-nvidia", 97);
-        _time.Advance(SampleInterval);
+        AdvanceToNextSample();
 
-        var evt = _events.FishForMessage<ThermalEvent>(e => e.Kind == "over-limit", Wait);
+        var evt = await _events.FishForMessageAsync<ThermalEvent>(e => e.Kind == "over-limit", Wait);
         Assert.Equal("ollama-nvidia", evt.BackendId);
         Assert.Equal(97, evt.TemperatureC);
         var state = await WaitForStateAsync(s => s.ThermalByBackend.TryGetValue("ollama-nvidia", out var t) && t.TemperatureC == 97);
@@ -117,12 +119,12 @@ public sealed class SystemStateActorsTests : IAsyncLifetime
     public async Task ThermalActor_ThrottlingStartsAndStops_PublishesBothEvents()
     {
         _machine.SetThrottling(true);
-        _time.Advance(SampleInterval);
-        _events.FishForMessage<ThermalEvent>(e => e.Kind == "throttling-started", Wait);
+        AdvanceToNextSample();
+        await _events.FishForMessageAsync<ThermalEvent>(e => e.Kind == "throttling-started", Wait);
 
         _machine.SetThrottling(false);
-        _time.Advance(SampleInterval);
-        _events.FishForMessage<ThermalEvent>(e => e.Kind == "throttling-stopped", Wait);
+        AdvanceToNextSample();
+        await _events.FishForMessageAsync<ThermalEvent>(e => e.Kind == "throttling-stopped", Wait);
         await WaitForStateAsync(s => !s.Throttling);
     }
 }

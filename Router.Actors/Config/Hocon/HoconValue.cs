@@ -116,6 +116,8 @@ internal sealed class HoconScalar(ConfigOrigin origin, HoconScalarKind kind, str
                 '\\' => quoted.Append("\\\\"),
                 '\n' => quoted.Append("\\n"),
                 '\t' => quoted.Append("\\t"),
+                '\r' => quoted.Append("\\r"),
+                < ' ' => quoted.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}"),
                 _ => quoted.Append(c),
             };
         }

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Akka.Streams;
 using Router.Actors.Backends;
 using Router.Actors.Inference;
 using Router.Actors.Routing;
@@ -14,7 +15,7 @@ namespace Router.Gateway.Grpc.Services;
 /// the router: annotations become routing hints, the request becomes Ollama-native and OpenAI
 /// bodies, errors become statuses in <see cref="InferenceStatusMapper"/>.
 /// </summary>
-internal sealed class ComputeService(IInferenceRouter router, IRouterAdmin admin, TimeProvider timeProvider)
+internal sealed class ComputeService(IInferenceRouter router, IRouterAdmin admin, TimeProvider timeProvider, Lazy<IMaterializer> materializer)
 {
     public void Register(GrpcServiceRegistry registry)
     {
@@ -117,10 +118,10 @@ internal sealed class ComputeService(IInferenceRouter router, IRouterAdmin admin
     }
 
     /// <summary>
-    /// Drains the router's stream into gRPC messages: each chunk's text as soon as it arrives
-    /// (every write is flushed), then one last message with done, backend_used and stats.
-    /// Leaving early (client cancel, deadline) disposes the stream, which cancels the backend
-    /// call and frees its slot.
+    /// Runs the router's stream into gRPC messages: each chunk's text as soon as it arrives (every
+    /// write is flushed, and the next event is taken only once it is), then one last message with
+    /// done, backend_used and stats. Leaving early (client cancel, deadline) ends the stream, which
+    /// cancels the backend call and frees its slot.
     /// </summary>
     private async ValueTask StreamAsync(InferenceRequest inference, IGrpcStreamWriter<GenerateStreamResponse> responses, GrpcCallContext context)
     {
@@ -128,31 +129,48 @@ internal sealed class ComputeService(IInferenceRouter router, IRouterAdmin admin
         var stream = Unwrap(await router.StreamAsync(inference, token).ConfigureAwait(false));
         await using (stream.ConfigureAwait(false))
         {
-            var events = stream.Events;
-            while (await events.WaitToReadAsync(token).ConfigureAwait(false))
+            var writer = new MessageWriter(responses, stream);
+            await stream.WriteToAsync(writer, materializer.Value, token).ConfigureAwait(false);
+            if (writer.Status is { } status)
             {
-                while (events.TryRead(out var item))
-                {
-                    switch (item)
+                throw new GrpcStatusException(status);
+            }
+        }
+    }
+
+    /// <summary>Writes the events as GenerateStreamResponse messages; a failure becomes the call's status.</summary>
+    private sealed class MessageWriter(IGrpcStreamWriter<GenerateStreamResponse> responses, IInferenceStream stream) : IStreamEventWriter
+    {
+        /// <summary>The status to end the call with, when the stream failed or was cut short.</summary>
+        public GrpcStatus? Status { get; private set; }
+
+        public async ValueTask<bool> WriteAsync(StreamEvent item, CancellationToken cancellationToken)
+        {
+            switch (item)
+            {
+                case StreamChunk { Text.Length: > 0 } chunk:
+                    await responses.WriteAsync(new GenerateStreamResponse { Token = chunk.Text }, cancellationToken).ConfigureAwait(false);
+                    break;
+                case StreamCompleted:
+                    await responses.WriteAsync(new GenerateStreamResponse
                     {
-                        case StreamChunk { Text.Length: > 0 } chunk:
-                            await responses.WriteAsync(new GenerateStreamResponse { Token = chunk.Text }, token).ConfigureAwait(false);
-                            break;
-                        case StreamCompleted:
-                            await responses.WriteAsync(new GenerateStreamResponse
-                            {
-                                Done = true,
-                                BackendUsed = stream.Decision.BackendId,
-                                Stats = ToStats(stream.Stats ?? RouterStats.Empty),
-                            }, token).ConfigureAwait(false);
-                            return;
-                        case StreamFailed failed:
-                            throw new GrpcStatusException(InferenceStatusMapper.ToStatus(failed.Error));
-                    }
-                }
+                        Done = true,
+                        BackendUsed = stream.Decision.BackendId,
+                        Stats = ToStats(stream.Stats ?? RouterStats.Empty),
+                    }, cancellationToken).ConfigureAwait(false);
+                    break;
+                case StreamFailed failed:
+                    Status = InferenceStatusMapper.ToStatus(failed.Error);
+                    break;
             }
 
-            throw new GrpcStatusException(GrpcStatusCode.Unavailable, "The backend stream ended without completing.");
+            return true;
+        }
+
+        public ValueTask WriteTruncatedAsync(CancellationToken cancellationToken)
+        {
+            Status = new GrpcStatus(GrpcStatusCode.Unavailable, "The backend stream ended without completing.");
+            return default;
         }
     }
 

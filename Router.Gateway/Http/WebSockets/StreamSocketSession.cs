@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
+using Akka.Streams;
 using Microsoft.Extensions.Logging;
 using Router.Actors.Backends;
 using Router.Actors.Inference;
@@ -26,6 +27,7 @@ internal sealed partial class StreamSocketSession
 
     private readonly WebSocket _socket;
     private readonly IInferenceRouter _router;
+    private readonly IMaterializer _materializer;
     private readonly long _maxFrameBytes;
     private readonly ILogger _logger;
     private readonly string _connectionId;
@@ -40,10 +42,11 @@ internal sealed partial class StreamSocketSession
     private readonly CancellationTokenSource _ending = new();
     private readonly CancellationToken _aborted;
 
-    public StreamSocketSession(WebSocket socket, IInferenceRouter router, long maxFrameBytes, ILogger logger, string connectionId, CancellationToken aborted)
+    public StreamSocketSession(WebSocket socket, IInferenceRouter router, IMaterializer materializer, long maxFrameBytes, ILogger logger, string connectionId, CancellationToken aborted)
     {
         _socket = socket;
         _router = router;
+        _materializer = materializer;
         _maxFrameBytes = maxFrameBytes;
         _logger = logger;
         _connectionId = connectionId;
@@ -271,51 +274,64 @@ internal sealed partial class StreamSocketSession
         }
     }
 
-    private async Task PumpAsync(StreamRequestFrame frame, IInferenceStream stream, long started, CancellationToken token)
+    private Task PumpAsync(StreamRequestFrame frame, IInferenceStream stream, long started, CancellationToken token) =>
+        stream.WriteToAsync(new FrameWriter(this, frame, stream, started), _materializer, token);
+
+    /// <summary>
+    /// Turns one request's events into its frames: a token frame per chunk (or, for a request that
+    /// asked not to stream, one frame with the whole text), then the done frame or an error frame.
+    /// Each send completes before the next event is taken, so a client that stops reading holds back
+    /// its stream and no other.
+    /// </summary>
+    private sealed class FrameWriter(StreamSocketSession session, StreamRequestFrame frame, IInferenceStream stream, long started) : IStreamEventWriter
     {
-        var events = stream.Events;
-        var frames = new ResponseFrames(frame.RequestId);
-        double? firstTokenMs = null;
-        var tokens = 0;
-        StringBuilder? collected = frame.Stream ? null : new StringBuilder();
-        while (await events.WaitToReadAsync(token).ConfigureAwait(false))
+        private readonly ResponseFrames _frames = new(frame.RequestId);
+        private readonly StringBuilder? _collected = frame.Stream ? null : new StringBuilder();
+        private double? _firstTokenMs;
+        private int _tokens;
+
+        public async ValueTask<bool> WriteAsync(StreamEvent item, CancellationToken cancellationToken)
         {
-            while (events.TryRead(out var next))
+            switch (item)
             {
-                switch (next)
-                {
-                    case StreamChunk { Text.Length: > 0 } chunk:
-                        tokens++;
-                        if (collected is not null)
-                        {
-                            firstTokenMs ??= ElapsedMs(started);
-                            collected.Append(chunk.Text);
-                            break;
-                        }
-                        double? ttft = null;
-                        if (firstTokenMs is null)
-                        {
-                            firstTokenMs = ElapsedMs(started);
-                            ttft = firstTokenMs;
-                        }
-                        await SendAsync(frames.Token(chunk.Text, ttft)).ConfigureAwait(false);
+                case StreamChunk { Text.Length: > 0 } chunk:
+                    _tokens++;
+                    if (_collected is not null)
+                    {
+                        _firstTokenMs ??= ElapsedMs(started);
+                        _collected.Append(chunk.Text);
                         break;
-                    case StreamCompleted:
-                        if (collected is not null)
-                        {
-                            await SendAsync(frames.Token(collected.ToString(), firstTokenMs ?? ElapsedMs(started))).ConfigureAwait(false);
-                        }
-                        var total = ElapsedMs(started);
-                        var stats = stream.Stats ?? new GenerationStats(firstTokenMs ?? total, total, tokens,
-                            total > 0 ? tokens / (total / 1000) : 0, stream.Decision.Estimate.EnergyWh);
-                        await SendAsync(frames.Done(stats, stream.Decision)).ConfigureAwait(false);
-                        return;
-                    case StreamFailed failed:
-                        await SendErrorAsync(frame.RequestId, HttpErrorMap.FromBackend(failed.Error)).ConfigureAwait(false);
-                        return;
-                }
+                    }
+
+                    double? ttft = null;
+                    if (_firstTokenMs is null)
+                    {
+                        _firstTokenMs = ElapsedMs(started);
+                        ttft = _firstTokenMs;
+                    }
+
+                    await session.SendAsync(_frames.Token(chunk.Text, ttft)).ConfigureAwait(false);
+                    break;
+                case StreamCompleted:
+                    if (_collected is not null)
+                    {
+                        await session.SendAsync(_frames.Token(_collected.ToString(), _firstTokenMs ?? ElapsedMs(started))).ConfigureAwait(false);
+                    }
+
+                    var total = ElapsedMs(started);
+                    var stats = stream.Stats ?? new GenerationStats(_firstTokenMs ?? total, total, _tokens,
+                        total > 0 ? _tokens / (total / 1000) : 0, stream.Decision.Estimate.EnergyWh);
+                    await session.SendAsync(_frames.Done(stats, stream.Decision)).ConfigureAwait(false);
+                    break;
+                case StreamFailed failed:
+                    await session.SendErrorAsync(frame.RequestId, HttpErrorMap.FromBackend(failed.Error)).ConfigureAwait(false);
+                    break;
             }
+
+            return true;
         }
-        await SendErrorAsync(frame.RequestId, new HttpError(502, HttpErrorMap.ServerError, "stream_truncated", "The backend stream ended without completing.")).ConfigureAwait(false);
+
+        public ValueTask WriteTruncatedAsync(CancellationToken cancellationToken) =>
+            new(session.SendErrorAsync(frame.RequestId, new HttpError(502, HttpErrorMap.ServerError, "stream_truncated", "The backend stream ended without completing.")));
     }
 }

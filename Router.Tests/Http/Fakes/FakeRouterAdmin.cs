@@ -3,6 +3,7 @@ using System.Text;
 using System.Threading.Channels;
 using Router.Actors.Backends;
 using Router.Actors.Inference;
+using Router.Actors.Inspection;
 using Router.Actors.Routing;
 
 namespace Router.Tests.Http.Fakes;
@@ -63,14 +64,23 @@ internal sealed class FakeRouterAdmin : IRouterAdmin
 
     public FakeBackendClient Client(string backendId) => _clients[backendId];
 
-    public ActorTreeSnapshotProvider ActorTree => () => new FakeActorNode("/user", "Guardian", 0, 1234, 0,
-    [
-        new FakeActorNode("/user/backends", "BackendsSupervisor", 0, 12, 0,
-        [
-            new FakeActorNode("/user/backends/ollama-igpu", "BackendActor", 2, 640, 1, []),
-        ]),
-        new FakeActorNode("/user/selector", "SelectorActor", 0, 580, 0, []),
-    ]);
+    public ActorTreeSnapshot? InspectActors(string path)
+    {
+        var igpu = Node("/user/backends/ollama-igpu/backend", "BackendActor", "BackendMailbox", waiting: 2, restarts: 1, []);
+        var backends = Node("/user/backends", "BackendsSupervisor", "UnboundedMailbox", 0, 0,
+            [Node("/user/backends/ollama-igpu", "BackoffOnRestartSupervisor", "UnboundedMailbox", 0, 0, [igpu])]);
+        var root = Node("/user", "GuardianActor", "UnboundedMailbox", 0, 0,
+            [backends, Node("/user/routing-table", "RoutingTablePublisher", "UnboundedMailbox", 0, 0, [])]);
+        return path switch
+        {
+            "/user" => new ActorTreeSnapshot(root, DateTimeOffset.UnixEpoch, 3),
+            "/user/backends" => new ActorTreeSnapshot(backends, DateTimeOffset.UnixEpoch, 3),
+            _ => null,
+        };
+
+        static ActorNodeSnapshot Node(string path, string type, string mailbox, int waiting, int restarts, ImmutableArray<ActorNodeSnapshot> children) =>
+            new(path, type, mailbox, waiting, restarts, restarts > 0 ? "InvalidOperationException: boom" : null, restarts > 0 ? DateTimeOffset.UnixEpoch : null, children);
+    }
 
     private static BackendSnapshot Snapshot(string id, string hardware, double watts, double latency, BackendHealth health, params string[] models) => new()
     {
@@ -88,7 +98,6 @@ internal sealed class FakeRouterAdmin : IRouterAdmin
 }
 
 /// <summary>The shape a real actor tree snapshot might have, to prove /actors serializes whatever it gets.</summary>
-internal sealed record FakeActorNode(string Path, string Type, int MailboxDepth, long MessagesProcessed, int Restarts, IReadOnlyList<FakeActorNode> Children);
 
 /// <summary>A backend's informational endpoints, Ollama style; the inference calls are the router's business.</summary>
 internal sealed class FakeBackendClient : IBackendClient

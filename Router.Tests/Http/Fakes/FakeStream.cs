@@ -1,3 +1,5 @@
+using Akka;
+using Akka.Streams.Dsl;
 using System.Threading.Channels;
 using Router.Actors.Backends;
 using Router.Actors.Inference;
@@ -47,7 +49,7 @@ internal sealed class FakeStream : IInferenceStream
     }
 
     public RoutingDecision Decision { get; }
-    public ChannelReader<StreamEvent> Events => _channel.Reader;
+    public Source<StreamEvent, NotUsed> Events => ChannelSource.FromReader(_channel.Reader);
     public GenerationStats? Stats { get; private set; }
     public int Produced => Volatile.Read(ref _produced);
 

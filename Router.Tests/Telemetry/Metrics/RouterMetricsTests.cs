@@ -2,7 +2,6 @@ using System.Collections.Immutable;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Router.Actors.Routing;
-using Router.Actors.Runtime;
 using Router.Telemetry.Energy;
 using Router.Telemetry.Exposition;
 using Router.Telemetry.Metrics;
