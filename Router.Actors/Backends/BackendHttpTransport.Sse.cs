@@ -14,6 +14,8 @@ internal sealed partial class BackendHttpTransport
     /// event that is already buffered (it came in the same read) completes that request at once, which
     /// is what <see cref="StreamChunk.MoreFollows"/> tells the surface; otherwise a read is pending on
     /// the socket while the chunk waits for room in the channel, and at most one event is read ahead.
+    /// The idle timeout runs from the last event handed on to the next one: a keep-alive comment is
+    /// consumed by the parser and does not count as an answer.
     /// </remarks>
     private async Task<StreamEvent> ReadEventsAsync(
         Stream body, BackendApi api, ChannelWriter<StreamEvent> writer,
