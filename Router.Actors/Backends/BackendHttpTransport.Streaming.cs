@@ -72,8 +72,11 @@ internal sealed partial class BackendHttpTransport
                 return;
             }
 
+            // The SSE parser reads the stream itself; the pipe then only drains what follows [DONE].
             reader = PipeReader.Create(stream, PipeOptions);
-            StreamEvent final = await ReadFramesAsync(reader, api, framing, writer, timeout, linked.Token, cancellationToken).ConfigureAwait(false);
+            StreamEvent final = framing == StreamFraming.Sse
+                ? await ReadEventsAsync(stream, api, writer, timeout, linked.Token, cancellationToken).ConfigureAwait(false)
+                : await ReadFramesAsync(reader, api, writer, timeout, linked.Token, cancellationToken).ConfigureAwait(false);
             // The final event goes out at once (the surfaces answer on it and free the slot); the
             // channel itself ends once the connection is back in the pool, so a caller that reads
             // to the end and calls again reuses the connection instead of opening another.
@@ -147,12 +150,12 @@ internal sealed partial class BackendHttpTransport
         writer.TryComplete();
     }
 
-    /// <summary>Reads frames until the final one; returns the last event to send.</summary>
+    /// <summary>Reads NDJSON lines until the final one; returns the last event to send.</summary>
     private async Task<StreamEvent> ReadFramesAsync(
-        PipeReader reader, BackendApi api, StreamFraming framing, ChannelWriter<StreamEvent> writer,
+        PipeReader reader, BackendApi api, ChannelWriter<StreamEvent> writer,
         CancellationTokenSource timeout, CancellationToken readToken, CancellationToken callerToken)
     {
-        var state = new StreamState(api, framing == StreamFraming.Sse ? new SseEventParser() : null);
+        var state = new StreamState(api, sse: false);
         // The chunks parsed from one read, delivered together so the last of them can say that the
         // burst ends there.
         var burst = new List<StreamChunk>();
@@ -202,7 +205,7 @@ internal sealed partial class BackendHttpTransport
                 buffer = buffer.Slice(buffer.End);
             }
 
-            // Consumed: the frames parsed (the SSE parser keeps partial event data itself). Examined:
+            // Consumed: the lines parsed. Examined:
             // everything, so the next ReadAsync waits for new bytes instead of returning the same tail.
             reader.AdvanceTo(buffer.Start, buffer.End);
 
@@ -216,50 +219,27 @@ internal sealed partial class BackendHttpTransport
     }
 
     /// <summary>
-    /// Takes the next frame from <paramref name="buffer"/>. Returns false when more bytes are needed.
-    /// <paramref name="next"/> is the chunk to deliver (null for frames that carry none, like
-    /// <c>[DONE]</c>); <paramref name="final"/> is set when the stream ends here (success or failure).
+    /// Takes the next line from <paramref name="buffer"/>. Returns false when more bytes are needed.
+    /// <paramref name="next"/> is the chunk to deliver (null when the line carries none);
+    /// <paramref name="final"/> is set when the stream ends here (success or failure).
     /// </summary>
     private bool TryNextEvent(ref ReadOnlySequence<byte> buffer, StreamState state, out StreamChunk? next, out StreamEvent? final)
     {
         next = null;
         final = null;
-        byte[] raw;
-        bool oversized;
-        if (state.Sse is { } sse)
+        if (!NdjsonFraming.TryReadLine(ref buffer, out ReadOnlySequence<byte> line, out bool oversized))
         {
-            if (!sse.TryReadEvent(ref buffer, out SseEvent sseEvent, out oversized))
-            {
-                final = oversized ? Oversized() : null;
-                return oversized;
-            }
-
-            if (sseEvent.IsDone)
-            {
-                final = new StreamCompleted(state.Usage());
-                return true;
-            }
-
-            raw = sseEvent.Data;
-        }
-        else
-        {
-            if (!NdjsonFraming.TryReadLine(ref buffer, out ReadOnlySequence<byte> line, out oversized))
-            {
-                final = oversized ? Oversized() : null;
-                return oversized;
-            }
-
-            // The consumer may keep Raw as long as it likes: each chunk owns its bytes.
-            raw = line.ToArray();
+            final = oversized ? Oversized() : null;
+            return oversized;
         }
 
-        next = Interpret(raw, state, out final);
+        // The consumer may keep Raw as long as it likes: each chunk owns its bytes.
+        next = Interpret(line.ToArray(), state, out final);
         return true;
-
-        StreamEvent Oversized() => new StreamFailed(new BackendError(BackendErrorKind.Protocol,
-            $"Backend '{BackendId}' sent a frame longer than {NdjsonFraming.MaxLineBytes} bytes."));
     }
+
+    private StreamFailed Oversized() => new(new BackendError(BackendErrorKind.Protocol,
+        $"Backend '{BackendId}' sent a frame longer than {NdjsonFraming.MaxLineBytes} bytes."));
 
     /// <summary>The backend closed the stream: what is left decides between success and a broken stream.</summary>
     private async ValueTask<StreamEvent> EndOfStreamAsync(ReadOnlySequence<byte> rest, StreamState state, ChannelWriter<StreamEvent> writer, CancellationToken callerToken)
@@ -267,7 +247,7 @@ internal sealed partial class BackendHttpTransport
         bool nothingLeft = NdjsonFraming.IsWhitespace(rest);
         // An NDJSON answer may end without a newline (Ollama's answer to "stream": false is one bare
         // object): the bytes left are the last line.
-        if (state.Sse is null && !nothingLeft && rest.Length <= NdjsonFraming.MaxLineBytes)
+        if (!nothingLeft && rest.Length <= NdjsonFraming.MaxLineBytes)
         {
             StreamChunk? next = Interpret(NdjsonFraming.TrimCarriageReturn(rest).ToArray(), state, out StreamEvent? final);
             if (next is not null)
@@ -314,11 +294,10 @@ internal sealed partial class BackendHttpTransport
         return new StreamChunk(raw, info.Text);
     }
 
-    /// <summary>Per-stream parsing state: the framing parser and what the chunks said so far.</summary>
-    private sealed class StreamState(BackendApi api, SseEventParser? sse)
+    /// <summary>Per-stream parsing state: what the chunks said so far.</summary>
+    private sealed class StreamState(BackendApi api, bool sse)
     {
         public readonly BackendApi Api = api;
-        public readonly SseEventParser? Sse = sse;
         public StreamCompleted? PendingFinal;
         private int _textChunks;
         private bool _finished;
@@ -342,7 +321,7 @@ internal sealed partial class BackendHttpTransport
         // completion count: one token per text chunk, which is how both families stream.
         public BackendUsage Usage() => ToUsage(_usage, _textChunks);
 
-        public StreamEvent EndOfStream(bool nothingLeft) => _finished && nothingLeft && Sse is not null
+        public StreamEvent EndOfStream(bool nothingLeft) => _finished && nothingLeft && sse
             ? new StreamCompleted(Usage()) // an OpenAI server that finished but omitted [DONE]
             : new StreamFailed(new BackendError(BackendErrorKind.StreamBroken, "The backend closed the stream before its final event."));
     }

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Router.Actors.Config;
 using Router.Actors.Inspection;
 using Router.Gateway.Hosting;
@@ -95,6 +97,8 @@ internal static class CommandLine
 
         await using (host.ConfigureAwait(false))
         {
+            var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Router");
+            SystemdService.NotifyReady($"HTTP {host.HttpEndpoint}  gRPC {host.GrpcEndpoint}", logger);
             Console.WriteLine($"ollama-proxy listening: HTTP {host.HttpEndpoint}  gRPC {host.GrpcEndpoint}{(simulate ? "  (simulated backends)" : "")}");
             Console.WriteLine($"  socket completions: {(InlineSocketCompletions.Enabled ? "inline" : "thread pool")} (server.inline-io)");
             foreach (var backend in host.Config.Backends)
@@ -115,6 +119,8 @@ internal static class CommandLine
             {
                 // Ctrl+C or SIGTERM: an orderly stop follows.
             }
+
+            SystemdService.NotifyStopping(logger);
         }
 
         return ExitCodes.Ok;

@@ -6,7 +6,7 @@ using Router.Actors.Inference;
 using Router.Actors.Routing;
 using Router.Actors.State;
 using Router.Gateway.Http;
-using Router.Telemetry.Exposition;
+using Router.Telemetry.Metrics;
 
 namespace Router.Gateway.Hosting;
 
@@ -33,8 +33,8 @@ internal static class DaemonEndpoints
     {
         app.MapGet("/metrics", async context =>
         {
-            context.Response.ContentType = PrometheusExporter.ContentType;
-            await telemetry.Exporter.WriteToAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
+            context.Response.ContentType = RouterMetrics.PrometheusContentType;
+            await telemetry.Metrics.WritePrometheusAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
         });
 
         app.MapGet("/explain", context => ExplainAsync(context, runtime.Router));

@@ -181,11 +181,7 @@ internal sealed class RouterHost : IAsyncDisposable
         builder.Logging.ClearProviders();
         if (options.ConsoleLogging)
         {
-            builder.Logging.AddSimpleConsole(o =>
-            {
-                o.SingleLine = true;
-                o.TimestampFormat = "HH:mm:ss ";
-            });
+            SystemdService.AddConsoleLogging(builder.Logging);
             builder.Logging.SetMinimumLevel(LogLevel.Information);
             builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
             builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);

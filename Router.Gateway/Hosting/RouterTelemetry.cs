@@ -7,16 +7,15 @@ using Router.Actors.Routing;
 using Router.Actors.State;
 using Router.Gateway.Http;
 using Router.Telemetry.Energy;
-using Router.Telemetry.Exposition;
 using Router.Telemetry.Metrics;
 using Router.Telemetry.Sensors;
 
 namespace Router.Gateway.Hosting;
 
 /// <summary>
-/// The daemon's metrics: the OllamaProxy meter, the gauges' state kept current from the event
-/// stream, energy per request and per backend, the Prometheus exposition, and the OTLP exporter
-/// when an endpoint is configured. Sees every finished request as the pipeline's observer, and
+/// The daemon's metrics: the router's metrics (Prometheus and the OllamaProxy meter), the gauges'
+/// state kept current from the event stream, energy per request and per backend, and the OTLP
+/// exporter when an endpoint is configured. Sees every finished request as the pipeline's observer, and
 /// logs thermal events and mode changes with their reasons.
 /// </summary>
 internal sealed partial class RouterTelemetry : IRequestObserver, IDisposable
@@ -24,7 +23,6 @@ internal sealed partial class RouterTelemetry : IRequestObserver, IDisposable
     /// <summary>How many sample intervals a measured source may go unsampled and still count as measuring.</summary>
     private const int SampleAgeIntervals = 5;
 
-    private readonly RouterMetrics _metrics;
     private readonly IDisposable? _otlp;
     private readonly FrozenDictionary<string, string?> _powerSources;
 
@@ -33,17 +31,17 @@ internal sealed partial class RouterTelemetry : IRequestObserver, IDisposable
     private readonly HashSet<string> _backendsSeen = new(StringComparer.Ordinal);
     private bool _systemSeen;
 
-    private RouterTelemetry(RouterMetrics metrics, PrometheusExporter exporter, EnergyMeter energy, FrozenDictionary<string, string?> powerSources, IDisposable? otlp)
+    private RouterTelemetry(RouterMetrics metrics, EnergyMeter energy, FrozenDictionary<string, string?> powerSources, IDisposable? otlp)
     {
-        _metrics = metrics;
-        Exporter = exporter;
+        Metrics = metrics;
         Energy = energy;
         _powerSources = powerSources;
         _otlp = otlp;
     }
 
-    public PrometheusExporter Exporter { get; }
-    public RouterMetricsState State => _metrics.State;
+    /// <summary>The router's metrics; <c>GET /metrics</c> writes their Prometheus exposition.</summary>
+    public RouterMetrics Metrics { get; }
+    public RouterMetricsState State => Metrics.State;
     /// <summary>Energy per request and the totals per backend (measured where the device's power is read, else estimated).</summary>
     public EnergyMeter Energy { get; }
 
@@ -52,7 +50,6 @@ internal sealed partial class RouterTelemetry : IRequestObserver, IDisposable
     {
         ArgumentNullException.ThrowIfNull(config);
         var metrics = new RouterMetrics(new RouterMetricsState());
-        var exporter = new PrometheusExporter(metrics.Meter);
         var interval = config.Telemetry.SampleInterval;
         var energy = new EnergyMeter(runtime.TimeProvider, interval > TimeSpan.Zero ? interval * SampleAgeIntervals : null);
         var powerSources = new Dictionary<string, string?>(StringComparer.Ordinal);
@@ -62,7 +59,7 @@ internal sealed partial class RouterTelemetry : IRequestObserver, IDisposable
         }
 
         var otlp = Router.Telemetry.TelemetrySetup.CreateOtlpMeterProviderIfConfigured(config.Telemetry);
-        var telemetry = new RouterTelemetry(metrics, exporter, energy, powerSources.ToFrozenDictionary(StringComparer.Ordinal), otlp);
+        var telemetry = new RouterTelemetry(metrics, energy, powerSources.ToFrozenDictionary(StringComparer.Ordinal), otlp);
         runtime = runtime with { Observer = telemetry };
         return telemetry;
     }
@@ -146,7 +143,7 @@ internal sealed partial class RouterTelemetry : IRequestObserver, IDisposable
             _ => RequestOutcomes.Error,
         };
         var stats = record.Stats;
-        _metrics.RecordCompletion(new RequestCompletion(
+        Metrics.RecordCompletion(new RequestCompletion(
             record.BackendId,
             record.Reason,
             record.Priority,
@@ -179,7 +176,7 @@ internal sealed partial class RouterTelemetry : IRequestObserver, IDisposable
     }
 
     public void OnRequestRejected(RouteFailureKind kind, Priority priority) =>
-        _metrics.RecordRequest("none", RejectionReason(kind), priority, RequestOutcomes.Rejected);
+        Metrics.RecordRequest("none", RejectionReason(kind), priority, RequestOutcomes.Rejected);
 
     private static string RejectionReason(RouteFailureKind kind) => kind switch
     {
@@ -196,7 +193,6 @@ internal sealed partial class RouterTelemetry : IRequestObserver, IDisposable
     public void Dispose()
     {
         _otlp?.Dispose();
-        Exporter.Dispose();
-        _metrics.Dispose();
+        Metrics.Dispose();
     }
 }

@@ -214,4 +214,35 @@ public sealed class BackendFailureTests
         await cts.CancelAsync();
         await sim.WaitUntilAsync(s => s.ActiveRequests == 0, Timeout());
     }
+
+    [Fact]
+    public async Task Stream_OpenAIConsumerNotReading_BlocksTheBackendUntilItReads()
+    {
+        await using SimulatedBackend sim = await StartSimulatorAsync();
+        using IBackendClient client = BackendClientFactory.Create(BackendTestKit.Config(sim.Endpoint, "openai"));
+        const int Requested = 5_000_000;
+        using var cts = new CancellationTokenSource();
+
+        ChannelReader<StreamEvent> reader = client.Stream(Json(BackendApi.OpenAIChatCompletions,
+            "{\"model\":\"llama3.2:1b\",\"messages\":[{\"role\":\"user\",\"content\":\"flood\"}],\"stream\":true,\"max_tokens\":" + Requested + "}", true), cts.Token);
+
+        // The SSE parser reads only when asked for an event: with nobody reading, the channel fills,
+        // the socket buffers fill and the simulator's write blocks, as with NDJSON.
+        int capacity = BackendHttpTransport.StreamCapacity;
+        await sim.WaitUntilAsync(s => s.IsWriteBlocked && reader.Count == capacity, Timeout());
+        long blockedAt = sim.TokensWritten;
+        Assert.InRange(blockedAt, capacity, Requested / 10);
+        Assert.False(reader.Completion.IsCompleted);
+
+        using CancellationTokenSource patience = new(Patience);
+        while (sim.TokensWritten <= blockedAt + 1000)
+        {
+            Assert.IsType<StreamChunk>(await reader.ReadAsync(patience.Token));
+        }
+
+        // Leaving while a read is pending for the next event closes the connection: the device stops.
+        await cts.CancelAsync();
+        await sim.WaitUntilAsync(s => s.ActiveRequests == 0, Timeout());
+        Assert.Equal(0, sim.RequestsServed);
+    }
 }

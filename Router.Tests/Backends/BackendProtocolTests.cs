@@ -66,6 +66,65 @@ public sealed class BackendProtocolTests
     }
 
     [Fact]
+    public async Task Stream_SseEventOverOneMebibyte_IsProtocolError()
+    {
+        await using ScriptedServer server = await ScriptedServer.StartAsync(async context =>
+        {
+            context.Response.ContentType = "text/event-stream";
+            await context.Response.WriteAsync("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a\"}}]}\n\ndata: ");
+            // One event without end: the client must give up before buffering it whole.
+            byte[] chunk = Encoding.ASCII.GetBytes(new string('x', 64 * 1024));
+            for (int i = 0; i < 40 && !context.RequestAborted.IsCancellationRequested; i++)
+            {
+                await context.Response.Body.WriteAsync(chunk, context.RequestAborted);
+            }
+        });
+        using IBackendClient client = BackendClientFactory.Create(BackendTestKit.Config(server.Endpoint, "openai"));
+
+        List<StreamEvent> events = await ReadAllAsync(client.Stream(
+            Json(BackendApi.OpenAIChatCompletions, """{"model":"m","messages":[],"stream":true}""", true), Timeout()));
+
+        Assert.Equal("a", Text(events));
+        StreamFailed failed = Assert.IsType<StreamFailed>(events[^1]);
+        Assert.Equal(BackendErrorKind.Protocol, failed.Error.Kind);
+        Assert.False(failed.Error.IsRetryable);
+    }
+
+    [Fact]
+    public async Task Stream_SseEventsThatArriveTogether_SayWhichOneEndsTheBurst()
+    {
+        var firstBurstRead = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using ScriptedServer server = await ScriptedServer.StartAsync(async context =>
+        {
+            context.Response.ContentType = "text/event-stream";
+            await context.Response.WriteAsync(Delta("a") + Delta("b") + Delta("c"));
+            await context.Response.Body.FlushAsync();
+            await firstBurstRead.Task.WaitAsync(context.RequestAborted);
+            await context.Response.WriteAsync(Delta("d"));
+            await context.Response.Body.FlushAsync();
+            await context.Response.WriteAsync("data: [DONE]\n\n");
+        });
+        using IBackendClient client = BackendClientFactory.Create(BackendTestKit.Config(server.Endpoint, "openai"));
+        var events = client.Stream(Json(BackendApi.OpenAIChatCompletions, """{"model":"m","messages":[],"stream":true}""", true), Timeout());
+
+        var burst = new List<StreamChunk>();
+        for (var i = 0; i < 3; i++)
+        {
+            burst.Add(Assert.IsType<StreamChunk>(await events.ReadAsync()));
+        }
+
+        firstBurstRead.SetResult();
+        var rest = await ReadAllAsync(events);
+
+        Assert.Equal(["a", "b", "c"], burst.Select(c => c.Text));
+        Assert.Equal([true, true, false], burst.Select(c => c.MoreFollows));
+        Assert.Equal("d", Assert.IsType<StreamChunk>(rest[0]).Text);
+        Assert.IsType<StreamCompleted>(rest[^1]);
+
+        static string Delta(string text) => "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + text + "\"}}]}\n\n";
+    }
+
+    [Fact]
     public async Task Stream_LineThatIsNotJson_IsProtocolError()
     {
         await using ScriptedServer server = await ScriptedServer.StartAsync(context =>

@@ -1,5 +1,5 @@
 using Router.Actors.Routing;
-using Router.Tests.Telemetry.Exposition;
+using Router.Tests.Telemetry.Metrics;
 
 namespace Router.Tests.Hosting;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Router.Actors.Routing;
-using Router.Tests.Telemetry.Exposition;
+using Router.Tests.Telemetry.Metrics;
 
 namespace Router.Tests.Hosting;
 

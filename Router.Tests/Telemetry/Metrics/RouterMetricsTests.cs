@@ -3,7 +3,6 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Router.Actors.Routing;
 using Router.Telemetry.Energy;
-using Router.Telemetry.Exposition;
 using Router.Telemetry.Metrics;
 using Router.Telemetry.Sensors;
 
@@ -61,14 +60,21 @@ public sealed class RouterMetricsTests
         });
     }
 
+    /// <summary>What <c>GET /metrics</c> answers.</summary>
+    internal static async Task<string> ScrapeAsync(RouterMetrics metrics)
+    {
+        using var output = new MemoryStream();
+        await metrics.WritePrometheusAsync(output);
+        return System.Text.Encoding.UTF8.GetString(output.ToArray());
+    }
+
     [Fact]
-    public void RecordCompletion_Request_ExposesCountsHistogramsTokensAndEnergy()
+    public async Task RecordCompletion_Request_ExposesCountsHistogramsTokensAndEnergy()
     {
         using var metrics = new RouterMetrics(new RouterMetricsState());
-        using var exporter = new PrometheusExporter(metrics.Meter);
 
         Populate(metrics);
-        var text = exporter.WriteToString();
+        var text = await ScrapeAsync(metrics);
 
         Assert.Contains("# TYPE ollama_proxy_requests_total counter\n", text, StringComparison.Ordinal);
         Assert.Contains("ollama_proxy_requests_total{backend=\"ollama-npu\",outcome=\"success\",priority=\"normal\",reason=\"mode-efficiency\"} 2\n", text, StringComparison.Ordinal);
@@ -87,13 +93,12 @@ public sealed class RouterMetricsTests
     }
 
     [Fact]
-    public void State_Pushed_ExposedAsGauges()
+    public async Task State_Pushed_ExposedAsGauges()
     {
         using var metrics = new RouterMetrics(new RouterMetricsState());
-        using var exporter = new PrometheusExporter(metrics.Meter);
 
         Populate(metrics);
-        var text = exporter.WriteToString();
+        var text = await ScrapeAsync(metrics);
 
         string[] expected =
         [
@@ -119,24 +124,38 @@ public sealed class RouterMetricsTests
     }
 
     [Fact]
-    public void State_BackendRemovedAndModeChanged_NextScrapeFollows()
+    public async Task State_BackendRemovedAndModeChanged_NextScrapeFollows()
     {
         using var metrics = new RouterMetrics(new RouterMetricsState());
-        using var exporter = new PrometheusExporter(metrics.Meter);
         Populate(metrics);
-        exporter.WriteToString();
+        var before = await ScrapeAsync(metrics);
 
         metrics.State.RemoveBackend("ollama-nvidia");
         metrics.State.SetEffectiveMode(EfficiencyMode.Quiet);
         metrics.State.SetBattery(null);
         metrics.State.SetTemperature("x86_pkg_temp", null);
-        var text = exporter.WriteToString();
+        var text = await ScrapeAsync(metrics);
 
+        Assert.Contains("ollama_proxy_battery_charge_percent 42\n", before, StringComparison.Ordinal);
         Assert.DoesNotContain("ollama_proxy_backend_state{backend=\"ollama-nvidia\"", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("ollama_proxy_queue_depth{backend=\"ollama-nvidia\"", text, StringComparison.Ordinal);
         Assert.Contains("ollama_proxy_mode{mode=\"quiet\"} 1\n", text, StringComparison.Ordinal);
         Assert.Contains("ollama_proxy_mode{mode=\"efficiency\"} 0\n", text, StringComparison.Ordinal);
-        Assert.DoesNotContain("ollama_proxy_battery_charge_percent", text, StringComparison.Ordinal);
+        // No battery, no sample (the family's HELP and TYPE may stay; Prometheus sees no series).
+        Assert.DoesNotContain("\nollama_proxy_battery_charge_percent ", text, StringComparison.Ordinal);
         Assert.DoesNotContain("x86_pkg_temp", text, StringComparison.Ordinal);
+        Assert.Contains("ollama_proxy_temperature_celsius{sensor=\"coretemp/Core 0\"} 58\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Scrape_FreshRouter_NoSampleUntilTheStateHasOne()
+    {
+        using var metrics = new RouterMetrics(new RouterMetricsState());
+
+        var samples = (await ScrapeAsync(metrics)).Split('\n').Where(line => line.Length > 0 && !line.StartsWith('#'));
+
+        // Nothing known yet: an unknown battery, AC or mode is absent, never a made-up 0.
+        Assert.Empty(samples);
     }
 
     [Fact]
@@ -152,13 +171,12 @@ public sealed class RouterMetricsTests
     }
 
     [Fact]
-    public void Histograms_AdviseExplicitBuckets()
+    public async Task Histograms_ExplicitBuckets()
     {
         using var metrics = new RouterMetrics(new RouterMetricsState());
-        using var exporter = new PrometheusExporter(metrics.Meter);
 
         metrics.RecordDuration("b", RequestOutcomes.Success, TimeSpan.FromSeconds(7));
-        var text = exporter.WriteToString();
+        var text = await ScrapeAsync(metrics);
 
         var les = text.Split('\n')
             .Where(l => l.StartsWith("ollama_proxy_request_duration_seconds_bucket", StringComparison.Ordinal))

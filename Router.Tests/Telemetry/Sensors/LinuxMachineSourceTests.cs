@@ -133,7 +133,6 @@ public sealed class LinuxMachineSourceTests
         var energy = new EnergyMeter(_time);
         var state = new RouterMetricsState();
         using var metrics = new RouterMetrics(state);
-        using var exporter = new Router.Telemetry.Exposition.PrometheusExporter(metrics.Meter);
         var source = new LinuxMachineSource(sysfs.Config, Backends, _time, energy, state);
 
         await source.ReadPowerAsync(default);
@@ -145,7 +144,7 @@ public sealed class LinuxMachineSourceTests
 
         Assert.Equal(EnergyBasis.Measured, measured.Basis);
         Assert.Equal(20.0 / 3600, measured.WattHours, 12);
-        var text = exporter.WriteToString();
+        var text = await Router.Tests.Telemetry.Metrics.RouterMetricsTests.ScrapeAsync(metrics);
         Assert.Contains("ollama_proxy_battery_charge_percent 76\n", text, StringComparison.Ordinal);
         Assert.Contains("ollama_proxy_temperature_celsius{sensor=\"x86_pkg_temp\"} 62.5\n", text, StringComparison.Ordinal);
         Assert.Contains("ollama_proxy_power_watts{source=\"package-0\"} 10\n", text, StringComparison.Ordinal);

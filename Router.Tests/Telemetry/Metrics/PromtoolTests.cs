@@ -1,9 +1,7 @@
 using System.Diagnostics;
-using Router.Telemetry.Exposition;
 using Router.Telemetry.Metrics;
-using Router.Tests.Telemetry.Metrics;
 
-namespace Router.Tests.Telemetry.Exposition;
+namespace Router.Tests.Telemetry.Metrics;
 
 /// <summary>The official linter on our exposition (promtool comes from Debian's prometheus package, scripts/setup.d/promtool.sh).</summary>
 public sealed class PromtoolTests
@@ -12,9 +10,8 @@ public sealed class PromtoolTests
     public async Task CheckMetrics_PopulatedRouter_ValidWithoutLintProblems()
     {
         using var metrics = new RouterMetrics(new RouterMetricsState());
-        using var exporter = new PrometheusExporter(metrics.Meter);
         RouterMetricsTests.Populate(metrics);
-        var exposition = exporter.WriteToString();
+        var exposition = await RouterMetricsTests.ScrapeAsync(metrics);
 
         var (exitCode, output) = await RunPromtoolAsync(exposition);
 

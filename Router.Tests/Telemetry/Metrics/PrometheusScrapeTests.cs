@@ -2,11 +2,9 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
-using Router.Telemetry.Exposition;
 using Router.Telemetry.Metrics;
-using Router.Tests.Telemetry.Metrics;
 
-namespace Router.Tests.Telemetry.Exposition;
+namespace Router.Tests.Telemetry.Metrics;
 
 /// <summary>
 /// The end-to-end proof for the exposition alone: a real Prometheus server scrapes it from a
@@ -19,7 +17,6 @@ public sealed class PrometheusScrapeTests
     public async Task Scrape_RealPrometheus_SeesRequestsHistogramAndGauges()
     {
         using var metrics = new RouterMetrics(new RouterMetricsState());
-        using var exporter = new PrometheusExporter(metrics.Meter);
         RouterMetricsTests.Populate(metrics);
 
         var builder = WebApplication.CreateSlimBuilder();
@@ -28,8 +25,8 @@ public sealed class PrometheusScrapeTests
         await using var app = builder.Build();
         app.MapGet("/metrics", async (HttpContext context) =>
         {
-            context.Response.ContentType = PrometheusExporter.ContentType;
-            await exporter.WriteToAsync(context.Response.Body, context.RequestAborted);
+            context.Response.ContentType = RouterMetrics.PrometheusContentType;
+            await metrics.WritePrometheusAsync(context.Response.Body, context.RequestAborted);
         });
         await app.StartAsync();
 

@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 
-namespace Router.Tests.Telemetry.Exposition;
+namespace Router.Tests.Telemetry.Metrics;
 
 /// <summary>
 /// A real Prometheus server (Debian's /usr/bin/prometheus, scripts/setup.d/promtool.sh) scraping one
