@@ -11,9 +11,9 @@ namespace Router.Gateway.Hosting;
 /// systemd, plain console logging and no notifications.
 /// </summary>
 /// <remarks>
-/// The package's <c>UseSystemd()</c> is made for one generic host: on each of our two
-/// WebApplications it would report READY as soon as that one had started, before the other
-/// listener is bound. Its parts are used here directly, from the one place that knows both are up.
+/// The package's parts are used directly rather than through <c>UseSystemd()</c>: the READY
+/// notification carries the bound addresses as its STATUS, which the command line knows once
+/// the host has started.
 /// </remarks>
 internal static partial class SystemdService
 {
