@@ -112,11 +112,15 @@ public sealed partial class BackendActor : ReceiveActor, IWithTimers
     protected override void PostStop()
     {
         _gate.SetOpen(false);
+        var stopping = CoordinatedShutdown.Get(Context.System).ShutdownReason is not null;
         // Nobody will serve the waiting requests now: let them fall back elsewhere.
-        RejectAllWaiting($"backend '{_config.Id}' is restarting", TimeSpan.FromSeconds(1));
-        // Until the next incarnation has probed, the backend is not routable.
-        SetHealth(BackendHealth.Unhealthy, "backend actor stopped; a new one will probe the backend");
-        Publish();
+        RejectAllWaiting(stopping ? "the router is shutting down" : $"backend '{_config.Id}' is restarting", TimeSpan.FromSeconds(1));
+        if (!stopping)
+        {
+            // Until the next incarnation has probed, the backend is not routable.
+            SetHealth(BackendHealth.Unhealthy, "backend actor stopped; a new one will probe the backend");
+            Publish();
+        }
     }
 
     private void OnTicket(SlotTicket ticket)

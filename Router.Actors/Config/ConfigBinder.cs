@@ -69,6 +69,7 @@ internal static partial class ConfigBinder
             MaxRequestBodyBytes = section.Size("max-request-body", defaults.MaxRequestBodyBytes, 1, long.MaxValue),
             GrpcMaxMessageBytes = (int)section.Size("grpc-max-message", defaults.GrpcMaxMessageBytes, 1, int.MaxValue),
             InlineIo = section.Bool("inline-io", defaults.InlineIo),
+            DrainTimeout = section.Duration("drain-timeout", defaults.DrainTimeout),
             AllowedOrigins = AllowedOrigins(section, defaults.AllowedOrigins),
         };
     }

@@ -16,7 +16,7 @@ internal static class ConfigSchema
 
     public static readonly string[] RootKeys = [Server, Routing, Telemetry, BackendDefaults, Backends, Akka];
 
-    public static readonly string[] ServerKeys = ["host", "http-port", "grpc-port", "max-request-body", "grpc-max-message", "inline-io", "allowed-origins"];
+    public static readonly string[] ServerKeys = ["host", "http-port", "grpc-port", "max-request-body", "grpc-max-message", "inline-io", "allowed-origins", "drain-timeout"];
 
     public static readonly string[] RoutingKeys =
     [

@@ -33,6 +33,12 @@ public sealed record ServerConfig
     /// </summary>
     public bool InlineIo { get; init; } = true;
     /// <summary>
+    /// On stop (SIGTERM, Ctrl+C): how long the requests in flight may go on before each is ended in
+    /// its own protocol. New work is refused from the start of the stop. Keep it below the service
+    /// unit's TimeoutStopSec.
+    /// </summary>
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>
     /// Web origins allowed to call the router from a browser, besides this machine's own pages
     /// (localhost, 127.0.0.1 and app://, file://, tauri://, vscode-webview:// as Ollama allows):
     /// <c>https://chat.example</c>, <c>http://192.168.1.5:*</c>, <c>chrome-extension://*</c> or <c>*</c>.

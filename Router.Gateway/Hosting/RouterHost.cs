@@ -35,6 +35,9 @@ internal sealed class RouterHost : IAsyncDisposable
     /// <summary>Marks the connections of the gRPC listener (a connection item), so HTTP routes stay off that port.</summary>
     private const string GrpcListenerItem = "ollama-proxy.grpc-listener";
 
+    /// <summary>After the drain runs out: time for the surfaces to write their endings and free the slots.</summary>
+    private static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(5);
+
     private readonly WebApplication _app;
     private readonly IReadOnlyList<SimulatedBackend> _simulators;
     private readonly RouterTelemetry _telemetry;
@@ -134,6 +137,11 @@ internal sealed class RouterHost : IAsyncDisposable
 
         builder.Services.AddSingleton(config);
         builder.Services.AddSingleton(runtime);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<ShutdownDrain>();
+        // Kestrel waits this long for the requests in flight when the host stops: the drain, plus
+        // time for each surface to write its ending once the drain has run out.
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = config.Server.DrainTimeout + ShutdownGrace);
         builder.Services.AddSingleton(runtime.Router);
         builder.Services.AddSingleton<IRouterAdmin>(runtime);
         builder.Services.AddSingleton(config.Routing);
@@ -169,6 +177,7 @@ internal sealed class RouterHost : IAsyncDisposable
 
         var app = builder.Build();
         app.Use(KeepListenersApart);
+        app.Use(RefuseNewWorkWhileStopping(app.Services.GetRequiredService<ShutdownDrain>()));
         app.UseBrowserOrigins();
         DaemonEndpoints.Map(app, runtime, telemetry, machine);
         app.MapHttpSurfaces();
@@ -239,6 +248,27 @@ internal sealed class RouterHost : IAsyncDisposable
 
         return next(context);
     }
+
+    /// <summary>Once the stop has begun, a request that arrives is refused (503, or UNAVAILABLE on gRPC): only the work in flight drains.</summary>
+    private static Func<HttpContext, RequestDelegate, Task> RefuseNewWorkWhileStopping(ShutdownDrain drain) => (context, next) =>
+    {
+        if (!drain.IsStopping)
+        {
+            return next(context);
+        }
+
+        context.Response.Headers.Connection = "close";
+        if (context.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true)
+        {
+            // Trailers-only: the status in the headers, as a gRPC server answers a call it will not serve.
+            context.Response.ContentType = "application/grpc";
+            context.Response.Headers["grpc-status"] = "14";
+            context.Response.Headers["grpc-message"] = "the router is shutting down; retry in a moment";
+            return Task.CompletedTask;
+        }
+
+        return HttpErrorMap.ShuttingDown.WriteAsync(context, HttpError.FlavorOf(context.Request.Path));
+    };
 
     private static Uri Endpoint(ListenOptions listener, RouterConfig config) =>
         // After binding, the listener's endpoint carries the port the system chose for port 0.

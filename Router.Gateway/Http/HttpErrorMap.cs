@@ -21,6 +21,10 @@ internal static class HttpErrorMap
     public const string ServerError = "server_error";
     public const string Unavailable = "service_unavailable";
 
+    /// <summary>The daemon is stopping: the request was not started, or was cut off at the end of the drain.</summary>
+    public static readonly HttpError ShuttingDown = new(503, Unavailable, "shutting_down",
+        "The router is shutting down and takes no more work; retry in a moment.", RetryAfter: DefaultRetryAfter);
+
     public static HttpError FromInference(InferenceError error)
     {
         ArgumentNullException.ThrowIfNull(error);

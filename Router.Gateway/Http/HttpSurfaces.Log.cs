@@ -37,4 +37,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4020, Level = LogLevel.Information, Message = "Efficiency mode set to {Mode} over HTTP; in effect: {EffectiveMode}")]
     public static partial void ModeSet(ILogger logger, string mode, string effectiveMode);
+
+    [LoggerMessage(EventId = 4030, Level = LogLevel.Information, Message = "Request {RequestId} on {Path}: the drain ran out mid-answer; ended with a shutdown error")]
+    public static partial void StreamEndedByShutdown(ILogger logger, string? requestId, string path);
+
+    [LoggerMessage(EventId = 4031, Level = LogLevel.Information, Message = "WebSocket {ConnectionId}: the router is stopping; closing with 1001 once its {InFlight} requests end")]
+    public static partial void WebSocketDraining(ILogger logger, string connectionId, int inFlight);
 }

@@ -53,6 +53,7 @@ public static class HttpSurfaces
         var config = services.GetRequiredService<RouterConfig>();
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Router.Gateway.Http");
         var materializer = services.GetRequiredService<Lazy<IMaterializer>>();
+        var drain = services.GetService<Hosting.ShutdownDrain>();
         var bodyLimit = config.Server.MaxRequestBodyBytes;
         var allowed = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
 
@@ -66,7 +67,7 @@ public static class HttpSurfaces
         var models = new ModelEndpoints(admin, bodyLimit, logger);
         foreach (var api in RoutedApi.All)
         {
-            Map(HttpMethods.Post, api.Path, new InferenceEndpoint(api, router, models, bodyLimit, logger, materializer).HandleAsync);
+            Map(HttpMethods.Post, api.Path, new InferenceEndpoint(api, router, models, bodyLimit, logger, materializer, drain).HandleAsync);
         }
 
         Map(HttpMethods.Get, "/v1/models", models.ListOpenAIAsync);
@@ -94,7 +95,7 @@ public static class HttpSurfaces
         // The WebSocket endpoint carries its own WebSocket middleware, so the host need not add it.
         var socketPipeline = endpoints.CreateApplicationBuilder();
         socketPipeline.UseWebSockets(new WebSocketOptions { KeepAliveInterval = WebSocketKeepAlive });
-        socketPipeline.Run(context => AcceptStreamSocketAsync(context, router, materializer, bodyLimit, logger));
+        socketPipeline.Run(context => AcceptStreamSocketAsync(context, router, materializer, drain, bodyLimit, logger));
         endpoints.Map(StreamSocketPath, socketPipeline.Build());
 
         var allowedByPath = allowed.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
@@ -103,7 +104,7 @@ public static class HttpSurfaces
         return endpoints;
     }
 
-    private static async Task AcceptStreamSocketAsync(HttpContext context, IInferenceRouter router, Lazy<IMaterializer> materializer, long bodyLimit, ILogger logger)
+    private static async Task AcceptStreamSocketAsync(HttpContext context, IInferenceRouter router, Lazy<IMaterializer> materializer, Hosting.ShutdownDrain? drain, long bodyLimit, ILogger logger)
     {
         if (!context.WebSockets.IsWebSocketRequest)
         {
@@ -113,7 +114,7 @@ public static class HttpSurfaces
             return;
         }
         using var socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
-        var session = new StreamSocketSession(socket, router, materializer.Value, bodyLimit, logger, context.TraceIdentifier, context.RequestAborted);
+        var session = new StreamSocketSession(socket, router, materializer.Value, bodyLimit, logger, context.TraceIdentifier, context.RequestAborted, drain);
         await session.RunAsync().ConfigureAwait(false);
     }
 

@@ -19,10 +19,10 @@ internal sealed partial class InferenceEndpoint
     private static ReadOnlySpan<byte> SseDone => "data: [DONE]\n\n"u8;
     private static ReadOnlySpan<byte> NdjsonSuffix => "\n"u8;
 
-    private async Task StreamAsync(HttpContext context, InferenceRequest request)
+    private async Task StreamAsync(HttpContext context, InferenceRequest request, CancellationToken cancellationToken)
     {
         var aborted = context.RequestAborted;
-        var started = await _router.StreamAsync(request, aborted).ConfigureAwait(false);
+        var started = await _router.StreamAsync(request, cancellationToken).ConfigureAwait(false);
         if (!started.IsOk)
         {
             await FailAsync(context, request, started.Error).ConfigureAwait(false);
@@ -42,7 +42,7 @@ internal sealed partial class InferenceEndpoint
 
             try
             {
-                var outcome = await stream.WriteToAsync(new ResponseWriter(this, response.BodyWriter, request, sse), _materializer.Value, aborted).ConfigureAwait(false);
+                var outcome = await stream.WriteToAsync(new ResponseWriter(this, response.BodyWriter, request, sse), _materializer.Value, cancellationToken).ConfigureAwait(false);
                 if (outcome == StreamOutcome.ClientGone)
                 {
                     Log.ClientDisconnected(_logger, request.Hints.RequestId, _api.Path);
@@ -52,6 +52,14 @@ internal sealed partial class InferenceEndpoint
             {
                 // The client went away: the stream's end cancelled the backend call and freed the slot.
                 Log.ClientDisconnected(_logger, request.Hints.RequestId, _api.Path);
+            }
+            catch (OperationCanceledException) when (_drain?.Ending.IsCancellationRequested == true)
+            {
+                // The daemon's drain ran out mid-answer: the backend call is cancelled and its slot
+                // freed; the client gets an error event (SSE) or line (NDJSON), not a reset.
+                Log.StreamEndedByShutdown(_logger, request.Hints.RequestId, _api.Path);
+                WriteFrame(response.BodyWriter, HttpErrorMap.ShuttingDown.ToJson(_api.Flavor), sse);
+                await response.BodyWriter.FlushAsync(aborted).ConfigureAwait(false);
             }
         }
     }

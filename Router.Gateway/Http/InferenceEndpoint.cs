@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Router.Actors.Backends;
 using Router.Actors.Inference;
+using Router.Gateway.Hosting;
 using Router.Actors.Routing;
 
 namespace Router.Gateway.Http;
@@ -23,11 +24,14 @@ internal sealed partial class InferenceEndpoint
     private readonly long _bodyLimit;
     private readonly ILogger _logger;
     private readonly Lazy<IMaterializer> _materializer;
+    private readonly ShutdownDrain? _drain;
 
     /// <param name="models">Serves Ollama's unload, which goes to every backend rather than one.</param>
     /// <param name="materializer">Runs the token streams; resolved at the first stream, once the actor system runs.</param>
-    public InferenceEndpoint(RoutedApi api, IInferenceRouter router, ModelEndpoints models, long bodyLimit, ILogger logger, Lazy<IMaterializer> materializer)
+    /// <param name="drain">The daemon's stop; null in hosts that have none (tests of the surface alone).</param>
+    public InferenceEndpoint(RoutedApi api, IInferenceRouter router, ModelEndpoints models, long bodyLimit, ILogger logger, Lazy<IMaterializer> materializer, ShutdownDrain? drain)
     {
+        _drain = drain;
         _api = api;
         _router = router;
         _models = models;
@@ -70,16 +74,25 @@ internal sealed partial class InferenceEndpoint
         {
             ExpectedTokens = fields.ExpectedTokens,
         };
+        // The request ends when its client leaves, or when the daemon's drain runs out.
+        using var lifetime = _drain is null ? null : CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _drain.Ending);
+        var token = lifetime?.Token ?? context.RequestAborted;
         try
         {
             if (fields.Stream)
             {
-                await StreamAsync(context, request).ConfigureAwait(false);
+                await StreamAsync(context, request, token).ConfigureAwait(false);
             }
             else
             {
-                await SendAsync(context, request).ConfigureAwait(false);
+                await SendAsync(context, request, token).ConfigureAwait(false);
             }
+        }
+        catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested && _drain?.Ending.IsCancellationRequested == true)
+        {
+            // The drain ran out before this request had an answer to send: a clean refusal.
+            if (context.Response.HasStarted) throw;
+            await HttpErrorMap.ShuttingDown.WriteAsync(context, _api.Flavor).ConfigureAwait(false);
         }
         catch (Exception exception) when (!(exception is OperationCanceledException && context.RequestAborted.IsCancellationRequested))
         {
@@ -94,9 +107,9 @@ internal sealed partial class InferenceEndpoint
         }
     }
 
-    private async Task SendAsync(HttpContext context, InferenceRequest request)
+    private async Task SendAsync(HttpContext context, InferenceRequest request, CancellationToken cancellationToken)
     {
-        var sent = await _router.SendAsync(request, context.RequestAborted).ConfigureAwait(false);
+        var sent = await _router.SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (!sent.IsOk)
         {
             await FailAsync(context, request, sent.Error).ConfigureAwait(false);

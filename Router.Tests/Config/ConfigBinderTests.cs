@@ -36,7 +36,7 @@ public sealed class ConfigBinderTests
         "backends[0]: missing required setting \"endpoint\" (test.conf:2); add endpoint = \"http://localhost:11434\"")]
     [InlineData(
         "server {\n  htp-port = 1\n}",
-        "server.htp-port: unknown setting (test.conf:2); did you mean http-port? valid settings here: host, http-port, grpc-port, max-request-body, grpc-max-message, inline-io, allowed-origins")]
+        "server.htp-port: unknown setting (test.conf:2); did you mean http-port? valid settings here: host, http-port, grpc-port, max-request-body, grpc-max-message, inline-io, allowed-origins, drain-timeout")]
     [InlineData(
         "servers.http-port = 1",
         "servers: unknown setting (test.conf:1); did you mean server? valid settings here: server, routing, telemetry, backend-defaults, backends, akka")]

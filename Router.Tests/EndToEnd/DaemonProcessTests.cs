@@ -88,10 +88,102 @@ public sealed class DaemonProcessTests
         Assert.Equal(5, outcome.Output.Split('\n').Count(line => line.StartsWith("ok ", StringComparison.Ordinal)));
     }
 
-    private static LineProcess StartDaemon(string? inlineIo, params (string Name, string Value)[] environment)
+    [Fact]
+    public async Task Sigterm_StreamsInFlightPastTheDrain_EachEndsInItsProtocolAndTheDaemonExitsZero()
+    {
+        // Real-time devices and a one-second drain: the long answers below cannot finish in time.
+        await using var daemon = StartDaemon(inlineIo: null, timeScale: "1", ("OLLAMA_PROXY_SERVER_DRAIN_TIMEOUT", "1s"));
+        var (endpoint, _) = await WaitUntilListeningAsync(daemon);
+        using var client = new HttpClient { BaseAddress = endpoint, Timeout = ScriptLimit };
+
+        var sse = await OpenStreamAsync(client, "/v1/chat/completions",
+            """{"model":"llama3.2:1b","messages":[{"role":"user","content":"hi"}],"max_tokens":2000,"stream":true}""", "nvidia");
+        var ndjson = await OpenStreamAsync(client, "/api/generate",
+            """{"model":"llama3.2:1b","prompt":"hi","options":{"num_predict":2000}}""", "igpu");
+        using var socket = new System.Net.WebSockets.ClientWebSocket();
+        await socket.ConnectAsync(new UriBuilder(endpoint) { Scheme = "ws", Path = "/v1/stream/ws" }.Uri, CancellationToken.None);
+        await socket.SendAsync("""{"request_id":"ws-1","model":"llama3.2:1b","prompt":"hi","max_tokens":2000,"target":"cpu"}"""u8.ToArray(),
+            System.Net.WebSockets.WebSocketMessageType.Text, true, CancellationToken.None);
+        Assert.Contains("\"token\"", await ReceiveTextAsync(socket), StringComparison.Ordinal);
+
+        using (var kill = Process.Start("kill", ["-TERM", daemon.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        // SSE: an error event, then the end of the body; NDJSON: an error line. No reset.
+        var sseRest = await sse.ReadToEndAsync();
+        Assert.EndsWith("""data: {"error":{"message":"The router is shutting down and takes no more work; retry in a moment.","type":"service_unavailable","param":null,"code":"shutting_down"}}""" + "\n\n", sseRest, StringComparison.Ordinal);
+        var ndjsonRest = await ndjson.ReadToEndAsync();
+        Assert.EndsWith("""{"error":"The router is shutting down and takes no more work; retry in a moment."}""" + "\n", ndjsonRest, StringComparison.Ordinal);
+
+        // WebSocket: the request's error frame, then a close 1001 with a reason.
+        string frame;
+        do
+        {
+            frame = await ReceiveTextAsync(socket);
+        }
+        while (!frame.Contains("\"error\"", StringComparison.Ordinal));
+        Assert.Contains("shutting_down", frame, StringComparison.Ordinal);
+        var buffer = new byte[4096];
+        var closing = await socket.ReceiveAsync(buffer, CancellationToken.None);
+        Assert.Equal(System.Net.WebSockets.WebSocketMessageType.Close, closing.MessageType);
+        Assert.Equal(System.Net.WebSockets.WebSocketCloseStatus.EndpointUnavailable, socket.CloseStatus);
+        Assert.Contains("shutting down", socket.CloseStatusDescription, StringComparison.Ordinal);
+
+        Assert.Equal(0, await daemon.WaitForExitAsync(StartLimit));
+
+        static async Task<StreamReader> OpenStreamAsync(HttpClient client, string path, string body, string target)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
+            request.Headers.Add("X-Target-Backend", target);
+            var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            Assert.Equal(200, (int)response.StatusCode);
+            var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+            Assert.NotNull(await reader.ReadLineAsync()); // the first token is here: the answer is under way
+            return reader;
+        }
+
+        static async Task<string> ReceiveTextAsync(System.Net.WebSockets.ClientWebSocket socket)
+        {
+            var buffer = new byte[64 * 1024];
+            var result = await socket.ReceiveAsync(buffer, CancellationToken.None);
+            return System.Text.Encoding.UTF8.GetString(buffer, 0, result.Count);
+        }
+    }
+
+    [Fact]
+    public async Task Sigterm_ShortStreamsInFlight_FinishWithinTheDrain()
+    {
+        await using var daemon = StartDaemon(inlineIo: null, timeScale: "1", ("OLLAMA_PROXY_SERVER_DRAIN_TIMEOUT", "20s"));
+        var (endpoint, _) = await WaitUntilListeningAsync(daemon);
+        using var client = new HttpClient { BaseAddress = endpoint, Timeout = ScriptLimit };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+        {
+            Content = new StringContent("""{"model":"llama3.2:1b","messages":[{"role":"user","content":"hi"}],"max_tokens":60,"stream":true}""", System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("X-Target-Backend", "nvidia");
+        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        Assert.NotNull(await reader.ReadLineAsync());
+
+        using (var kill = Process.Start("kill", ["-TERM", daemon.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        // The answer (under a second at the device's pace) is let through whole.
+        Assert.EndsWith("data: [DONE]\n\n", await reader.ReadToEndAsync(), StringComparison.Ordinal);
+        Assert.Equal(0, await daemon.WaitForExitAsync(StartLimit));
+    }
+
+    private static LineProcess StartDaemon(string? inlineIo, params (string Name, string Value)[] environment) =>
+        StartDaemon(inlineIo, "0.1", environment);
+
+    private static LineProcess StartDaemon(string? inlineIo, string timeScale, params (string Name, string Value)[] environment)
     {
         var start = new ProcessStartInfo("dotnet") { WorkingDirectory = AppContext.BaseDirectory };
-        foreach (var arg in new[] { CliProcess.GatewayDll, "--simulate", "--time-scale", "0.1", "--http-port", "0", "--grpc-port", "0" })
+        foreach (var arg in new[] { CliProcess.GatewayDll, "--simulate", "--time-scale", timeScale, "--http-port", "0", "--grpc-port", "0" })
         {
             start.ArgumentList.Add(arg);
         }

@@ -8,6 +8,7 @@ using Akka.Streams;
 using Microsoft.Extensions.Logging;
 using Router.Actors.Backends;
 using Router.Actors.Inference;
+using Router.Gateway.Hosting;
 
 namespace Router.Gateway.Http.WebSockets;
 
@@ -16,6 +17,8 @@ namespace Router.Gateway.Http.WebSockets;
 /// requests; each request runs as its own task and writes its frames through one lock, because a
 /// WebSocket allows one send at a time. A request's failure is an error frame; a frame outside the
 /// protocol closes the socket with 1007; the socket closing, either way, cancels every request.
+/// When the daemon stops, new requests get a 503 error frame; once the requests in flight have
+/// ended (or the drain runs out and ends them) the socket is closed with 1001.
 /// </summary>
 internal sealed partial class StreamSocketSession
 {
@@ -41,9 +44,14 @@ internal sealed partial class StreamSocketSession
     /// <summary>Cancelled when the session ends: every request is linked to it.</summary>
     private readonly CancellationTokenSource _ending = new();
     private readonly CancellationToken _aborted;
+    private readonly ShutdownDrain? _drain;
+    /// <summary>Completes when the daemon is stopping and no request is left in flight.</summary>
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _shutdownClosing;
 
-    public StreamSocketSession(WebSocket socket, IInferenceRouter router, IMaterializer materializer, long maxFrameBytes, ILogger logger, string connectionId, CancellationToken aborted)
+    public StreamSocketSession(WebSocket socket, IInferenceRouter router, IMaterializer materializer, long maxFrameBytes, ILogger logger, string connectionId, CancellationToken aborted, ShutdownDrain? drain = null)
     {
+        _drain = drain;
         _socket = socket;
         _router = router;
         _materializer = materializer;
@@ -57,6 +65,7 @@ internal sealed partial class StreamSocketSession
     {
         var buffer = new ArrayBufferWriter<byte>(4096);
         (WebSocketCloseStatus Status, string Reason)? close = null;
+        using var onStopping = _drain?.Stopping.Register(() => _ = DrainAsync());
         try
         {
             while (close is null)
@@ -128,13 +137,21 @@ internal sealed partial class StreamSocketSession
         }
 
         var request = parsed.Request!;
+        if (_drain?.IsStopping == true)
+        {
+            await SendErrorAsync(request.RequestId, HttpErrorMap.ShuttingDown).ConfigureAwait(false);
+            return null;
+        }
+
         if (_inFlight.Count >= MaxInFlight)
         {
             await SendErrorAsync(request.RequestId, new HttpError(429, HttpErrorMap.RateLimit, "too_many_requests",
                 $"this socket already has {MaxInFlight} requests in flight; wait for one to finish")).ConfigureAwait(false);
             return null;
         }
-        var cancellation = CancellationTokenSource.CreateLinkedTokenSource(_ending.Token);
+        var cancellation = _drain is null
+            ? CancellationTokenSource.CreateLinkedTokenSource(_ending.Token)
+            : CancellationTokenSource.CreateLinkedTokenSource(_ending.Token, _drain.Ending);
         if (!_inFlight.TryAdd(request.RequestId, cancellation))
         {
             cancellation.Dispose();
@@ -166,6 +183,70 @@ internal sealed partial class StreamSocketSession
         foreach (var (_, cancellation) in _requests) cancellation.Dispose();
         _requests.Clear();
         _ending.Dispose();
+    }
+
+    /// <summary>
+    /// The daemon is stopping: when the requests in flight have ended, or the drain runs out (which
+    /// ends them, each with a 503 error frame), the socket is closed with 1001. The close frame goes
+    /// out while the receive loop still reads, so the client's answering close ends the loop.
+    /// </summary>
+    private async Task DrainAsync()
+    {
+        var drain = _drain!;
+        Log.WebSocketDraining(_logger, _connectionId, _inFlight.Count);
+        if (_inFlight.IsEmpty)
+        {
+            _drained.TrySetResult();
+        }
+
+        try
+        {
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(drain.Ending, _aborted);
+            await _drained.Task.WaitAsync(wait.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (drain.Ending.IsCancellationRequested && !_aborted.IsCancellationRequested)
+        {
+            // The drain ran out: the requests' own tokens, linked to its end, end them now, each with
+            // an error frame; the close follows once they have sent it.
+            try
+            {
+                await _drained.Task.WaitAsync(CloseHandshakeTimeout, _aborted).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is TimeoutException or OperationCanceledException)
+            {
+                Log.WebSocketBroken(_logger, _connectionId, exception);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return; // The client left on its own.
+        }
+
+        await CloseForShutdownAsync().ConfigureAwait(false);
+    }
+
+    private async Task CloseForShutdownAsync()
+    {
+        if (Interlocked.Exchange(ref _shutdownClosing, 1) != 0 || _socket.State != WebSocketState.Open)
+        {
+            return;
+        }
+
+        const string reason = "the router is shutting down; reconnect in a moment";
+        Log.WebSocketClosed(_logger, _connectionId, WebSocketCloseStatus.EndpointUnavailable.ToString(), reason);
+        await _sendLock.WaitAsync(_aborted).ConfigureAwait(false);
+        try
+        {
+            await _socket.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, reason, _aborted).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is WebSocketException or OperationCanceledException)
+        {
+            Log.WebSocketBroken(_logger, _connectionId, exception);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
     }
 
     private async Task CloseAsync(WebSocketCloseStatus status, string reason)
@@ -249,7 +330,12 @@ internal sealed partial class StreamSocketSession
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
-                if (!_ending.IsCancellationRequested)
+                if (_drain?.Ending.IsCancellationRequested == true && !_ending.IsCancellationRequested)
+                {
+                    // The daemon's drain ran out: say so, then the socket closes with 1001.
+                    await SendErrorAsync(frame.RequestId, HttpErrorMap.ShuttingDown).ConfigureAwait(false);
+                }
+                else if (!_ending.IsCancellationRequested)
                 {
                     // Cancelled by the client's cancel frame: confirm, so it knows the request is over.
                     await SendAsync(ResponseFrames.Cancelled(frame.RequestId)).ConfigureAwait(false);
@@ -271,6 +357,10 @@ internal sealed partial class StreamSocketSession
         finally
         {
             _inFlight.TryRemove(frame.RequestId, out _);
+            if (_drain?.IsStopping == true && _inFlight.IsEmpty)
+            {
+                _drained.TrySetResult();
+            }
         }
     }
 
