@@ -6,9 +6,12 @@ namespace Router.Actors.Backends;
 
 // Health state machine:
 //   Unknown ──probe ok──► Healthy ──probe fails──► Unhealthy ──probe ok──► Healthy
-//   any serving state ──N consecutive failed requests──► Ejected (period doubles per ejection)
+//   any serving state ──N consecutive failed requests──► Ejected (period doubles per ejection,
+//       halves again per ejection-decay without one; refused past the panic threshold)
 //   Ejected ──period over──► Degraded (half-open: one trial request, and a probe)
 //   Degraded ──trial or probe ok──► Healthy;  ──trial fails──► Ejected (longer)
+// Besides: a call that passes its first-byte timeout holds the queue until a probe, sent at
+// once, answers (ok: serve again; failed: Unhealthy, the queue falls back elsewhere).
 public sealed partial class BackendActor
 {
     private const double MetricsSmoothing = 0.2;
@@ -18,6 +21,7 @@ public sealed partial class BackendActor
     private const string ProbeTimer = "probe";
     private const string ModelsTimer = "models";
     private const string EjectionTimer = "ejection";
+    private const string EjectionDecayTimer = "ejection-decay";
 
     private long _probeGeneration;
     private bool _probeInFlight;
@@ -25,6 +29,7 @@ public sealed partial class BackendActor
     private int _consecutiveProbeFailures;
     private int _consecutiveFailures;
     private int _ejections;
+    private bool _heldForProbe;
 
     private void StartProbe()
     {
@@ -66,9 +71,18 @@ public sealed partial class BackendActor
         }
     }
 
+    /// <summary>A call passed its first-byte timeout: probe now, and serve no queued request until the probe answers.</summary>
+    private void HoldQueueForProbe()
+    {
+        _heldForProbe = true;
+        StartProbe(); // Unless one is out already: it answers within the probe timeout either way.
+    }
+
     private void OnProbeCompleted(ProbeCompleted message)
     {
         _probeInFlight = false;
+        var wasHeld = _heldForProbe;
+        _heldForProbe = false;
         _snapshot = _snapshot with { LastCheck = _time.GetUtcNow() };
         if (message.Error is null)
         {
@@ -87,6 +101,9 @@ public sealed partial class BackendActor
                     break;
                 case BackendHealth.Ejected:
                     break; // Ejection runs its course; the half-open trial decides.
+                case BackendHealth.Healthy when wasHeld:
+                    GrantWaiting(); // The device answers after all: the queue it held moves on.
+                    break;
             }
 
             ScheduleProbe(_config.Health.Interval);
@@ -184,6 +201,14 @@ public sealed partial class BackendActor
 
     private void Eject(string reason)
     {
+        if (!_ejectionGuard.TryEject(_config.Id, out var refusal))
+        {
+            _consecutiveFailures = 0;
+            _snapshot = _snapshot with { StatusMessage = $"{reason}; {refusal}" };
+            return;
+        }
+
+        Timers.Cancel(EjectionDecayTimer);
         _ejections++;
         var period = TimeSpan.FromTicks(Math.Min(
             _config.Health.BaseEjection.Ticks << Math.Min(_ejections - 1, 16),
@@ -217,7 +242,6 @@ public sealed partial class BackendActor
             _consecutiveFailures = 0;
             if (_snapshot.Health is BackendHealth.Degraded or BackendHealth.Unknown)
             {
-                _ejections = 0;
                 SetHealth(BackendHealth.Healthy, "request succeeded");
             }
 
@@ -291,7 +315,28 @@ public sealed partial class BackendActor
         _snapshot = _snapshot with { Health = health, StatusMessage = reason };
         if (from != health)
         {
+            _ejectionGuard.Report(_config.Id, health);
+            if (from is BackendHealth.Ejected or BackendHealth.Degraded && health == BackendHealth.Healthy && _ejections > 0)
+            {
+                // Back in service: each quiet stretch from now on undoes one doubling of the ejection period.
+                Timers.StartPeriodicTimer(EjectionDecayTimer, EjectionDecayed.Instance, _config.Health.EjectionDecay);
+            }
+
             Context.System.EventStream.Publish(new BackendHealthChanged(_config.Id, from, health, reason));
+        }
+    }
+
+    private void OnEjectionDecayed()
+    {
+        if (_snapshot.Health == BackendHealth.Ejected)
+        {
+            return;
+        }
+
+        _ejections = Math.Max(0, _ejections - 1);
+        if (_ejections == 0)
+        {
+            Timers.Cancel(EjectionDecayTimer);
         }
     }
 }

@@ -41,6 +41,13 @@ internal sealed class EjectionExpired
     private EjectionExpired() { }
 }
 
+/// <summary>Another stretch of <c>health.ejection-decay</c> passed without an ejection.</summary>
+internal sealed class EjectionDecayed
+{
+    public static readonly EjectionDecayed Instance = new();
+    private EjectionDecayed() { }
+}
+
 /// <summary>
 /// A request's call failed here with an answer (a 500 with a body) and was released as not the
 /// backend's fault until its next attempt elsewhere could tell: that attempt succeeded or failed

@@ -31,14 +31,17 @@ public sealed partial class BackendActor : ReceiveActor, IWithTimers
     private readonly HashSet<SlotTicket> _inFlight = [];
 
     private readonly SlotGate _gate;
+    private readonly EjectionGuard _ejectionGuard;
     private BackendSnapshot _snapshot;
     private long _version;
     private bool _publishPending;
 
     /// <param name="slots">Where the request path finds this incarnation's gate and ref.</param>
     /// <param name="time">The request path's clock: tickets carry its timestamps, and aging compares against them.</param>
-    public BackendActor(BackendConfig config, IBackendClient client, RoutingConfig routing, BackendSlots slots, TimeProvider time)
+    /// <param name="ejections">Shared by the router's backends: refuses an ejection past the panic threshold.</param>
+    public BackendActor(BackendConfig config, IBackendClient client, RoutingConfig routing, BackendSlots slots, TimeProvider time, EjectionGuard? ejections = null)
     {
+        _ejectionGuard = ejections ?? EjectionGuard.Unlimited;
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(routing);
@@ -77,6 +80,7 @@ public sealed partial class BackendActor : ReceiveActor, IWithTimers
         Receive<RefreshModels>(_ => StartModelRefresh());
         Receive<ModelsRefreshed>(OnModelsRefreshed);
         Receive<EjectionExpired>(_ => OnEjectionExpired());
+        Receive<EjectionDecayed>(_ => OnEjectionDecayed());
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -213,6 +217,11 @@ public sealed partial class BackendActor : ReceiveActor, IWithTimers
 
         _gate.Return();
         RecordOutcome(message.Report);
+        if (message.Report.Failure == BackendErrorKind.Timeout && _snapshot.Health is BackendHealth.Healthy or BackendHealth.Unknown)
+        {
+            HoldQueueForProbe();
+        }
+
         GrantWaiting();
         Changed();
     }
@@ -249,20 +258,35 @@ public sealed partial class BackendActor : ReceiveActor, IWithTimers
             }
         }
 
-        if (victim is null || !critical.TryGrant())
+        if (victim is null || !critical.IsWaiting)
         {
             return false;
         }
 
+        // The victim learns it was shed before the critical request learns it has the slot: whoever
+        // sees the grant sees the preemption too.
         _inFlight.Remove(victim);
         victim.Preempt();
-        _inFlight.Add(critical);
         _snapshot = _snapshot with { PreemptedTotal = _snapshot.PreemptedTotal + 1 };
+        if (critical.TryGrant())
+        {
+            _inFlight.Add(critical);
+        }
+        else
+        {
+            // The critical request gave up in between: the slot it would have had is free again.
+            _gate.Return();
+            GrantWaiting();
+        }
+
         return true;
     }
 
     private bool HasFreeSlot() =>
         _gate.Free > 0
+        // A call here passed its first-byte timeout: the device may hang, so nothing more is sent
+        // to it until the probe that went out at once has answered.
+        && !_heldForProbe
         // Half-open: one trial request at a time decides whether the backend is back.
         && (_snapshot.Health != BackendHealth.Degraded || _inFlight.Count == 0);
 
@@ -394,7 +418,7 @@ public sealed partial class BackendActor : ReceiveActor, IWithTimers
     }
 
     private void SyncGate() =>
-        _gate.SetOpen(_snapshot.Health is BackendHealth.Healthy or BackendHealth.Unknown && TotalWaiting() == 0);
+        _gate.SetOpen(_snapshot.Health is BackendHealth.Healthy or BackendHealth.Unknown && TotalWaiting() == 0 && !_heldForProbe);
 
     private void Publish()
     {
@@ -422,7 +446,7 @@ public sealed partial class BackendActor : ReceiveActor, IWithTimers
         return _snapshot;
     }
 
-    private static string PriorityName(Priority priority) => priority switch
+    internal static string PriorityName(Priority priority) => priority switch
     {
         Priority.BestEffort => "best-effort",
         Priority.Normal => "normal",

@@ -37,9 +37,12 @@ public sealed class BackendsSupervisor : ReceiveActor
 
     public BackendsSupervisor(ImmutableArray<BackendActorSpec> backends, RoutingConfig routing, TimeProvider time, BackendSupervision supervision)
     {
+        ArgumentNullException.ThrowIfNull(routing);
+        // One guard for all: an ejection counts against the share of backends out of service.
+        var ejections = new EjectionGuard(backends.Length, routing.PanicThreshold);
         foreach (var spec in backends)
         {
-            var props = Props.Create(() => new BackendActor(spec.Config, spec.Client, routing, spec.Slots, time))
+            var props = Props.Create(() => new BackendActor(spec.Config, spec.Client, routing, spec.Slots, time, ejections))
                 .WithMailbox(BackendMailbox.ConfigPath);
             Context.ActorOf(BackoffProps(props, supervision), spec.Config.Id);
         }

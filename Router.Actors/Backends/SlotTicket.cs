@@ -25,7 +25,11 @@ public sealed record CallReport(
     string? Model,
     double? TimeToFirstTokenMs,
     int Tokens,
-    double? GenerationSeconds);
+    double? GenerationSeconds)
+{
+    /// <summary>How the call failed, when it did: a first-byte timeout makes the backend probe itself at once.</summary>
+    public BackendErrorKind? Failure { get; init; }
+}
 
 /// <summary>
 /// One request's claim on a backend slot: it waits in the backend's queue until granted, and once
@@ -115,6 +119,23 @@ public sealed class SlotTicket
         {
             Release(new CallReport(CallOutcome.Cancelled, Model, null, 0, null));
         }
+    }
+
+    /// <summary>
+    /// Called by the request side when it gives up waiting (its queue deadline passed): true when
+    /// the ticket was still waiting and is now withdrawn from the queue; false when the actor
+    /// answered first (the grant or rejection is in <see cref="Task"/>).
+    /// </summary>
+    public bool TryWithdraw()
+    {
+        if (Interlocked.CompareExchange(ref _state, Cancelled, Waiting) != Waiting)
+        {
+            return false;
+        }
+
+        _grant.TrySetCanceled();
+        _backend.Tell(new TicketCancelled(this), ActorRefs.NoSender);
+        return true;
     }
 
     /// <summary>Returns the slot with the call's report. Only the first call has an effect.</summary>

@@ -153,6 +153,7 @@ internal static partial class ConfigBinder
             EjectAfterFailures = section.Int("eject-after-failures", defaults.EjectAfterFailures, 1),
             BaseEjection = section.Duration("base-ejection", defaults.BaseEjection),
             MaxEjection = section.Duration("max-ejection", defaults.MaxEjection),
+            EjectionDecay = section.Duration("ejection-decay", defaults.EjectionDecay),
             ModelRefreshInterval = section.Duration("model-refresh-interval", defaults.ModelRefreshInterval),
         };
 

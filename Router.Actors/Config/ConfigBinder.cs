@@ -138,7 +138,26 @@ internal static partial class ConfigBinder
             MinSamplesForLiveMetrics = section.Int("min-samples-for-live-metrics", defaults.MinSamplesForLiveMetrics, 1),
             DefaultExpectedTokens = section.Int("default-expected-tokens", defaults.DefaultExpectedTokens, 1),
             CriticalPreemptsBelow = preemptBelow,
+            MaxQueueWait = BindQueueWaits(section.Child(ConfigSchema.MaxQueueWait), defaults.MaxQueueWait),
+            PanicThreshold = section.Double("panic-threshold", defaults.PanicThreshold, 0, 1),
         };
+    }
+
+    private static ImmutableArray<TimeSpan> BindQueueWaits(SettingsReader? section, ImmutableArray<TimeSpan> defaults)
+    {
+        if (section is null)
+        {
+            return defaults;
+        }
+
+        section.RejectUnknown(ConfigSchema.QueueLimitKeys);
+        var waits = new TimeSpan[ConfigSchema.QueueLimitKeys.Length];
+        for (var i = 0; i < waits.Length; i++)
+        {
+            waits[i] = section.Duration(ConfigSchema.QueueLimitKeys[i], defaults[i]);
+        }
+
+        return [.. waits];
     }
 
     private static TelemetryConfig BindTelemetry(SettingsReader? section, TelemetryConfig defaults)

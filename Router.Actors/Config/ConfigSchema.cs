@@ -18,11 +18,18 @@ internal static class ConfigSchema
 
     public static readonly string[] ServerKeys = ["host", "http-port", "grpc-port", "max-request-body", "grpc-max-message", "inline-io", "allowed-origins", "drain-timeout"];
 
+    public const string MaxQueueWait = "max-queue-wait";
+
     public static readonly string[] RoutingKeys =
     [
         "default-mode", "power-aware", "auto-optimize", "max-attempts", "aging-interval",
         "min-samples-for-live-metrics", "default-expected-tokens", "critical-preempts-below",
+        MaxQueueWait, "panic-threshold",
     ];
+
+    /// <summary>Every leaf setting of <c>routing</c> as a relative path, e.g. <c>max-queue-wait.normal</c> (for environment overrides).</summary>
+    public static IEnumerable<string> RoutingLeafPaths() =>
+        RoutingKeys.SelectMany(key => key == MaxQueueWait ? QueueLimitKeys.Select(p => key + "." + p) : [key]);
 
     public static readonly string[] TelemetryKeys = ["sysfs-root", "sample-interval", "otlp-endpoint", "nvidia-smi"];
 
@@ -45,7 +52,7 @@ internal static class ConfigSchema
     public static readonly string[] HealthKeys =
     [
         "interval", "unhealthy-interval", "timeout", "eject-after-failures", "base-ejection", "max-ejection",
-        "model-refresh-interval",
+        "ejection-decay", "model-refresh-interval",
     ];
 
     public static readonly string[] SensorKeys = ["temperature", "power", "hot-c", "limit-c"];

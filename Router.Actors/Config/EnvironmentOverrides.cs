@@ -18,7 +18,7 @@ internal static class EnvironmentOverrides
     {
         var used = new HashSet<string>(StringComparer.Ordinal);
         ApplySection(root, ConfigSchema.Server, ConfigSchema.ServerKeys, environment, used);
-        ApplySection(root, ConfigSchema.Routing, ConfigSchema.RoutingKeys, environment, used);
+        ApplySection(root, ConfigSchema.Routing, [.. ConfigSchema.RoutingLeafPaths()], environment, used);
         ApplySection(root, ConfigSchema.Telemetry, ConfigSchema.TelemetryKeys, environment, used);
         var ids = ApplyBackends(root, environment, used);
 
@@ -56,7 +56,7 @@ internal static class EnvironmentOverrides
             if (environment.TryGetValue(name, out var value))
             {
                 used.Add(name);
-                root.Fields[section] = With(root.TryGet(section, out var existing) ? existing as HoconObject : null, [key], Override(name, value));
+                root.Fields[section] = With(root.TryGet(section, out var existing) ? existing as HoconObject : null, key.Split('.'), Override(name, value));
             }
         }
     }

@@ -70,6 +70,26 @@ public sealed record RoutingConfig
     /// unloaded value, where preempting best effort alone leaves it ~11× higher. Null never preempts.
     /// </summary>
     public Routing.Priority? CriticalPreemptsBelow { get; init; } = Routing.Priority.High;
+
+    /// <summary>
+    /// Longest a request waits in a backend's queue, per priority (indexed by <see cref="Routing.Priority"/>),
+    /// before it moves on to the next alternative; a request's own latency budget (X-Max-Latency-Ms)
+    /// shortens it. Queued behind a device that stopped answering, a request would otherwise wait
+    /// out every first-byte timeout ahead of it.
+    /// </summary>
+    public ImmutableArray<TimeSpan> MaxQueueWait { get; init; } =
+        [TimeSpan.FromSeconds(120), TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(15)];
+
+    /// <summary>
+    /// The largest share of backends that may be ejected at once (Envoy's panic threshold): a
+    /// backend whose failures would eject it past this share stays in service, so failures that
+    /// are really the requests' own can never take the whole router down. 0.5 by default.
+    /// </summary>
+    public double PanicThreshold { get; init; } = 0.5;
+
+    /// <summary>How long a request of <paramref name="priority"/> may wait in a queue, at most.</summary>
+    public TimeSpan QueueWaitFor(Routing.Priority priority) =>
+        MaxQueueWait.IsDefaultOrEmpty ? TimeSpan.FromSeconds(60) : MaxQueueWait[(int)priority];
 }
 
 public sealed record TelemetryConfig
@@ -102,6 +122,8 @@ public sealed record HealthCheckConfig
     /// <summary>First ejection period; each repeated ejection doubles it, up to <see cref="MaxEjection"/>.</summary>
     public TimeSpan BaseEjection { get; init; } = TimeSpan.FromSeconds(10);
     public TimeSpan MaxEjection { get; init; } = TimeSpan.FromMinutes(5);
+    /// <summary>After each such stretch without an ejection, the next ejection period halves again (one doubling undone).</summary>
+    public TimeSpan EjectionDecay { get; init; } = TimeSpan.FromMinutes(1);
     public TimeSpan ModelRefreshInterval { get; init; } = TimeSpan.FromSeconds(60);
 }
 

@@ -242,11 +242,13 @@ internal sealed class InferenceRouter : IInferenceRouter
         // settled yet: the next attempt elsewhere tells whether the device or the request failed.
         private (SlotTicket Ticket, BackendError Error)? _suspect;
         private int _calls;
+        private readonly long _started;
 
         public Attempts(InferenceRouter router, InferenceRequest request)
         {
             _router = router;
             _request = request;
+            _started = router._time.GetTimestamp();
         }
 
         public async ValueTask<Admission> NextAsync(CancellationToken cancellationToken)
@@ -312,10 +314,26 @@ internal sealed class InferenceRouter : IInferenceRouter
                 {
                     // No free slot at hand (or a queue, or a backend not at full health): the actor decides.
                     incarnation.Actor.Tell(ticket, ActorRefs.NoSender);
+                    var wait = QueueWait();
                     SlotGrant grant;
                     try
                     {
-                        grant = await ticket.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+                        grant = await ticket.Task.WaitAsync(wait, _router._time, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (TimeoutException) when (ticket.TryWithdraw())
+                    {
+                        // Waited as long as this request may: the next device may serve it sooner. Not
+                        // the backend's fault (its queue is long, or its work is slow), so no strike.
+                        _lastRejection = new SlotGrant(ticket,
+                            $"waited {wait.TotalSeconds:0.#} s in backend '{decision.BackendId}''s queue at priority {BackendActor.PriorityName(_request.Hints.Priority)} without a slot",
+                            RetryAfter: wait, QueueFull: false);
+                        _excluded = _excluded.Add(decision.BackendId);
+                        continue;
+                    }
+                    catch (TimeoutException)
+                    {
+                        // The actor answered just as the wait ran out: take its answer.
+                        grant = await ticket.Task.ConfigureAwait(false);
                     }
                     catch (OperationCanceledException)
                     {
@@ -335,6 +353,22 @@ internal sealed class InferenceRouter : IInferenceRouter
                 _calls++;
                 return new Admission((decision, handle, ticket, backendRequest), null);
             }
+        }
+
+        /// <summary>
+        /// How long this request may wait in a backend's queue: its priority's bound, shortened by
+        /// its own latency budget (the time since it arrived already counts against that).
+        /// </summary>
+        private TimeSpan QueueWait()
+        {
+            var wait = _router._routing.QueueWaitFor(_request.Hints.Priority);
+            if (_request.Hints.MaxLatencyMs is { } budget)
+            {
+                var left = TimeSpan.FromMilliseconds(budget) - _router._time.GetElapsedTime(_started);
+                wait = left < wait ? left : wait;
+            }
+
+            return wait > TimeSpan.Zero ? wait : TimeSpan.FromMilliseconds(1);
         }
 
         /// <summary>Records a failed call. Returns the error to give the client, or null to try the next backend.</summary>
@@ -379,7 +413,7 @@ internal sealed class InferenceRouter : IInferenceRouter
                 Settle();
             }
 
-            ticket.Release(new CallReport(released, _request.Model, null, 0, null));
+            ticket.Release(new CallReport(released, _request.Model, null, 0, null) { Failure = error.Kind });
             _router.Observe(decision, _request, outcome, GenerationStats.Empty, _request.Native.Stream, _router._time.GetTimestamp());
             _attempted.Add(decision.BackendId);
             if (requestsFault)
@@ -409,8 +443,9 @@ internal sealed class InferenceRouter : IInferenceRouter
             }
         }
 
+        // A 500, with a body or without: the device is alive and answered, so the request may be the cause.
         private static bool IsAnsweredError(BackendError error) =>
-            error is { Kind: BackendErrorKind.HttpStatus, StatusCode: 500 } && !error.Body.IsEmpty;
+            error is { Kind: BackendErrorKind.HttpStatus, StatusCode: 500 };
 
         private static bool SameAnswer(BackendError first, BackendError second) =>
             first.StatusCode == second.StatusCode && first.Body.Span.SequenceEqual(second.Body.Span);

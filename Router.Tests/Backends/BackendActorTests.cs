@@ -63,11 +63,11 @@ public sealed class BackendActorTests : Akka.TestKit.Xunit2.TestKit
         Clock.Advance(by);
     }
 
-    private async Task StartAsync(BackendConfig? config = null, TimeSpan? aging = null, BackendSupervision? supervision = null)
+    private async Task StartAsync(BackendConfig? config = null, TimeSpan? aging = null, BackendSupervision? supervision = null, EjectionGuard? ejections = null)
     {
         var routing = new RoutingConfig { AgingInterval = aging ?? TimeSpan.FromSeconds(5) };
         var backendConfig = config ?? Config();
-        var props = Props.Create(() => new BackendActor(backendConfig, _client, routing, _slots, _time)).WithMailbox(BackendMailbox.ConfigPath);
+        var props = Props.Create(() => new BackendActor(backendConfig, _client, routing, _slots, _time, ejections)).WithMailbox(BackendMailbox.ConfigPath);
         _supervisor = Sys.ActorOf(BackendsSupervisor.BackoffProps(props, supervision ?? BackendSupervision.Default), backendConfig.Id);
         await _slots.Started.WaitAsync(Wait);
         await WaitForAsync(s => s.Health == BackendHealth.Healthy);
@@ -647,5 +647,98 @@ public sealed class BackendActorTests : Akka.TestKit.Xunit2.TestKit
             Receive<SlotTicket>(ticket => order.Tell(ticket.Model!));
             ReceiveAny(message => order.Tell("control:" + message.GetType().Name));
         }
+    }
+
+    private async Task FailInARowAsync(int requests, BackendErrorKind kind = BackendErrorKind.HttpStatus)
+    {
+        for (var i = 0; i < requests; i++)
+        {
+            var ticket = Ticket();
+            await ticket.Task.WaitAsync(Wait);
+            ticket.Release(Report(CallOutcome.BackendFailed) with { Failure = kind });
+        }
+    }
+
+    [Fact]
+    public async Task Eject_PastThePanicThreshold_StaysInServiceAndSaysWhy()
+    {
+        // Two backends: the other one is ejected already, so ejecting this one would leave none.
+        var guard = new EjectionGuard(2, 0.5);
+        Assert.True(guard.TryEject("ollama-other", out _));
+        await StartAsync(ejections: guard);
+
+        await FailInARowAsync(3);
+
+        var snapshot = await WaitForAsync(s => s.FailuresTotal == 3 && s.InFlight == 0);
+        Assert.Equal(BackendHealth.Healthy, snapshot.Health);
+        Assert.Contains("kept in service", snapshot.StatusMessage, StringComparison.Ordinal);
+        Assert.True((await Ticket().Task.WaitAsync(Wait)).IsGranted);
+    }
+
+    [Fact]
+    public async Task Ejection_QuietStretchAfterRecovery_NextEjectionPeriodHalvesAgain()
+    {
+        await StartAsync();
+        // Ejected twice: 10 s, then 20 s.
+        for (var round = 1; round <= 2; round++)
+        {
+            await FailInARowAsync(3);
+            var ejected = await WaitForAsync(s => s.Health == BackendHealth.Ejected);
+            Assert.Contains($"ejected for {10 * round} s", ejected.StatusMessage, StringComparison.Ordinal);
+            Advance(TimeSpan.FromSeconds(10 * round));
+            await WaitForAsync(s => s.Health is BackendHealth.Degraded or BackendHealth.Healthy);
+            var trial = Ticket();
+            await trial.Task.WaitAsync(Wait);
+            trial.Release(Report(CallOutcome.Succeeded));
+            await WaitForAsync(s => s.Health == BackendHealth.Healthy && s.InFlight == 0);
+        }
+
+        Advance(TimeSpan.FromMinutes(1)); // one quiet ejection-decay stretch: one doubling undone
+        await FailInARowAsync(3);
+
+        var again = await WaitForAsync(s => s.Health == BackendHealth.Ejected);
+        Assert.Contains("ejected for 20 s", again.StatusMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task FirstByteTimeout_QueueHeldUntilTheProbeSentAtOnceAnswers()
+    {
+        await StartAsync();
+        var hung = Ticket();
+        await hung.Task.WaitAsync(Wait);
+        var queued = Ticket();
+        await WaitForAsync(s => Waiting(s) == 1);
+        _client.ProbeGate = new TaskCompletionSource();
+        var probes = _client.Probes;
+
+        hung.Release(Report(CallOutcome.BackendFailed) with { Failure = BackendErrorKind.Timeout });
+
+        // The probe went out without waiting for its timer, and the freed slot is not handed on.
+        await AwaitConditionAsync(() => Task.FromResult(_client.Probes > probes), Wait);
+        var held = await WaitForAsync(s => s.InFlight == 0);
+        Assert.Equal(1, Waiting(held));
+        Assert.False(queued.Task.IsCompleted);
+        Assert.False(Gate.IsOpen);
+
+        _client.ProbeGate.SetResult(); // the device answers its probe: serving again
+
+        Assert.True((await queued.Task.WaitAsync(Wait)).IsGranted);
+    }
+
+    [Fact]
+    public async Task FirstByteTimeout_ProbeFails_QueuedRequestsFallBackElsewhere()
+    {
+        await StartAsync();
+        var hung = Ticket();
+        await hung.Task.WaitAsync(Wait);
+        var queued = Ticket();
+        await WaitForAsync(s => Waiting(s) == 1);
+        _client.FailProbes(new BackendError(BackendErrorKind.Timeout, "health probe timed out after 3 s"));
+
+        hung.Release(Report(CallOutcome.BackendFailed) with { Failure = BackendErrorKind.Timeout });
+
+        var rejected = await queued.Task.WaitAsync(Wait);
+        Assert.False(rejected.IsGranted);
+        Assert.Contains("unhealthy", rejected.RejectedReason, StringComparison.Ordinal);
     }
 }

@@ -116,6 +116,32 @@ public sealed class InferenceRouterTests
         Assert.Equal(6, backends.Sum(b => b.RequestsTotal));
     }
 
+    /// <summary>A chat whose text holds a lone surrogate: the simulated devices answer it with a 500 and no body.</summary>
+    private static InferenceRequest LoneSurrogateChat() =>
+        new(SimulatedRouter.Model, RoutingHints.Default, new BackendRequest(BackendApi.OllamaChat,
+            System.Text.Encoding.UTF8.GetBytes($$"""{"model":"{{SimulatedRouter.Model}}","stream":false,"messages":[{"role":"user","content":"hi \ud800"}]}"""), false));
+
+    [Fact]
+    public async Task SameBodylessErrorFromTwoDevices_IsTheRequestsFault_SixOfThemEjectNothing()
+    {
+        await using var router = await SimulatedRouter.StartAsync(EfficiencyMode.Performance);
+
+        // Six, as two clients whose SDK retries twice would send: before, each attempt counted
+        // against a device, and all four were ejected.
+        for (var i = 0; i < 6; i++)
+        {
+            var error = (await router.Router.SendAsync(LoneSurrogateChat(), CancellationToken.None)).Error;
+
+            Assert.Equal(500, error.Backend!.StatusCode);
+            Assert.Equal(2, error.Attempted.Length);
+            Assert.Contains("same error", error.Message, StringComparison.Ordinal);
+        }
+
+        var backends = await router.WaitForBackendsAsync(b => b.InFlight == 0);
+        Assert.All(backends, b => Assert.Equal(BackendHealth.Healthy, b.Health));
+        Assert.All(backends, b => Assert.Equal(0, b.FailuresTotal));
+    }
+
     [Fact]
     public async Task DeviceAnswers500_NextDeviceServes_TheFailureCountsAgainstTheFirst()
     {
