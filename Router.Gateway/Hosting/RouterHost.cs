@@ -83,7 +83,7 @@ internal sealed class RouterHost : IAsyncDisposable
             var sensors = LinuxSensors.UseUnlessSet(config, ref runtimeOptions, telemetry);
             runtime = await RouterRuntime.StartAsync(config, runtimeOptions).ConfigureAwait(false);
             http = BuildHttp(config, options, runtime, machine, telemetry);
-            grpc = BuildGrpc(config, options, runtime);
+            grpc = BuildGrpc(config, options, runtime, telemetry);
             RouterHostLog.Attach(runtime, http.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Router"));
             await telemetry.AttachAsync(runtime, http.Services.GetRequiredService<ILoggerFactory>(), sensors, cancellationToken).ConfigureAwait(false);
             await http.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -176,19 +176,22 @@ internal sealed class RouterHost : IAsyncDisposable
         return app;
     }
 
-    private static WebApplication BuildGrpc(RouterConfig config, RouterHostOptions options, RouterRuntime runtime)
+    private static WebApplication BuildGrpc(RouterConfig config, RouterHostOptions options, RouterRuntime runtime, RouterTelemetry telemetry)
     {
         // gRPC is HTTP/2 only; over cleartext there is no negotiation, so clients use prior knowledge (h2c).
         var builder = CreateBuilder(config, options, runtime, config.Server.GrpcPort, HttpProtocols.Http2);
-        builder.Services.AddRouterGrpc(new GrpcServerOptions
+        var grpcOptions = new GrpcServerOptions
         {
             MaxReceiveMessageSize = config.Server.GrpcMaxMessageBytes,
             MaxSendMessageSize = config.Server.GrpcMaxMessageBytes,
-        });
+        };
+        builder.WebHost.ConfigureKestrel(grpcOptions.ApplyTo);
+        builder.Services.AddSingleton(telemetry.RequestRate);
+        builder.Services.AddRouterGrpc(grpcOptions);
         var app = builder.Build();
         app.MapRouterGrpc();
         GrpcHealthBridge.Attach(app.Services, runtime);
-        var efficiency = app.Services.GetRequiredService<Router.Gateway.Grpc.Services.EfficiencyService>();
+        var efficiency = app.Services.GetRequiredService<Router.Gateway.Grpc.Services.EfficiencyGrpcService>();
         runtime.Observe<SystemState>("grpc-state-watch", _ => efficiency.Wake());
         return app;
     }
