@@ -95,7 +95,9 @@ internal sealed partial class GrpcCallPolicy(IHostApplicationLifetime lifetime, 
 
     private async ValueTask<Call> StartAsync(ServerCallContext context)
     {
-        if (IsGzip(context.RequestHeaders.GetValue(EncodingHeader)) && Accepts(context.RequestHeaders.GetValue(AcceptEncodingHeader), Gzip))
+        // The server keeps its protocol headers out of context.RequestHeaders.
+        var headers = context.GetHttpContext().Request.Headers;
+        if (IsGzip(headers[EncodingHeader]) && Accepts(headers[AcceptEncodingHeader], Gzip))
         {
             // Sends the response headers now; a failure later still reaches the client, in trailers.
             await context.WriteResponseHeadersAsync(new Metadata { { ResponseEncodingRequestHeader, Gzip } }).ConfigureAwait(false);

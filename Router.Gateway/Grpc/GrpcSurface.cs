@@ -44,6 +44,9 @@ internal static class GrpcSurface
             grpc.EnableDetailedErrors = false;
             grpc.Interceptors.Add<GrpcCallPolicy>();
         });
+        // Registered before AddGrpcReflection, which then keeps them (it adds its own only if missing).
+        services.TryAddSingleton(static _ => ReflectedServices.V1Alpha());
+        services.TryAddSingleton(static _ => ReflectedServices.V1());
         services.AddGrpcReflection();
 
         // Singletons: the services hold no per-call state, and the health status must outlive calls.
