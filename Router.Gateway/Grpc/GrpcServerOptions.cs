@@ -16,7 +16,9 @@ public sealed record GrpcServerOptions
     /// How long the request message of a unary or server-streaming call may take to start arriving
     /// before the call is reset. It then has to keep coming at <see cref="MinRequestBytesPerSecond"/>.
     /// Without it a client that opens a call and never sends its message holds the stream forever.
-    /// Kestrel checks once a second, so this must be longer than a second.
+    /// Kestrel measures the rate over the whole HTTP/2 connection and closes the connection when it
+    /// is not met; gRPC clients send a call's message with its headers, so only a broken or hostile
+    /// client is cut off. Kestrel checks once a second, so this must be longer than a second.
     /// </summary>
     public TimeSpan RequestMessageGracePeriod { get; init; } = TimeSpan.FromSeconds(10);
     public double MinRequestBytesPerSecond { get; init; } = 240;
