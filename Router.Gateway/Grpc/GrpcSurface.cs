@@ -49,7 +49,10 @@ internal static class GrpcSurface
         services.TryAddSingleton(static _ => ReflectedServices.V1());
         services.AddGrpcReflection();
 
-        // Singletons: the services hold no per-call state, and the health status must outlive calls.
+        // Singletons: the services and the call policy hold no per-call state (left out of the
+        // container, Grpc.AspNetCore would create one of each per call), and the health status
+        // must outlive calls.
+        services.TryAddSingleton<GrpcCallPolicy>();
         services.TryAddSingleton<HealthServiceImpl>();
         services.TryAddSingleton<GrpcHealthStatus>();
         services.TryAddSingleton<ModelContextLengths>();
