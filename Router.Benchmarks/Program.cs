@@ -5,7 +5,7 @@ namespace Router.Benchmarks;
 
 internal static class Program
 {
-    public static int Main(string[] args)
+    public static async Task<int> Main(string[] args)
     {
         string mode = args.Length > 0 ? args[0] : string.Empty;
         string[] rest = args.Length > 1 ? args[1..] : [];
@@ -17,12 +17,15 @@ internal static class Program
             case "routing-sim":
                 // Modes and naive policies over a simulated day on a virtual clock: scripts/bench-routing.
                 return Routing.RoutingSimulation.Run(rest);
+            case "grpc":
+                // The gRPC surface alone, then the daemon against its device: scripts/bench-grpc.
+                return await Grpc.GrpcBenchmark.RunAsync(rest);
             case "bdn":
                 // Full BenchmarkDotNet runs, e.g. `bdn --filter *Tell*`.
                 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(rest);
                 return 0;
             default:
-                Console.Error.WriteLine("usage: Router.Benchmarks actors [--quick] | routing-sim [--seed N] | bdn [BenchmarkDotNet arguments]");
+                Console.Error.WriteLine("usage: Router.Benchmarks actors [--quick] | routing-sim [--seed N] | grpc [unary-calls] [streams] [tokens] [repo] | bdn [BenchmarkDotNet arguments]");
                 return 2;
         }
     }

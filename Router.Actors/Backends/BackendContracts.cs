@@ -152,6 +152,14 @@ public interface IBackendClient : IDisposable
 
     /// <summary>Raw passthrough for informational endpoints (/api/ps, /api/show, /api/version).</summary>
     Task<Result<BackendResponse, BackendError>> PassthroughAsync(HttpMethod method, string path, ReadOnlyMemory<byte> body, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The longest context, in tokens, that <paramref name="model"/> takes on this backend, as the
+    /// backend reports it (Ollama: <c>/api/show</c>, <c>model_info.&lt;architecture&gt;.context_length</c>).
+    /// Backends that do not say answer <see cref="BackendErrorKind.NotSupported"/>.
+    /// </summary>
+    Task<Result<int, BackendError>> GetContextLengthAsync(string model, CancellationToken cancellationToken) =>
+        Task.FromResult<Result<int, BackendError>>(new BackendError(BackendErrorKind.NotSupported, $"Backend '{BackendId}' does not report context lengths."));
 }
 
 /// <summary>A value or an expected error. Used where failure is part of normal operation.</summary>

@@ -5,6 +5,7 @@ internal static class BackendPaths
 {
     public const string OllamaVersion = "api/version";
     public const string OllamaTags = "api/tags";
+    public const string OllamaShow = "api/show";
     public const string OpenAIModels = "v1/models";
 
     public static string For(BackendApi api) => api switch

@@ -1,13 +1,19 @@
 using System.Buffers;
 using System.Collections.Immutable;
+using System.Text.Encodings.Web;
 using System.Text.Json;
+using Router.Actors.Inference;
+using Router.Actors.Routing;
 
 namespace Router.Actors.Backends;
 
 /// <summary>One message of a chat: <c>system</c>, <c>user</c>, <c>assistant</c> …</summary>
 public sealed record ChatMessage(string Role, string Content);
 
-/// <summary>Sampling options common to both API families (null: the backend's default).</summary>
+/// <summary>
+/// Sampling options common to both API families (null: the backend's default), and the client's own
+/// Ollama options for surfaces that take them as written.
+/// </summary>
 public sealed record GenerationOptions
 {
     public static readonly GenerationOptions Default = new();
@@ -22,6 +28,22 @@ public sealed record GenerationOptions
     /// <summary>Ollama <c>num_ctx</c>. OpenAI has no such setting; it is not sent there.</summary>
     public int? ContextLength { get; init; }
     public int? Seed { get; init; }
+    public double? PresencePenalty { get; init; }
+    public double? FrequencyPenalty { get; init; }
+
+    /// <summary>
+    /// Ollama options as the client wrote them (a JSON object), for surfaces that take Ollama's
+    /// options whole (the WebSocket). Each goes to Ollama unchanged, and each that has an OpenAI
+    /// field of the same meaning goes to OpenAI-compatible backends under that name
+    /// (<see cref="GenerationRequestBuilder.OpenAIName"/>). A typed option above wins over a raw one
+    /// of the same name. The caller has checked the types (a bad one is the client's 400, not
+    /// the backend's 500).
+    /// </summary>
+    public string? OllamaJson { get; init; }
+
+    internal bool IsEmpty =>
+        MaxTokens is null && Temperature is null && TopP is null && TopK is null && Stop.IsDefaultOrEmpty
+        && ContextLength is null && Seed is null && PresencePenalty is null && FrequencyPenalty is null && OllamaJson is null;
 }
 
 /// <summary>
@@ -32,19 +54,40 @@ public sealed record GenerationInput(string Model)
 {
     public string? Prompt { get; init; }
     public ImmutableArray<ChatMessage> Messages { get; init; } = ImmutableArray<ChatMessage>.Empty;
+    /// <summary>
+    /// The conversation as the client wrote it (a JSON array of messages), sent as it is so that
+    /// fields the router does not model (images, tool calls) reach the backend. Takes the place of
+    /// <see cref="Messages"/> when set.
+    /// </summary>
+    public string? MessagesJson { get; init; }
     public GenerationOptions Options { get; init; } = GenerationOptions.Default;
     public bool Stream { get; init; } = true;
 
-    public bool IsChat => !Messages.IsDefaultOrEmpty;
+    public bool IsChat => MessagesJson is not null || !Messages.IsDefaultOrEmpty;
 }
 
 /// <summary>
-/// Builds the backend request for a <see cref="GenerationInput"/>: Ollama native (<c>/api/generate</c>
-/// with a prompt, <c>/api/chat</c> with messages) or OpenAI (<c>/v1/completions</c>,
-/// <c>/v1/chat/completions</c>, asking for usage in the stream).
+/// The one builder of generation requests for the surfaces not tied to an API family (WebSocket,
+/// gRPC): Ollama native (<c>/api/generate</c> with a prompt, <c>/api/chat</c> with messages) and
+/// OpenAI (<c>/v1/completions</c>, <c>/v1/chat/completions</c>, asking for usage in the stream), from
+/// typed options, the client's raw Ollama options, or both.
 /// </summary>
 public static class GenerationRequestBuilder
 {
+    /// <summary>Bodies carry text as written: the default encoder sends every non-ASCII letter as six bytes.</summary>
+    private static readonly JsonWriterOptions Readable = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>The request for the router: the Ollama body, its OpenAI equivalent and the expected answer length.</summary>
+    public static InferenceRequest Build(GenerationInput input, RoutingHints hints)
+    {
+        ArgumentNullException.ThrowIfNull(hints);
+        return new InferenceRequest(input.Model, hints, ForOllama(input))
+        {
+            OpenAI = ForOpenAI(input),
+            ExpectedTokens = ExpectedTokens(input.Options),
+        };
+    }
+
     public static BackendRequest ForOllama(GenerationInput input)
     {
         Validate(input);
@@ -53,22 +96,13 @@ public static class GenerationRequestBuilder
             json.WriteString("model", input.Model);
             WritePromptOrMessages(json, input);
             json.WriteBoolean("stream", input.Stream);
-
-            GenerationOptions o = input.Options;
-            if (o.MaxTokens is null && o.Temperature is null && o.TopP is null && o.TopK is null
-                && o.Stop.IsDefaultOrEmpty && o.ContextLength is null && o.Seed is null)
+            if (input.Options.IsEmpty)
             {
                 return;
             }
 
             json.WriteStartObject("options");
-            WriteIfSet(json, "num_predict", o.MaxTokens);
-            WriteIfSet(json, "temperature", o.Temperature);
-            WriteIfSet(json, "top_p", o.TopP);
-            WriteIfSet(json, "top_k", o.TopK);
-            WriteStop(json, o.Stop);
-            WriteIfSet(json, "num_ctx", o.ContextLength);
-            WriteIfSet(json, "seed", o.Seed);
+            WriteOptions(json, input.Options, openAI: false);
             json.WriteEndObject();
         });
         return new BackendRequest(input.IsChat ? BackendApi.OllamaChat : BackendApi.OllamaGenerate, body, input.Stream);
@@ -90,16 +124,135 @@ public static class GenerationRequestBuilder
                 json.WriteEndObject();
             }
 
-            GenerationOptions o = input.Options;
-            WriteIfSet(json, "max_tokens", o.MaxTokens);
-            WriteIfSet(json, "temperature", o.Temperature);
-            WriteIfSet(json, "top_p", o.TopP);
-            WriteIfSet(json, "top_k", o.TopK);
-            WriteStop(json, o.Stop);
-            WriteIfSet(json, "seed", o.Seed);
+            WriteOptions(json, input.Options, openAI: true);
         });
         return new BackendRequest(input.IsChat ? BackendApi.OpenAIChatCompletions : BackendApi.OpenAICompletions, body, input.Stream);
     }
+
+    /// <summary>
+    /// The OpenAI field of the same meaning as an Ollama option, or null when OpenAI has none
+    /// (<c>num_ctx</c>, <c>mirostat</c>, <c>num_gpu</c> …).
+    /// </summary>
+    public static string? OpenAIName(string ollamaOption) => ollamaOption switch
+    {
+        "num_predict" => "max_tokens",
+        "temperature" => "temperature",
+        "top_p" => "top_p",
+        "top_k" => "top_k",
+        "stop" => "stop",
+        "seed" => "seed",
+        "presence_penalty" => "presence_penalty",
+        "frequency_penalty" => "frequency_penalty",
+        _ => null,
+    };
+
+    /// <summary>The answer length the client asked for, for the router's estimates: a positive max_tokens / num_predict.</summary>
+    public static int? ExpectedTokens(GenerationOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.MaxTokens is { } typed)
+        {
+            return typed > 0 ? typed : null;
+        }
+
+        return RawOption(options.OllamaJson, "num_predict") is { ValueKind: JsonValueKind.Number } raw && raw.TryGetInt32(out int tokens) && tokens > 0
+            ? tokens
+            : null;
+    }
+
+    private static JsonElement? RawOption(string? json, string name)
+    {
+        if (json is null)
+        {
+            return null;
+        }
+
+        using JsonDocument document = JsonDocument.Parse(json);
+        return document.RootElement.TryGetProperty(name, out JsonElement value) ? value.Clone() : null;
+    }
+
+    /// <summary>
+    /// The typed options first, each under its Ollama name or its OpenAI one, then the raw ones the
+    /// typed ones did not already give (for OpenAI, only those it has a field for).
+    /// </summary>
+    private static void WriteOptions(Utf8JsonWriter json, GenerationOptions o, bool openAI)
+    {
+        var written = new HashSet<string>(StringComparer.Ordinal);
+        WriteIfSet(json, "num_predict", o.MaxTokens, openAI, written);
+        WriteIfSet(json, "temperature", o.Temperature, openAI, written);
+        WriteIfSet(json, "top_p", o.TopP, openAI, written);
+        WriteIfSet(json, "top_k", o.TopK, openAI, written);
+        if (!o.Stop.IsDefaultOrEmpty)
+        {
+            json.WriteStartArray("stop");
+            foreach (string s in o.Stop)
+            {
+                json.WriteStringValue(s);
+            }
+
+            json.WriteEndArray();
+            written.Add("stop");
+        }
+
+        WriteIfSet(json, "num_ctx", o.ContextLength, openAI, written);
+        WriteIfSet(json, "seed", o.Seed, openAI, written);
+        WriteIfSet(json, "presence_penalty", o.PresencePenalty, openAI, written);
+        WriteIfSet(json, "frequency_penalty", o.FrequencyPenalty, openAI, written);
+
+        if (o.OllamaJson is null)
+        {
+            return;
+        }
+
+        using JsonDocument raw = JsonDocument.Parse(o.OllamaJson);
+        foreach (JsonProperty option in raw.RootElement.EnumerateObject())
+        {
+            if (written.Contains(option.Name))
+            {
+                continue;
+            }
+
+            if (!openAI)
+            {
+                option.WriteTo(json);
+                continue;
+            }
+
+            if (OpenAIName(option.Name) is not { } name)
+            {
+                continue;
+            }
+
+            // Ollama's -1 (no limit) and -2 (fill the context) have no OpenAI spelling: left out.
+            if (name == "max_tokens" && !(option.Value.TryGetInt32(out int tokens) && tokens > 0))
+            {
+                continue;
+            }
+
+            json.WritePropertyName(name);
+            option.Value.WriteTo(json);
+        }
+    }
+
+    private static void WriteIfSet(Utf8JsonWriter json, string ollamaName, int? value, bool openAI, HashSet<string> written)
+    {
+        if (value is { } v && Name(ollamaName, openAI) is { } name)
+        {
+            json.WriteNumber(name, v);
+            written.Add(ollamaName);
+        }
+    }
+
+    private static void WriteIfSet(Utf8JsonWriter json, string ollamaName, double? value, bool openAI, HashSet<string> written)
+    {
+        if (value is { } v && Name(ollamaName, openAI) is { } name)
+        {
+            json.WriteNumber(name, v);
+            written.Add(ollamaName);
+        }
+    }
+
+    private static string? Name(string ollamaName, bool openAI) => openAI ? OpenAIName(ollamaName) : ollamaName;
 
     private static void Validate(GenerationInput input)
     {
@@ -119,7 +272,14 @@ public static class GenerationRequestBuilder
             return;
         }
 
-        json.WriteStartArray("messages");
+        json.WritePropertyName("messages");
+        if (input.MessagesJson is { } raw)
+        {
+            json.WriteRawValue(raw, skipInputValidation: true);
+            return;
+        }
+
+        json.WriteStartArray();
         foreach (ChatMessage message in input.Messages)
         {
             json.WriteStartObject();
@@ -131,42 +291,10 @@ public static class GenerationRequestBuilder
         json.WriteEndArray();
     }
 
-    private static void WriteStop(Utf8JsonWriter json, ImmutableArray<string> stop)
-    {
-        if (stop.IsDefaultOrEmpty)
-        {
-            return;
-        }
-
-        json.WriteStartArray("stop");
-        foreach (string s in stop)
-        {
-            json.WriteStringValue(s);
-        }
-
-        json.WriteEndArray();
-    }
-
-    private static void WriteIfSet(Utf8JsonWriter json, string name, int? value)
-    {
-        if (value is { } v)
-        {
-            json.WriteNumber(name, v);
-        }
-    }
-
-    private static void WriteIfSet(Utf8JsonWriter json, string name, double? value)
-    {
-        if (value is { } v)
-        {
-            json.WriteNumber(name, v);
-        }
-    }
-
     internal static byte[] Write<TState>(TState state, Action<Utf8JsonWriter, TState> body)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
-        using (var json = new Utf8JsonWriter(buffer))
+        using (var json = new Utf8JsonWriter(buffer, Readable))
         {
             json.WriteStartObject();
             body(json, state);

@@ -61,7 +61,50 @@ public sealed class OllamaClient : IBackendClient
         return _transport.SendAsync(method, path, body, null, cancellationToken);
     }
 
+    public async Task<Result<int, BackendError>> GetContextLengthAsync(string model, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(model);
+        byte[] body = GenerationRequestBuilder.Write(model, static (json, model) => json.WriteString("model", model));
+        Result<BackendResponse, BackendError> result = await _transport
+            .SendAsync(HttpMethod.Post, BackendPaths.OllamaShow, body, null, cancellationToken).ConfigureAwait(false);
+        return result.IsOk ? ModelShowParser.ParseContextLength(BackendId, model, result.Value.Body) : result.Error;
+    }
+
     public void Dispose() => _transport.Dispose();
+}
+
+/// <summary>Reads Ollama's <c>/api/show</c> answer.</summary>
+internal static class ModelShowParser
+{
+    /// <summary>
+    /// <c>model_info</c> names the context length after the model's architecture
+    /// (<c>llama.context_length</c>, <c>qwen2.context_length</c>, …): the one key ending so.
+    /// </summary>
+    public static Result<int, BackendError> ParseContextLength(string backendId, string model, ReadOnlyMemory<byte> body)
+    {
+        try
+        {
+            using JsonDocument document = JsonDocument.Parse(body);
+            if (document.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty("model_info", out JsonElement info) && info.ValueKind == JsonValueKind.Object)
+            {
+                foreach (JsonProperty property in info.EnumerateObject())
+                {
+                    if (property.Name.EndsWith(".context_length", StringComparison.Ordinal)
+                        && property.Value.TryGetInt32(out int length) && length > 0)
+                    {
+                        return Result<int, BackendError>.Ok(length);
+                    }
+                }
+            }
+
+            return new BackendError(BackendErrorKind.Protocol, $"Backend '{backendId}' gave no context length for '{model}' in /api/show.");
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            return new BackendError(BackendErrorKind.Protocol, $"Backend '{backendId}' sent an invalid /api/show answer for '{model}': {e.Message}");
+        }
+    }
 }
 
 /// <summary>Parses model lists: Ollama's <c>/api/tags</c> and OpenAI's <c>/v1/models</c>.</summary>

@@ -143,7 +143,7 @@ internal static partial class ConfigBinder
         };
     }
 
-    private static ImmutableArray<TimeSpan> BindQueueWaits(SettingsReader? section, ImmutableArray<TimeSpan> defaults)
+    private static QueueWaits BindQueueWaits(SettingsReader? section, QueueWaits defaults)
     {
         if (section is null)
         {
@@ -151,13 +151,11 @@ internal static partial class ConfigBinder
         }
 
         section.RejectUnknown(ConfigSchema.QueueLimitKeys);
-        var waits = new TimeSpan[ConfigSchema.QueueLimitKeys.Length];
-        for (var i = 0; i < waits.Length; i++)
-        {
-            waits[i] = section.Duration(ConfigSchema.QueueLimitKeys[i], defaults[i]);
-        }
-
-        return [.. waits];
+        return new QueueWaits(
+            section.Duration("best-effort", defaults.BestEffort),
+            section.Duration("normal", defaults.Normal),
+            section.Duration("high", defaults.High),
+            section.Duration("critical", defaults.Critical));
     }
 
     private static TelemetryConfig BindTelemetry(SettingsReader? section, TelemetryConfig defaults)

@@ -77,8 +77,7 @@ public sealed record RoutingConfig
     /// shortens it. Queued behind a device that stopped answering, a request would otherwise wait
     /// out every first-byte timeout ahead of it.
     /// </summary>
-    public ImmutableArray<TimeSpan> MaxQueueWait { get; init; } =
-        [TimeSpan.FromSeconds(120), TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(15)];
+    public QueueWaits MaxQueueWait { get; init; } = new(TimeSpan.FromSeconds(120), TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(15));
 
     /// <summary>
     /// The largest share of backends that may be ejected at once (Envoy's panic threshold): a
@@ -88,8 +87,19 @@ public sealed record RoutingConfig
     public double PanicThreshold { get; init; } = 0.5;
 
     /// <summary>How long a request of <paramref name="priority"/> may wait in a queue, at most.</summary>
-    public TimeSpan QueueWaitFor(Routing.Priority priority) =>
-        MaxQueueWait.IsDefaultOrEmpty ? TimeSpan.FromSeconds(60) : MaxQueueWait[(int)priority];
+    public TimeSpan QueueWaitFor(Routing.Priority priority) => MaxQueueWait.For(priority);
+}
+
+/// <summary>A wait per request priority.</summary>
+public readonly record struct QueueWaits(TimeSpan BestEffort, TimeSpan Normal, TimeSpan High, TimeSpan Critical)
+{
+    public TimeSpan For(Routing.Priority priority) => priority switch
+    {
+        Routing.Priority.BestEffort => BestEffort,
+        Routing.Priority.Normal => Normal,
+        Routing.Priority.High => High,
+        _ => Critical,
+    };
 }
 
 public sealed record TelemetryConfig

@@ -11,7 +11,7 @@ internal static class GrpcHealthBridge
 {
     public static void Attach(IServiceProvider services, RouterRuntime runtime)
     {
-        var tracker = services.GetRequiredService<HealthStatusTracker>();
+        var health = services.GetRequiredService<GrpcHealthStatus>();
         var latest = ImmutableDictionary<string, BackendSnapshot>.Empty;
         // The handler runs inside one actor, one snapshot at a time: no lock needed for 'latest'.
         var observer = runtime.Observe<BackendSnapshot>("grpc-health", snapshot =>
@@ -24,7 +24,7 @@ internal static class GrpcHealthBridge
             }
 
             latest = latest.SetItem(snapshot.Id, snapshot);
-            tracker.UpdateFromBackends([.. latest.Values]);
+            health.UpdateFromBackends(latest.Values);
         });
 
         // The backends probe from the moment the runtime starts, usually before this runs: what they

@@ -149,11 +149,14 @@ internal sealed class RouterHost : IAsyncDisposable
         // The runtime's materializer runs every token stream the surfaces write (resolved once the actors run).
         builder.Services.AddSingleton(_ => runtime.Materializer);
         builder.Services.AddHttpSurfaces();
-        builder.Services.AddRouterGrpc(new GrpcServerOptions
+        var grpcOptions = new GrpcServerOptions
         {
             MaxReceiveMessageSize = config.Server.GrpcMaxMessageBytes,
             MaxSendMessageSize = config.Server.GrpcMaxMessageBytes,
-        });
+        };
+        builder.WebHost.ConfigureKestrel(grpcOptions.ApplyTo);
+        builder.Services.AddSingleton(telemetry.RequestRate);
+        builder.Services.AddRouterGrpc(grpcOptions);
         builder.Services.AddAkka(ActorSystemConfig.SystemName, (akka, services) =>
         {
             akka.AddHocon(ActorSystemConfig.For(config, options.Runtime.ActorSystemOverrides), HoconAddMode.Prepend);
@@ -170,7 +173,7 @@ internal sealed class RouterHost : IAsyncDisposable
                 RouterHostLog.Attach(runtime, loggers.CreateLogger("Router"));
                 await telemetry.AttachAsync(runtime, loggers, sensors, CancellationToken.None).ConfigureAwait(false);
                 GrpcHealthBridge.Attach(services, runtime);
-                var efficiency = services.GetRequiredService<Grpc.Services.EfficiencyService>();
+                var efficiency = services.GetRequiredService<Grpc.Services.EfficiencyGrpcService>();
                 runtime.Observe<SystemState>("grpc-state-watch", _ => efficiency.Wake());
             });
         });

@@ -31,9 +31,10 @@ internal sealed partial class RouterTelemetry : IRequestObserver, IDisposable
     private readonly HashSet<string> _backendsSeen = new(StringComparer.Ordinal);
     private bool _systemSeen;
 
-    private RouterTelemetry(RouterMetrics metrics, EnergyMeter energy, FrozenDictionary<string, string?> powerSources, IDisposable? otlp)
+    private RouterTelemetry(RouterMetrics metrics, EnergyMeter energy, RequestRate requestRate, FrozenDictionary<string, string?> powerSources, IDisposable? otlp)
     {
         Metrics = metrics;
+        RequestRate = requestRate;
         Energy = energy;
         _powerSources = powerSources;
         _otlp = otlp;
@@ -44,6 +45,8 @@ internal sealed partial class RouterTelemetry : IRequestObserver, IDisposable
     public RouterMetricsState State => Metrics.State;
     /// <summary>Energy per request and the totals per backend (measured where the device's power is read, else estimated).</summary>
     public EnergyMeter Energy { get; }
+    /// <summary>Requests each backend finished in the last minute.</summary>
+    public RequestRate RequestRate { get; }
 
     /// <summary>Creates the meter and the energy meter, and makes itself the runtime's request observer.</summary>
     public static RouterTelemetry Create(RouterConfig config, ref RouterRuntimeOptions runtime)
@@ -59,7 +62,7 @@ internal sealed partial class RouterTelemetry : IRequestObserver, IDisposable
         }
 
         var otlp = Router.Telemetry.TelemetrySetup.CreateOtlpMeterProviderIfConfigured(config.Telemetry);
-        var telemetry = new RouterTelemetry(metrics, energy, powerSources.ToFrozenDictionary(StringComparer.Ordinal), otlp);
+        var telemetry = new RouterTelemetry(metrics, energy, new RequestRate(runtime.TimeProvider), powerSources.ToFrozenDictionary(StringComparer.Ordinal), otlp);
         runtime = runtime with { Observer = telemetry };
         return telemetry;
     }
@@ -136,6 +139,7 @@ internal sealed partial class RouterTelemetry : IRequestObserver, IDisposable
 
     public void OnRequestFinished(RequestRecord record)
     {
+        RequestRate.Record(record.BackendId);
         var outcome = record.Outcome switch
         {
             CallOutcome.Succeeded => RequestOutcomes.Success,

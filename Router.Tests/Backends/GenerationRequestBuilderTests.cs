@@ -60,6 +60,63 @@ public sealed class GenerationRequestBuilderTests
         Assert.Equal("""{"model":"m","prompt":"p","stream":false}""", Json(request));
     }
 
+    /// <summary>
+    /// What reaches each kind of backend from what a surface hands the one builder: the gRPC
+    /// surface's typed options, the WebSocket's Ollama options as the client wrote them, or both.
+    /// Columns: the input, then the Ollama body, the OpenAI body and the expected tokens.
+    /// </summary>
+    public static TheoryData<string, GenerationInput, string, string, int?> SurfaceInputs => new()
+    {
+        {
+            "typed (gRPC): every option; num_ctx has no OpenAI field",
+            new GenerationInput("m") { Prompt = "p", Options = AllOptions with { PresencePenalty = 0.5, FrequencyPenalty = 0.25 } },
+            """{"model":"m","prompt":"p","stream":true,"options":{"num_predict":32,"temperature":0.5,"top_p":0.9,"top_k":40,"stop":["\n\n"],"num_ctx":4096,"seed":7,"presence_penalty":0.5,"frequency_penalty":0.25}}""",
+            """{"model":"m","prompt":"p","stream":true,"stream_options":{"include_usage":true},"max_tokens":32,"temperature":0.5,"top_p":0.9,"top_k":40,"stop":["\n\n"],"seed":7,"presence_penalty":0.5,"frequency_penalty":0.25}""",
+            32
+        },
+        {
+            "raw (WebSocket): Ollama gets them as written; OpenAI the ones it has a field for, top_k included",
+            new GenerationInput("m") { Prompt = "p", Options = new() { OllamaJson = """{"num_predict":16,"temperature":0.70,"top_k":20,"num_ctx":8192,"seed":3,"presence_penalty":1,"frequency_penalty":0.5,"stop":["x"],"mirostat":2}""" } },
+            """{"model":"m","prompt":"p","stream":true,"options":{"num_predict":16,"temperature":0.70,"top_k":20,"num_ctx":8192,"seed":3,"presence_penalty":1,"frequency_penalty":0.5,"stop":["x"],"mirostat":2}}""",
+            """{"model":"m","prompt":"p","stream":true,"stream_options":{"include_usage":true},"max_tokens":16,"temperature":0.70,"top_k":20,"seed":3,"presence_penalty":1,"frequency_penalty":0.5,"stop":["x"]}""",
+            16
+        },
+        {
+            "raw num_predict -1 (no limit): no OpenAI spelling, no expected length",
+            new GenerationInput("m") { Prompt = "p", Options = new() { OllamaJson = """{"num_predict":-1}""" } },
+            """{"model":"m","prompt":"p","stream":true,"options":{"num_predict":-1}}""",
+            """{"model":"m","prompt":"p","stream":true,"stream_options":{"include_usage":true}}""",
+            null
+        },
+        {
+            "typed and raw: the typed option wins, the other raw ones follow",
+            new GenerationInput("m") { Prompt = "p", Stream = false, Options = new() { Temperature = 0, OllamaJson = """{"temperature":0.7,"top_k":5}""" } },
+            """{"model":"m","prompt":"p","stream":false,"options":{"temperature":0,"top_k":5}}""",
+            """{"model":"m","prompt":"p","stream":false,"temperature":0,"top_k":5}""",
+            null
+        },
+        {
+            "raw messages (WebSocket): fields the router does not model reach both APIs; text as written",
+            new GenerationInput("m") { MessagesJson = """[{"role":"user","content":"¿qué hay en la imagen?","images":["aGk="]}]""" },
+            """{"model":"m","messages":[{"role":"user","content":"¿qué hay en la imagen?","images":["aGk="]}],"stream":true}""",
+            """{"model":"m","messages":[{"role":"user","content":"¿qué hay en la imagen?","images":["aGk="]}],"stream":true,"stream_options":{"include_usage":true}}""",
+            null
+        },
+    };
+
+    [Theory]
+    [MemberData(nameof(SurfaceInputs))]
+    public void Build_SurfaceInput_WhatReachesEachBackend(string row, GenerationInput input, string ollama, string openAI, int? expectedTokens)
+    {
+        var request = GenerationRequestBuilder.Build(input, Router.Actors.Routing.RoutingHints.Default);
+
+        Assert.True(ollama == Json(request.Native), $"{row}: Ollama got {Json(request.Native)}");
+        Assert.True(openAI == Json(request.OpenAI!), $"{row}: OpenAI got {Json(request.OpenAI!)}");
+        Assert.Equal(expectedTokens, request.ExpectedTokens);
+        Assert.Equal(input.IsChat ? BackendApi.OllamaChat : BackendApi.OllamaGenerate, request.Native.Api);
+        Assert.Equal(input.IsChat ? BackendApi.OpenAIChatCompletions : BackendApi.OpenAICompletions, request.OpenAI!.Api);
+    }
+
     [Fact]
     public void ForOllama_NeitherPromptNorMessages_Throws()
     {

@@ -155,6 +155,34 @@ public sealed class OllamaClientTests
     }
 
     [Fact]
+    public async Task GetContextLength_HeldAndUnknownModels_LengthOrTheBackendsError()
+    {
+        await using SimulatedBackend sim = await StartSimulatorAsync();
+        using IBackendClient client = BackendClientFactory.Create(BackendTestKit.Config(sim.Endpoint));
+
+        var chat = await client.GetContextLengthAsync("llama3.2:1b", Timeout());
+        var embedding = await client.GetContextLengthAsync("nomic-embed-text", Timeout());
+        var missing = await client.GetContextLengthAsync("no-such-model:7b", Timeout());
+
+        Assert.Equal(131072, chat.Value);
+        Assert.Equal(8192, embedding.Value);
+        Assert.Equal((BackendErrorKind.HttpStatus, 404), (missing.Error.Kind, missing.Error.StatusCode));
+    }
+
+    [Theory]
+    [InlineData("""{"model_info":{"general.architecture":"qwen2","qwen2.context_length":32768}}""", 32768)]
+    [InlineData("""{"model_info":{"general.architecture":"llama"}}""", null)]
+    [InlineData("""{"details":{}}""", null)]
+    [InlineData("""not json""", null)]
+    public void ParseContextLength_ShowAnswer_LengthOrProtocolError(string body, int? expected)
+    {
+        var result = ModelShowParser.ParseContextLength("b", "m", System.Text.Encoding.UTF8.GetBytes(body));
+
+        Assert.Equal(expected, result.IsOk ? result.Value : null);
+        Assert.True(result.IsOk || result.Error.Kind == BackendErrorKind.Protocol);
+    }
+
+    [Fact]
     public async Task Probe_HealthyBackend_ReturnsItsLatency()
     {
         await using SimulatedBackend sim = await StartSimulatorAsync();

@@ -38,6 +38,12 @@ public sealed class ConfigBinderTests
         "server {\n  htp-port = 1\n}",
         "server.htp-port: unknown setting (test.conf:2); did you mean http-port? valid settings here: host, http-port, grpc-port, max-request-body, grpc-max-message, inline-io, allowed-origins, drain-timeout")]
     [InlineData(
+        "routing.panic-threshold = 2",
+        "routing.panic-threshold: 2 is out of range (test.conf:1); use a value from 0 to 1")]
+    [InlineData(
+        "routing.max-queue-wait { urgent = 1s }",
+        "routing.max-queue-wait.urgent: unknown setting (test.conf:1); valid settings here: best-effort, normal, high, critical")]
+    [InlineData(
         "servers.http-port = 1",
         "servers: unknown setting (test.conf:1); did you mean server? valid settings here: server, routing, telemetry, backend-defaults, backends, akka")]
     [InlineData(

@@ -24,6 +24,16 @@ public sealed class EnvironmentOverridesTests
         Assert.Equal(EfficiencyMode.Efficiency, config.Routing.DefaultMode);
     }
 
+    [Fact]
+    public void LoadDefault_NestedRoutingVariable_SetsOnePriorityOnly()
+    {
+        var config = LoadWith(("OLLAMA_PROXY_ROUTING_MAX_QUEUE_WAIT_NORMAL", "5s"), ("OLLAMA_PROXY_SERVER_DRAIN_TIMEOUT", "3s"));
+
+        Assert.Equal(TimeSpan.FromSeconds(5), config.Routing.QueueWaitFor(Priority.Normal));
+        Assert.Equal(new RoutingConfig().QueueWaitFor(Priority.Critical), config.Routing.QueueWaitFor(Priority.Critical));
+        Assert.Equal(TimeSpan.FromSeconds(3), config.Server.DrainTimeout);
+    }
+
     [Theory]
     [InlineData("OLLAMA_PROXY_SERVER_MAX_REQUEST_BODY", "1MiB", "1048576")]
     [InlineData("OLLAMA_PROXY_ROUTING_AGING_INTERVAL", "2s", "00:00:02")]

@@ -173,13 +173,19 @@ public sealed class RealDaemon : IAsyncLifetime
         machine.SetBatteryPercent(null);
         Host.Runtime.SampleNow();
         await Host.Runtime.SetModeAsync(EfficiencyMode.Balanced, CancellationToken.None);
+        // A probe now instead of at the next interval, so a backend failed on purpose recovers at once.
+        ProbeAll();
+        await WaitForIdleAndHealthyAsync();
+    }
+
+    /// <summary>Every backend probes its device now instead of at its next interval.</summary>
+    public void ProbeAll()
+    {
         foreach (var id in BackendIds)
         {
             // A probe now instead of at the next interval, so a backend failed on purpose recovers at once.
             Host.Runtime.GetBackendActor(id)?.Tell(Router.Actors.Backends.ProbeNow.Instance, Akka.Actor.ActorRefs.NoSender);
         }
-
-        await WaitForIdleAndHealthyAsync();
     }
 
     public async Task<JsonElement> GetJsonAsync(string path)

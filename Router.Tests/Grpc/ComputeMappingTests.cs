@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Text;
+using Grpc.Core;
 using Router.Actors.Backends;
 using Router.Actors.Routing;
 using Router.Gateway.Grpc;
@@ -66,41 +67,47 @@ public sealed class ComputeMappingTests
         var annotations = new JobAnnotations { MaxLatencyMs = maxLatency, MaxPowerWatts = maxPower, Priority = priority };
 
         Assert.StartsWith(field, AnnotationMapper.TryMap(annotations, out _), StringComparison.Ordinal);
-        Assert.Equal(GrpcStatusCode.InvalidArgument, Assert.Throws<GrpcStatusException>(() => AnnotationMapper.Map(annotations)).Code);
+        Assert.Equal(StatusCode.InvalidArgument, Assert.Throws<RpcException>(() => AnnotationMapper.Map(annotations)).StatusCode);
     }
 
     [Theory]
-    [InlineData(RouteFailureKind.UnknownTarget, GrpcStatusCode.InvalidArgument)]
-    [InlineData(RouteFailureKind.ModelNotAvailable, GrpcStatusCode.NotFound)]
-    [InlineData(RouteFailureKind.QueueFull, GrpcStatusCode.ResourceExhausted)]
-    [InlineData(RouteFailureKind.NoHealthyBackend, GrpcStatusCode.Unavailable)]
-    [InlineData(RouteFailureKind.PowerBudgetExceeded, GrpcStatusCode.Unavailable)]
-    [InlineData(RouteFailureKind.LatencyBudgetExceeded, GrpcStatusCode.Unavailable)]
-    [InlineData(RouteFailureKind.ExcludedByMode, GrpcStatusCode.Unavailable)]
-    [InlineData(RouteFailureKind.TooHot, GrpcStatusCode.Unavailable)]
-    public void ToStatus_RouteFailure_Code(RouteFailureKind kind, GrpcStatusCode code)
+    [InlineData(RouteFailureKind.UnknownTarget, StatusCode.InvalidArgument)]
+    [InlineData(RouteFailureKind.ModelNotAvailable, StatusCode.NotFound)]
+    [InlineData(RouteFailureKind.QueueFull, StatusCode.ResourceExhausted)]
+    [InlineData(RouteFailureKind.NoHealthyBackend, StatusCode.Unavailable)]
+    [InlineData(RouteFailureKind.PowerBudgetExceeded, StatusCode.Unavailable)]
+    [InlineData(RouteFailureKind.LatencyBudgetExceeded, StatusCode.Unavailable)]
+    [InlineData(RouteFailureKind.ExcludedByMode, StatusCode.Unavailable)]
+    [InlineData(RouteFailureKind.TooHot, StatusCode.Unavailable)]
+    public void ToStatus_RouteFailure_Code(RouteFailureKind kind, StatusCode code)
     {
-        var status = InferenceStatusMapper.ToStatus(new RouteFailure(kind, "why it failed"));
-        Assert.Equal(code, status.Code);
-        Assert.Equal("why it failed", status.Detail);
+        var status = GrpcErrors.From(new RouteFailure(kind, "why it failed"));
+        Assert.Equal(code, status.StatusCode);
+        Assert.Equal("why it failed", status.Status.Detail);
     }
 
     [Fact]
-    public void ToStatus_RetryAfter_InMessage() =>
-        Assert.Equal("full (retry after 3 s)", InferenceStatusMapper.ToStatus(new RouteFailure(RouteFailureKind.QueueFull, "full", TimeSpan.FromSeconds(2.2))).Detail);
+    public void ToStatus_RetryAfter_InMessageAndPushbackTrailer()
+    {
+        var status = GrpcErrors.From(new RouteFailure(RouteFailureKind.QueueFull, "full", TimeSpan.FromSeconds(2.2)));
+
+        Assert.Equal("full (retry after 3 s)", status.Status.Detail);
+        // gRPC's retry pushback: a client retry policy waits this long before its next attempt.
+        Assert.Equal("2200", status.Trailers.GetValue("grpc-retry-pushback-ms"));
+    }
 
     [Theory]
-    [InlineData(BackendErrorKind.HttpStatus, 400, GrpcStatusCode.InvalidArgument)]
-    [InlineData(BackendErrorKind.HttpStatus, 404, GrpcStatusCode.InvalidArgument)]
-    [InlineData(BackendErrorKind.HttpStatus, 503, GrpcStatusCode.Unavailable)]
-    [InlineData(BackendErrorKind.ConnectFailed, null, GrpcStatusCode.Unavailable)]
-    [InlineData(BackendErrorKind.Timeout, null, GrpcStatusCode.Unavailable)]
-    [InlineData(BackendErrorKind.StreamBroken, null, GrpcStatusCode.Unavailable)]
-    public void ToStatus_BackendError_Code(BackendErrorKind kind, int? httpStatus, GrpcStatusCode code)
+    [InlineData(BackendErrorKind.HttpStatus, 400, StatusCode.InvalidArgument)]
+    [InlineData(BackendErrorKind.HttpStatus, 404, StatusCode.InvalidArgument)]
+    [InlineData(BackendErrorKind.HttpStatus, 503, StatusCode.Unavailable)]
+    [InlineData(BackendErrorKind.ConnectFailed, null, StatusCode.Unavailable)]
+    [InlineData(BackendErrorKind.Timeout, null, StatusCode.Unavailable)]
+    [InlineData(BackendErrorKind.StreamBroken, null, StatusCode.Unavailable)]
+    public void ToStatus_BackendError_Code(BackendErrorKind kind, int? httpStatus, StatusCode code)
     {
-        var status = InferenceStatusMapper.ToStatus(Router.Actors.Inference.InferenceError.FromBackend(new BackendError(kind, "detail", httpStatus)));
-        Assert.Equal(code, status.Code);
-        Assert.Contains("detail", status.Detail, StringComparison.Ordinal);
+        var status = GrpcErrors.From(Router.Actors.Inference.InferenceError.FromBackend(new BackendError(kind, "detail", httpStatus)));
+        Assert.Equal(code, status.StatusCode);
+        Assert.Contains("detail", status.Status.Detail, StringComparison.Ordinal);
     }
 
     private static readonly ChatMessage[] Chat = [new() { Role = "user", Content = "hi" }];
@@ -180,12 +187,12 @@ public sealed class ComputeMappingTests
     [InlineData("not json")]
     [InlineData("""{"unexpected":1}""")]
     public void ReadText_Unusable_Unavailable(string body) =>
-        Assert.Equal(GrpcStatusCode.Unavailable, Assert.Throws<GrpcStatusException>(() => AnswerReader.ReadText(Encoding.UTF8.GetBytes(body))).Code);
+        Assert.Equal(StatusCode.Unavailable, Assert.Throws<RpcException>(() => AnswerReader.ReadText(Encoding.UTF8.GetBytes(body))).StatusCode);
 
     [Fact]
     public void ToBackendInfo_Snapshot_AllFields()
     {
-        var info = ComputeService.ToBackendInfo(new BackendSnapshot
+        var info = ComputeGrpcService.ToBackendInfo(new BackendSnapshot
         {
             Id = "b", Name = "B", Type = "openai", Hardware = "nvidia", Health = BackendHealth.Ejected, StatusMessage = "3 failures",
             LastCheck = DateTimeOffset.FromUnixTimeSeconds(42), PowerWatts = 55.5, AvgLatencyMs = 150, ErrorRate = 0.5,

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Router.Actors.Backends;
 using Router.Actors.Routing;
-using ServingStatus = Router.Gateway.Grpc.Contracts.Health.HealthCheckResponse.Types.ServingStatus;
+using ServingStatus = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
 
 namespace Router.Tests.Grpc;
 

@@ -36,11 +36,15 @@ public sealed class GrpcRealRouterTests : IAsyncLifetime
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         ListenOptions? listener = null;
-        builder.WebHost.ConfigureKestrel(k => k.ListenGrpc(IPAddress.Loopback, 0, o => listener = o));
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, o =>
+        {
+            o.Protocols = HttpProtocols.Http2;
+            listener = o;
+        }));
         builder.Services.AddSingleton(_runtime.Router);
         builder.Services.AddSingleton<IRouterAdmin>(_runtime);
         builder.Services.AddSingleton(_runtime.Materializer);
-        builder.Services.AddRouterGrpc();
+        builder.Services.AddRouterGrpc(new GrpcServerOptions());
         _app = builder.Build();
         _app.MapRouterGrpc();
         using var cts = new CancellationTokenSource(Timeout);

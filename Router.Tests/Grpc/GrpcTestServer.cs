@@ -3,19 +3,21 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Grpc.HealthCheck;
 using Router.Actors.Inference;
 using Router.Gateway.Grpc;
 using Router.Gateway.Grpc.Health;
-using ServingStatus = Router.Gateway.Grpc.Contracts.Health.HealthCheckResponse.Types.ServingStatus;
+using ServingStatus = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
 
 using Router.Tests.TestKit;
 
 namespace Router.Tests.Grpc;
 
 /// <summary>
-/// A real Kestrel server on 127.0.0.1, port 0: one HTTP/2-only (h2c) listener for gRPC, as the
-/// host wires it, and one HTTP/1.1+HTTP/2 listener to prove a gRPC request over HTTP/1.1 is refused.
+/// The gRPC surface as the host wires it (GrpcSurface, an HTTP/2-only h2c listener on 127.0.0.1,
+/// port 0) over a fake router whose behaviour the model name chooses.
 /// </summary>
 internal sealed class GrpcTestServer : IAsyncDisposable
 {
@@ -24,24 +26,31 @@ internal sealed class GrpcTestServer : IAsyncDisposable
     private readonly WebApplication _app;
     private int _disposed;
 
-    private GrpcTestServer(WebApplication app, int grpcPort, int mixedPort, System.Collections.Concurrent.ConcurrentQueue<ObservedCall> observed)
+    private GrpcTestServer(WebApplication app, int grpcPort, System.Collections.Concurrent.ConcurrentQueue<ObservedCall> observed)
     {
         _app = app;
         Observed = observed;
         GrpcPort = grpcPort;
-        MixedPort = mixedPort;
     }
 
     public FakeInferenceRouter Router => _app.Services.GetRequiredService<FakeInferenceRouter>();
     public FakeRouterAdmin Admin => _app.Services.GetRequiredService<FakeRouterAdmin>();
-    public HealthStatusTracker Health => _app.Services.GetRequiredService<HealthStatusTracker>();
+    public HealthServiceImpl Health => _app.Services.GetRequiredService<HealthServiceImpl>();
+    public GrpcHealthStatus HealthStatus => _app.Services.GetRequiredService<GrpcHealthStatus>();
+    public IHostApplicationLifetime Lifetime => _app.Services.GetRequiredService<IHostApplicationLifetime>();
     public int GrpcPort { get; }
     /// <summary>Every call the server finished, with its first request message's compressed flag and its response grpc-encoding.</summary>
     public System.Collections.Concurrent.ConcurrentQueue<ObservedCall> Observed { get; }
-    public int MixedPort { get; }
+    public Uri Address => new($"http://127.0.0.1:{GrpcPort}");
 
-    public static async Task<GrpcTestServer> StartAsync()
+    public static async Task<GrpcTestServer> StartAsync(GrpcServerOptions? options = null)
     {
+        options ??= new GrpcServerOptions
+        {
+            MaxReceiveMessageSize = TestMaxMessageSize,
+            MaxSendMessageSize = TestMaxMessageSize,
+            SystemStatePollInterval = TimeSpan.FromMinutes(10),
+        };
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -50,14 +59,13 @@ internal sealed class GrpcTestServer : IAsyncDisposable
             builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Debug);
         }
         ListenOptions? grpcListener = null;
-        ListenOptions? mixedListener = null;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.ListenGrpc(IPAddress.Loopback, 0, listen => grpcListener = listen);
+            options.ApplyTo(kestrel);
             kestrel.Listen(IPAddress.Loopback, 0, listen =>
             {
-                listen.Protocols = HttpProtocols.Http1AndHttp2;
-                mixedListener = listen;
+                listen.Protocols = HttpProtocols.Http2;
+                grpcListener = listen;
             });
         });
         builder.Services.AddSingleton<FakeInferenceRouter>();
@@ -65,15 +73,9 @@ internal sealed class GrpcTestServer : IAsyncDisposable
         builder.Services.AddSingleton<FakeRouterAdmin>();
         builder.Services.AddSingleton<IRouterAdmin>(static p => p.GetRequiredService<FakeRouterAdmin>());
         builder.Services.AddTestStreams();
-        builder.Services.AddRouterGrpc(new GrpcServerOptions
-        {
-            MaxReceiveMessageSize = TestMaxMessageSize,
-            MaxSendMessageSize = TestMaxMessageSize,
-            SystemStatePollInterval = TimeSpan.FromMinutes(10),
-        });
+        builder.Services.AddRouterGrpc(options);
 
         var app = builder.Build();
-        var registry = app.Services.GetRequiredService<GrpcServiceRegistry>();
         var observed = new System.Collections.Concurrent.ConcurrentQueue<ObservedCall>();
         app.Use(async (http, next) =>
         {
@@ -94,14 +96,13 @@ internal sealed class GrpcTestServer : IAsyncDisposable
             await next(http);
             observed.Enqueue(new ObservedCall(http.Request.Path, flag, http.Response.Headers["grpc-encoding"].ToString()));
         });
-        app.MapGrpcRouter(registry);
-        var health = app.Services.GetRequiredService<HealthStatusTracker>();
-        health.UpdateFromBackends(app.Services.GetRequiredService<FakeRouterAdmin>().Backends);
+        app.MapRouterGrpc();
+        app.Services.GetRequiredService<GrpcHealthStatus>().UpdateFromBackends(app.Services.GetRequiredService<FakeRouterAdmin>().Backends);
 
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await app.StartAsync(timeout.Token);
         // Kestrel writes the bound port back into each listener's endpoint.
-        return new GrpcTestServer(app, grpcListener!.IPEndPoint!.Port, mixedListener!.IPEndPoint!.Port, observed);
+        return new GrpcTestServer(app, grpcListener!.IPEndPoint!.Port, observed);
     }
 
     public void SetHealth(string service, ServingStatus status) => Health.SetStatus(service, status);

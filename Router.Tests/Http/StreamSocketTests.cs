@@ -148,7 +148,7 @@ public sealed class StreamSocketTests : IAsyncLifetime
         var parsed = StreamFrames.Parse(Encoding.UTF8.GetBytes(
             """{"request_id":"r","model":"llama3.2","messages":[{"role":"user","content":"hi"}],"options":{"num_predict":64,"temperature":0.3,"num_ctx":4096}}"""));
 
-        var request = StreamRequestBodies.Build(parsed.Request!);
+        var request = parsed.Request!.ToInferenceRequest();
 
         Assert.Equal(BackendApi.OllamaChat, request.Native.Api);
         Assert.True(request.Native.Stream);
@@ -165,7 +165,7 @@ public sealed class StreamSocketTests : IAsyncLifetime
     {
         var parsed = StreamFrames.Parse(Encoding.UTF8.GetBytes("""{"request_id":"r","model":"llama3.2","prompt":"Once \"upon\"","options":{"num_predict":-1}}"""));
 
-        var request = StreamRequestBodies.Build(parsed.Request!);
+        var request = parsed.Request!.ToInferenceRequest();
 
         Assert.Equal(BackendApi.OllamaGenerate, request.Native.Api);
         Assert.Equal("""{"model":"llama3.2","prompt":"Once \"upon\"","stream":true,"options":{"num_predict":-1}}""", Encoding.UTF8.GetString(request.Native.Body.Span));

@@ -59,7 +59,7 @@ internal static class AnnotationMapper
     /// <summary>Throws INVALID_ARGUMENT for a bad annotation.</summary>
     public static RoutingHints Map(JobAnnotations? annotations) =>
         TryMap(annotations, out var hints) is { } error
-            ? throw new GrpcStatusException(GrpcStatusCode.InvalidArgument, error)
+            ? throw GrpcErrors.InvalidArgument(error)
             : hints;
 
     private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;

@@ -35,7 +35,7 @@ internal static class AnswerReader
             return chatContent.GetString()!;
         }
 
-        throw new GrpcStatusException(GrpcStatusCode.Unavailable, "The backend's answer has no text in it.");
+        throw GrpcErrors.UnusableAnswer("The backend's answer has no text in it.");
     }
 
     public static float[] ReadEmbedding(ReadOnlyMemory<byte> body)
@@ -59,7 +59,7 @@ internal static class AnswerReader
 
         if (vector.ValueKind != JsonValueKind.Array)
         {
-            throw new GrpcStatusException(GrpcStatusCode.Unavailable, "The backend's answer has no embedding in it.");
+            throw GrpcErrors.UnusableAnswer("The backend's answer has no embedding in it.");
         }
 
         var result = new float[vector.GetArrayLength()];
@@ -80,7 +80,7 @@ internal static class AnswerReader
         }
         catch (JsonException)
         {
-            throw new GrpcStatusException(GrpcStatusCode.Unavailable, "The backend's answer is not valid JSON.");
+            throw GrpcErrors.UnusableAnswer("The backend's answer is not valid JSON.");
         }
     }
 }

@@ -11,7 +11,7 @@ namespace Router.Gateway.Grpc.Services;
 /// <summary>
 /// gRPC requests → the shared backend request builders (GenerationRequestBuilder,
 /// EmbeddingRequestBuilder in Router.Actors.Backends), so gRPC sends the same Ollama-native and
-/// OpenAI bodies as the other surfaces. Proto3 scalars cannot say "unset": 0 and empty mean
+/// OpenAI bodies as the WebSocket. Proto3 scalars cannot say "unset": 0 and empty mean
 /// "the backend's default" and become null, except temperature, whose presence is tracked.
 /// </summary>
 internal static class GenerationInputMapper
@@ -25,11 +25,7 @@ internal static class GenerationInputMapper
             Options = ToOptions(options),
             Stream = stream,
         };
-        return new InferenceRequest(model, hints, GenerationRequestBuilder.ForOllama(input))
-        {
-            OpenAI = GenerationRequestBuilder.ForOpenAI(input),
-            ExpectedTokens = input.Options.MaxTokens,
-        };
+        return GenerationRequestBuilder.Build(input, hints);
     }
 
     public static InferenceRequest Embedding(string model, string text, RoutingHints hints)

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Router.Actors.Backends;
+using Router.Actors.Inference;
 using Router.Actors.Routing;
 
 namespace Router.Gateway.Http.WebSockets;
@@ -11,7 +13,21 @@ internal sealed record StreamRequestFrame(
     string? MessagesJson,
     string? OptionsJson,
     bool Stream,
-    RoutingHints Hints);
+    RoutingHints Hints)
+{
+    /// <summary>
+    /// The backend request: the messages and Ollama options as the client wrote them, to Ollama
+    /// unchanged and to OpenAI-compatible backends translated. The backend call always streams; a
+    /// client that asked for stream=false gets one token frame.
+    /// </summary>
+    public InferenceRequest ToInferenceRequest() => GenerationRequestBuilder.Build(new GenerationInput(Model)
+    {
+        Prompt = Prompt,
+        MessagesJson = MessagesJson,
+        Options = new GenerationOptions { OllamaJson = OptionsJson },
+        Stream = true,
+    }, Hints);
+}
 
 /// <summary>What one incoming text frame asks for.</summary>
 internal enum FrameKind

@@ -316,7 +316,7 @@ internal sealed partial class StreamSocketSession
         {
             try
             {
-                var opened = await _router.StreamAsync(StreamRequestBodies.Build(frame), token).ConfigureAwait(false);
+                var opened = await _router.StreamAsync(frame.ToInferenceRequest(), token).ConfigureAwait(false);
                 if (!opened.IsOk)
                 {
                     await SendErrorAsync(frame.RequestId, HttpErrorMap.FromInference(opened.Error)).ConfigureAwait(false);

@@ -1,9 +1,9 @@
-using System.Collections.Immutable;
-using Akka.Streams;
+using Grpc.Core;
 using Router.Actors.Backends;
 using Router.Actors.Inference;
 using Router.Actors.Routing;
 using Router.Gateway.Grpc.Contracts.Compute;
+using Router.Telemetry.Metrics;
 using ProtoStats = Router.Gateway.Grpc.Contracts.Compute.GenerationStats;
 using RouterStats = Router.Actors.Inference.GenerationStats;
 using ChatMessage = Router.Gateway.Grpc.Contracts.Compute.ChatMessage;
@@ -11,33 +11,20 @@ using ChatMessage = Router.Gateway.Grpc.Contracts.Compute.ChatMessage;
 namespace Router.Gateway.Grpc.Services;
 
 /// <summary>
-/// compute.v1.ComputeService (and ollama_proxy.OllamaProxy, which shares its messages) on top of
-/// the router: annotations become routing hints, the request becomes Ollama-native and OpenAI
-/// bodies, errors become statuses in <see cref="InferenceStatusMapper"/>.
+/// compute.v1.ComputeService on top of the router: annotations become routing hints, the request
+/// becomes Ollama-native and OpenAI bodies (the shared <see cref="GenerationRequestBuilder"/>),
+/// errors become statuses in <see cref="GrpcErrors"/>. ollama_proxy.OllamaProxy answers with the
+/// same methods (<see cref="OllamaProxyGrpcService"/>).
 /// </summary>
-internal sealed class ComputeService(IInferenceRouter router, IRouterAdmin admin, TimeProvider timeProvider, Lazy<IMaterializer> materializer)
+internal sealed class ComputeGrpcService(
+    IInferenceRouter router, IRouterAdmin admin, RequestRate requestRate, ModelContextLengths contextLengths, TimeProvider timeProvider,
+    Lazy<Akka.Streams.IMaterializer> materializer)
+    : Contracts.Compute.ComputeService.ComputeServiceBase
 {
-    public void Register(GrpcServiceRegistry registry)
-    {
-        var compute = ComputeReflection.Descriptor.FindTypeByName<Google.Protobuf.Reflection.ServiceDescriptor>("ComputeService");
-        registry.AddUnary<GenerateRequest, GenerateResponse>(compute.FindMethodByName("Generate"), GenerateAsync);
-        registry.AddServerStreaming<GenerateRequest, GenerateStreamResponse>(compute.FindMethodByName("GenerateStream"), GenerateStreamAsync);
-        registry.AddUnary<ChatRequest, ChatResponse>(compute.FindMethodByName("Chat"), ChatAsync);
-        registry.AddServerStreaming<ChatRequest, GenerateStreamResponse>(compute.FindMethodByName("ChatStream"), ChatStreamAsync);
-        registry.AddUnary<EmbedRequest, EmbedResponse>(compute.FindMethodByName("Embed"), EmbedAsync);
-        registry.AddUnary<ListBackendsRequest, ListBackendsResponse>(compute.FindMethodByName("ListBackends"), ListBackendsAsync);
-        registry.AddUnary<HealthCheckRequest, HealthCheckResponse>(compute.FindMethodByName("HealthCheck"), HealthCheckAsync);
-
-        var legacy = Contracts.OllamaProxy.OllamaProxyReflection.Descriptor.Services[0];
-        registry.AddUnary<GenerateRequest, GenerateResponse>(legacy.FindMethodByName("Generate"), GenerateAsync);
-        registry.AddServerStreaming<GenerateRequest, GenerateStreamResponse>(legacy.FindMethodByName("GenerateStream"), GenerateStreamAsync);
-    }
-
-    public async ValueTask<GenerateResponse> GenerateAsync(GenerateRequest request, GrpcCallContext context)
+    public override async Task<GenerateResponse> Generate(GenerateRequest request, ServerCallContext context)
     {
         var inference = ToInference(request, stream: false);
-        var result = await router.SendAsync(inference, context.CancellationToken).ConfigureAwait(false);
-        var answer = Unwrap(result);
+        var answer = Unwrap(await router.SendAsync(inference, context.CancellationToken).ConfigureAwait(false));
         return new GenerateResponse
         {
             Response = AnswerReader.ReadText(answer.Response.Body),
@@ -47,14 +34,13 @@ internal sealed class ComputeService(IInferenceRouter router, IRouterAdmin admin
         };
     }
 
-    public ValueTask GenerateStreamAsync(GenerateRequest request, IGrpcStreamWriter<GenerateStreamResponse> responses, GrpcCallContext context) =>
-        StreamAsync(ToInference(request, stream: true), responses, context);
+    public override Task GenerateStream(GenerateRequest request, IServerStreamWriter<GenerateStreamResponse> responseStream, ServerCallContext context) =>
+        StreamAsync(ToInference(request, stream: true), responseStream, context.CancellationToken);
 
-    public async ValueTask<ChatResponse> ChatAsync(ChatRequest request, GrpcCallContext context)
+    public override async Task<ChatResponse> Chat(ChatRequest request, ServerCallContext context)
     {
         var inference = ToInference(request, stream: false);
-        var result = await router.SendAsync(inference, context.CancellationToken).ConfigureAwait(false);
-        var answer = Unwrap(result);
+        var answer = Unwrap(await router.SendAsync(inference, context.CancellationToken).ConfigureAwait(false));
         return new ChatResponse
         {
             Message = new ChatMessage { Role = "assistant", Content = AnswerReader.ReadText(answer.Response.Body) },
@@ -64,10 +50,10 @@ internal sealed class ComputeService(IInferenceRouter router, IRouterAdmin admin
         };
     }
 
-    public ValueTask ChatStreamAsync(ChatRequest request, IGrpcStreamWriter<GenerateStreamResponse> responses, GrpcCallContext context) =>
-        StreamAsync(ToInference(request, stream: true), responses, context);
+    public override Task ChatStream(ChatRequest request, IServerStreamWriter<GenerateStreamResponse> responseStream, ServerCallContext context) =>
+        StreamAsync(ToInference(request, stream: true), responseStream, context.CancellationToken);
 
-    public async ValueTask<EmbedResponse> EmbedAsync(EmbedRequest request, GrpcCallContext context)
+    public override async Task<EmbedResponse> Embed(EmbedRequest request, ServerCallContext context)
     {
         var model = Required(request.Model, "model");
         var text = Required(request.Text, "text");
@@ -82,24 +68,27 @@ internal sealed class ComputeService(IInferenceRouter router, IRouterAdmin admin
         return response;
     }
 
-    public async ValueTask<ListBackendsResponse> ListBackendsAsync(ListBackendsRequest request, GrpcCallContext context)
+    public override async Task<ListBackendsResponse> ListBackends(ListBackendsRequest request, ServerCallContext context)
     {
         var backends = await admin.GetBackendsAsync(context.CancellationToken).ConfigureAwait(false);
+        var listed = backends.Where(backend => request.TypeFilter.Length == 0
+            || string.Equals(backend.Type, request.TypeFilter, StringComparison.OrdinalIgnoreCase)
+            || string.Equals(backend.Hardware, request.TypeFilter, StringComparison.OrdinalIgnoreCase)).ToArray();
+        // Every backend's models are looked up at once: the slowest backend bounds the call, not their sum.
+        var maxContexts = await Task.WhenAll(listed.Select(backend => contextLengths.MaxContextAsync(backend, context.CancellationToken))).ConfigureAwait(false);
         var response = new ListBackendsResponse();
-        foreach (var backend in backends)
+        for (var i = 0; i < listed.Length; i++)
         {
-            if (request.TypeFilter.Length == 0
-                || string.Equals(backend.Type, request.TypeFilter, StringComparison.OrdinalIgnoreCase)
-                || string.Equals(backend.Hardware, request.TypeFilter, StringComparison.OrdinalIgnoreCase))
-            {
-                response.Backends.Add(ToBackendInfo(backend));
-            }
+            var info = ToBackendInfo(listed[i]);
+            info.Capabilities.MaxContext = maxContexts[i];
+            info.Metrics.RequestsPerMinute = requestRate.PerMinute(listed[i].Id);
+            response.Backends.Add(info);
         }
 
         return response;
     }
 
-    public async ValueTask<HealthCheckResponse> HealthCheckAsync(HealthCheckRequest request, GrpcCallContext context)
+    public override async Task<HealthCheckResponse> HealthCheck(HealthCheckRequest request, ServerCallContext context)
     {
         var backends = await admin.GetBackendsAsync(context.CancellationToken).ConfigureAwait(false);
         var response = new HealthCheckResponse { TimestampUnix = timeProvider.GetUtcNow().ToUnixTimeSeconds() };
@@ -118,59 +107,16 @@ internal sealed class ComputeService(IInferenceRouter router, IRouterAdmin admin
     }
 
     /// <summary>
-    /// Runs the router's stream into gRPC messages: each chunk's text as soon as it arrives (every
-    /// write is flushed, and the next event is taken only once it is), then one last message with
-    /// done, backend_used and stats. Leaving early (client cancel, deadline) ends the stream, which
-    /// cancels the backend call and frees its slot.
+    /// Opens the router's stream and writes it out (<see cref="TokenStreamWriter"/>). Leaving early
+    /// (client cancel, deadline, shutdown) disposes the stream, which cancels the backend call
+    /// and frees its slot.
     /// </summary>
-    private async ValueTask StreamAsync(InferenceRequest inference, IGrpcStreamWriter<GenerateStreamResponse> responses, GrpcCallContext context)
+    private async Task StreamAsync(InferenceRequest inference, IServerStreamWriter<GenerateStreamResponse> responses, CancellationToken cancellationToken)
     {
-        var token = context.CancellationToken;
-        var stream = Unwrap(await router.StreamAsync(inference, token).ConfigureAwait(false));
+        var stream = Unwrap(await router.StreamAsync(inference, cancellationToken).ConfigureAwait(false));
         await using (stream.ConfigureAwait(false))
         {
-            var writer = new MessageWriter(responses, stream);
-            await stream.WriteToAsync(writer, materializer.Value, token).ConfigureAwait(false);
-            if (writer.Status is { } status)
-            {
-                throw new GrpcStatusException(status);
-            }
-        }
-    }
-
-    /// <summary>Writes the events as GenerateStreamResponse messages; a failure becomes the call's status.</summary>
-    private sealed class MessageWriter(IGrpcStreamWriter<GenerateStreamResponse> responses, IInferenceStream stream) : IStreamEventWriter
-    {
-        /// <summary>The status to end the call with, when the stream failed or was cut short.</summary>
-        public GrpcStatus? Status { get; private set; }
-
-        public async ValueTask<bool> WriteAsync(StreamEvent item, CancellationToken cancellationToken)
-        {
-            switch (item)
-            {
-                case StreamChunk { Text.Length: > 0 } chunk:
-                    await responses.WriteAsync(new GenerateStreamResponse { Token = chunk.Text }, cancellationToken).ConfigureAwait(false);
-                    break;
-                case StreamCompleted:
-                    await responses.WriteAsync(new GenerateStreamResponse
-                    {
-                        Done = true,
-                        BackendUsed = stream.Decision.BackendId,
-                        Stats = ToStats(stream.Stats ?? RouterStats.Empty),
-                    }, cancellationToken).ConfigureAwait(false);
-                    break;
-                case StreamFailed failed:
-                    Status = InferenceStatusMapper.ToStatus(failed.Error);
-                    break;
-            }
-
-            return true;
-        }
-
-        public ValueTask WriteTruncatedAsync(CancellationToken cancellationToken)
-        {
-            Status = new GrpcStatus(GrpcStatusCode.Unavailable, "The backend stream ended without completing.");
-            return default;
+            await TokenStreamWriter.WriteAsync(stream, responses, materializer.Value, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -186,14 +132,14 @@ internal sealed class ComputeService(IInferenceRouter router, IRouterAdmin admin
         var model = Required(request.Model, "model");
         if (request.Messages.Count == 0)
         {
-            throw new GrpcStatusException(GrpcStatusCode.InvalidArgument, "messages must hold at least one message.");
+            throw GrpcErrors.InvalidArgument("messages must hold at least one message.");
         }
 
         return GenerationInputMapper.Generation(model, null, request.Messages, request.Options, AnnotationMapper.Map(request.Annotations), stream);
     }
 
     private static string Required(string value, string field) =>
-        value.Length > 0 ? value : throw new GrpcStatusException(GrpcStatusCode.InvalidArgument, $"{field} is required.");
+        value.Length > 0 ? value : throw GrpcErrors.InvalidArgument($"{field} is required.");
 
     private static T Unwrap<T>(Result<T, InferenceError> result)
     {
@@ -202,7 +148,7 @@ internal sealed class ComputeService(IInferenceRouter router, IRouterAdmin admin
             return result.Value;
         }
 
-        throw InferenceStatusMapper.ToException(result.Error);
+        throw GrpcErrors.From(result.Error);
     }
 
     internal static RoutingMetadata ToRouting(RoutingDecision decision)
@@ -242,6 +188,7 @@ internal sealed class ComputeService(IInferenceRouter router, IRouterAdmin admin
                 Message = backend.StatusMessage ?? "",
                 LastCheckUnix = backend.LastCheck?.ToUnixTimeSeconds() ?? 0,
             },
+            // max_context and requests_per_minute come from outside the snapshot (ListBackends fills them in).
             Capabilities = new BackendCapabilities { Generate = true, Embed = true, Stream = true },
             Metrics = new BackendMetrics
             {

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Threading.Channels;
+using Grpc.Core;
 using Router.Actors.Inference;
 using Router.Actors.Routing;
 using Router.Gateway.Grpc.Contracts.Compute;
@@ -14,26 +15,19 @@ namespace Router.Gateway.Grpc.Services;
 /// too) and, as a safety net, on a timer (<see cref="GrpcServerOptions.SystemStatePollInterval"/>);
 /// it sends a message whenever the state differs from the last one sent.
 /// </summary>
-internal sealed class EfficiencyService(IRouterAdmin admin, TimeProvider timeProvider, GrpcServerOptions options)
+internal sealed class EfficiencyGrpcService(IRouterAdmin admin, TimeProvider timeProvider, GrpcServerOptions options)
+    : Contracts.Compute.EfficiencyService.EfficiencyServiceBase
 {
     private readonly Lock _lock = new();
     private ImmutableList<Channel<bool>> _watchers = ImmutableList<Channel<bool>>.Empty;
 
-    public void Register(GrpcServiceRegistry registry)
-    {
-        var service = EfficiencyReflection.Descriptor.Services[0];
-        registry.AddUnary<GetModeRequest, EfficiencyState>(service.FindMethodByName("GetMode"), GetModeAsync);
-        registry.AddUnary<SetModeRequest, EfficiencyState>(service.FindMethodByName("SetMode"), SetModeAsync);
-        registry.AddServerStreaming<WatchStateRequest, SystemStateUpdate>(service.FindMethodByName("WatchState"), WatchStateAsync);
-    }
-
-    public async ValueTask<EfficiencyState> GetModeAsync(GetModeRequest request, GrpcCallContext context) =>
+    public override async Task<EfficiencyState> GetMode(GetModeRequest request, ServerCallContext context) =>
         ToEfficiency(await admin.GetSystemStateAsync(context.CancellationToken).ConfigureAwait(false));
 
-    public async ValueTask<EfficiencyState> SetModeAsync(SetModeRequest request, GrpcCallContext context)
+    public override async Task<EfficiencyState> SetMode(SetModeRequest request, ServerCallContext context)
     {
         var mode = FromProto(request.Mode)
-            ?? throw new GrpcStatusException(GrpcStatusCode.InvalidArgument, $"mode must be one of PERFORMANCE, BALANCED, EFFICIENCY, QUIET, ULTRA_EFFICIENCY or AUTO, not {request.Mode}.");
+            ?? throw GrpcErrors.InvalidArgument($"mode must be one of PERFORMANCE, BALANCED, EFFICIENCY, QUIET, ULTRA_EFFICIENCY or AUTO, not {request.Mode}.");
         var state = await admin.SetModeAsync(mode, context.CancellationToken).ConfigureAwait(false);
         Wake();
         return ToEfficiency(state);
@@ -48,7 +42,7 @@ internal sealed class EfficiencyService(IRouterAdmin admin, TimeProvider timePro
         }
     }
 
-    public async ValueTask WatchStateAsync(WatchStateRequest request, IGrpcStreamWriter<SystemStateUpdate> responses, GrpcCallContext context)
+    public override async Task WatchState(WatchStateRequest request, IServerStreamWriter<SystemStateUpdate> responseStream, ServerCallContext context)
     {
         var token = context.CancellationToken;
         var wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
@@ -68,7 +62,7 @@ internal sealed class EfficiencyService(IRouterAdmin admin, TimeProvider timePro
                 if (last is null || !SameState(last, update))
                 {
                     update.TimestampUnixMs = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
-                    await responses.WriteAsync(update, token).ConfigureAwait(false);
+                    await responseStream.WriteAsync(update, token).ConfigureAwait(false);
                     last = update;
                 }
 
