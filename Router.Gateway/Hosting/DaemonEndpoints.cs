@@ -151,7 +151,14 @@ internal static class DaemonEndpoints
             {
                 var value = property.Value;
                 string? problem = null;
-                switch (property.Name)
+                if (!JsonText.TryGetName(property, out var name))
+                {
+                    await HttpErrorMap.InvalidField(JsonText.Printable(property), "the name " + HttpErrorMap.NotText[3..])
+                        .WriteAsync(context, ApiFlavor.OpenAI).ConfigureAwait(false);
+                    return;
+                }
+
+                switch (name)
                 {
                     case "on_ac_power" when value.ValueKind is JsonValueKind.True or JsonValueKind.False:
                         var online = value.GetBoolean();
@@ -169,43 +176,46 @@ internal static class DaemonEndpoints
                         changes.Add(() => machine.SetBatteryPercent(percent));
                         break;
                     case "battery_percent":
-                        problem = "a number from 0 to 100, or null for no battery";
+                        problem = "must be a number from 0 to 100, or null for no battery";
                         break;
                     case "temperatures" when value.ValueKind == JsonValueKind.Object:
                         foreach (var device in value.EnumerateObject())
                         {
-                            if (device.Value.ValueKind == JsonValueKind.Null)
+                            if (!JsonText.TryGetName(device, out var id))
                             {
-                                var id = device.Name;
+                                problem = $"the backend id {JsonText.Printable(device)} " + HttpErrorMap.NotText[3..];
+                            }
+                            else if (device.Value.ValueKind == JsonValueKind.Null)
+                            {
                                 changes.Add(() => machine.SetTemperature(id, null));
                             }
                             else if (device.Value.ValueKind == JsonValueKind.Number)
                             {
-                                var (id, celsius) = (device.Name, device.Value.GetDouble());
+                                var celsius = device.Value.GetDouble();
                                 changes.Add(() => machine.SetTemperature(id, celsius));
                             }
                             else
                             {
-                                problem = $"temperatures.{device.Name} must be a number of degrees Celsius or null";
+                                problem = $"temperatures.{id} must be a number of degrees Celsius or null";
                             }
                         }
 
                         break;
                     case "on_ac_power" or "throttling":
-                        problem = "true or false";
+                        problem = "must be true or false";
                         break;
                     case "temperatures":
-                        problem = "an object of backend id to degrees Celsius";
+                        problem = "must be an object of backend id to degrees Celsius";
                         break;
                     default:
-                        await HttpErrorMap.InvalidField(property.Name, "is not a simulation setting; use on_ac_power, battery_percent, throttling or temperatures")
+                        await HttpErrorMap.InvalidField(name, "is not a simulation setting; use on_ac_power, battery_percent, throttling or temperatures")
                             .WriteAsync(context, ApiFlavor.OpenAI).ConfigureAwait(false);
                         return;
                 }
 
                 if (problem is not null)
                 {
-                    await HttpErrorMap.InvalidField(property.Name, "must be " + problem).WriteAsync(context, ApiFlavor.OpenAI).ConfigureAwait(false);
+                    await HttpErrorMap.InvalidField(name, problem).WriteAsync(context, ApiFlavor.OpenAI).ConfigureAwait(false);
                     return;
                 }
             }

@@ -145,6 +145,11 @@ internal sealed class AdminEndpoints
                 await HttpErrorMap.MissingField("mode", "one of " + EfficiencyModeNames.ValidList).WriteAsync(context, ApiFlavor.OpenAI).ConfigureAwait(false);
                 return;
             }
+            if (!JsonText.IsValid(mode))
+            {
+                await HttpErrorMap.InvalidText("mode").WriteAsync(context, ApiFlavor.OpenAI).ConfigureAwait(false);
+                return;
+            }
             requested = mode.ValueKind == JsonValueKind.String ? mode.GetString() : mode.GetRawText();
         }
         catch (JsonException exception)

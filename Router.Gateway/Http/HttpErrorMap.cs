@@ -89,6 +89,13 @@ internal static class HttpErrorMap
     public static HttpError InvalidField(string field, string what) =>
         new(400, InvalidRequest, "invalid_field", $"'{field}' is invalid: {what}.", field);
 
+    /// <summary>A string that is not Unicode text (see <see cref="JsonText"/>).</summary>
+    public static HttpError InvalidText(string field) =>
+        InvalidField(field, NotText);
+
+    /// <summary>Why a string or a key was refused, for the messages that name it.</summary>
+    public const string NotText = "it is not Unicode text (bytes that are not UTF-8, or an escaped surrogate without its pair such as \\ud800); send UTF-8 text";
+
     public static HttpError InvalidHeader(HintError error) =>
         new(400, InvalidRequest, "invalid_header", error.Message, error.Name);
 

@@ -156,6 +156,11 @@ internal sealed partial class InferenceEndpoint
             error = HttpErrorMap.MalformedJson("the body must be a JSON object.");
             return default;
         }
+        if (fields.NotText is not null)
+        {
+            error = fields.NotText;
+            return default;
+        }
         if (fields.Model is not { Length: > 0 } model)
         {
             error = HttpErrorMap.MissingField("model", "name the model to run, e.g. \"llama3.2\"");
@@ -214,6 +219,8 @@ internal sealed partial class InferenceEndpoint
         public bool InvalidStream;
         /// <summary>The first token count or Ollama option of the wrong type.</summary>
         public HttpError? InvalidField;
+        /// <summary>The first field the router reads whose string is not Unicode text.</summary>
+        public HttpError? NotText;
         public int? MaxCompletionTokens;
         public int? MaxTokens;
         public int? NumPredict;
@@ -227,7 +234,11 @@ internal sealed partial class InferenceEndpoint
             if (reader.ValueTextEquals("model"u8))
             {
                 reader.Read();
-                fields.Model = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                fields.Model = null;
+                if (reader.TokenType == JsonTokenType.String && !JsonText.TryGetString(ref reader, out fields.Model))
+                {
+                    fields.NotText ??= HttpErrorMap.InvalidText("model");
+                }
             }
             else if (reader.ValueTextEquals(api.RequiredField))
             {
@@ -239,6 +250,10 @@ internal sealed partial class InferenceEndpoint
             else if (api.WhenEmpty == EmptyRequired.ManagesModel && reader.ValueTextEquals("keep_alive"u8))
             {
                 reader.Read();
+                if (reader.TokenType == JsonTokenType.String && !JsonText.IsValidString(ref reader))
+                {
+                    fields.NotText ??= HttpErrorMap.InvalidText("keep_alive");
+                }
                 fields.KeepAliveZero = OllamaKeepAlive.IsZero(ref reader);
             }
             else if (api.WhenEmpty == EmptyRequired.ManagesModel && reader.ValueTextEquals("images"u8))

@@ -1,0 +1,69 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Router.Actors.Config;
+using Router.Gateway.Hosting;
+
+namespace Router.Tests.Hosting;
+
+/// <summary>
+/// The endpoints only the daemon maps (<c>/simulation</c>, <c>/metrics</c>, <c>/explain</c>), on
+/// the daemon as <c>--simulate</c> runs it, with simulated devices that answer at once.
+/// </summary>
+public sealed class DaemonEndpointsTests : IAsyncLifetime
+{
+    private RouterHost _host = null!;
+    private HttpClient _http = null!;
+
+    public async Task InitializeAsync()
+    {
+        _host = await RouterHost.StartAsync(ConfigLoader.LoadDefault(), new RouterHostOptions
+        {
+            Simulate = true,
+            SimulationTimeScale = 0,
+            HttpPort = 0,
+            GrpcPort = 0,
+            ConsoleLogging = false,
+        });
+        _http = new HttpClient { BaseAddress = _host.HttpEndpoint, Timeout = TimeSpan.FromSeconds(20) };
+    }
+
+    public async Task DisposeAsync()
+    {
+        _http.Dispose();
+        await _host.DisposeAsync();
+    }
+
+    private async Task<(HttpStatusCode Status, string Body)> PostAsync(string path, byte[] body)
+    {
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        using var response = await _http.PostAsync(new Uri(path, UriKind.Relative), content);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    [Theory]
+    [InlineData("{\"on_ac_power\\ud800\":true}", "\\ud800")]
+    [InlineData("{\"temperatures\":{\"ollama-npu\\udc00\":50}}", "temperatures")]
+    public async Task Simulation_KeyNotUnicodeText_400NamingIt(string json, string named)
+    {
+        var (status, body) = await PostAsync("/simulation", Encoding.UTF8.GetBytes(json));
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        var message = JsonDocument.Parse(body).RootElement.GetProperty("error").GetProperty("message").GetString()!;
+        Assert.Contains(named, message, StringComparison.Ordinal);
+        Assert.Contains("UTF-8", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Simulation_KeyWithInvalidBytes_400()
+    {
+        byte[] json = [.. "{\"on_ac_power"u8, 0xFF, .. "\":true}"u8];
+
+        var (status, body) = await PostAsync("/simulation", json);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("UTF-8", body, StringComparison.Ordinal);
+    }
+}
