@@ -42,7 +42,7 @@ internal static partial class ConfigBinder
             section.Error("host", "the bind address is empty", hostValue.Origin, "use 127.0.0.1 for this machine only, or 0.0.0.0 to listen on every network");
         }
 
-        return defaults with
+        var server = defaults with
         {
             Host = host,
             HttpPort = section.Int("http-port", defaults.HttpPort, 0, 65535, PortHint),
@@ -51,7 +51,60 @@ internal static partial class ConfigBinder
             GrpcMaxMessageBytes = (int)section.Size("grpc-max-message", defaults.GrpcMaxMessageBytes, 1, int.MaxValue),
             InlineIo = section.Bool("inline-io", defaults.InlineIo),
             AllowedOrigins = AllowedOrigins(section, defaults.AllowedOrigins),
+            ApiKeys = ApiKeys(section, defaults.ApiKeys),
+            Insecure = section.Bool("insecure", defaults.Insecure),
+            AllowedHosts = AllowedHosts(section, defaults.AllowedHosts),
         };
+
+        // Beyond this machine, anyone who can reach the port could run models on its devices and
+        // change its mode: that takes keys, or saying out loud that the network is trusted.
+        if (!server.IsLoopbackOnly && server.ApiKeys.IsEmpty && !server.Insecure)
+        {
+            section.Error("api-keys", $"the router would listen on {server.Host}, beyond this machine, with no API keys: anyone who can reach it could run models and change its mode",
+                section.Object.TryGet("host", out var bound) ? bound.Origin : default,
+                "set server.api-keys (or OLLAMA_PROXY_API_KEYS) to one or more keys, e.g. api-keys = [\"<the output of: openssl rand -hex 32>\"]; "
+                + "or set server.insecure = true to serve without keys on a network you trust; or keep server.host = 127.0.0.1");
+        }
+
+        return server;
+    }
+
+    /// <summary>Shortest API key accepted: 16 characters of a random hex key is 64 bits.</summary>
+    internal const int MinApiKeyLength = 16;
+
+    /// <summary>
+    /// Keys travel in an Authorization header, in gRPC metadata and, from a browser's WebSocket, in
+    /// a subprotocol name, so they are limited to the characters all three carry unchanged.
+    /// </summary>
+    private static ImmutableArray<string> ApiKeys(SettingsReader section, ImmutableArray<string> defaults)
+    {
+        var keys = section.StringList("api-keys", defaults);
+        foreach (var key in keys)
+        {
+            if (key.Length < MinApiKeyLength || !key.All(static c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_' or '~'))
+            {
+                section.Error("api-keys", $"an API key must be at least {MinApiKeyLength} letters, digits, '-', '.', '_' or '~' (one of {keys.Length} is not)",
+                    section.Object.TryGet("api-keys", out var value) ? value.Origin : default,
+                    "generate one with: openssl rand -hex 32");
+            }
+        }
+
+        return keys;
+    }
+
+    private static ImmutableArray<string> AllowedHosts(SettingsReader section, ImmutableArray<string> defaults)
+    {
+        var hosts = section.StringList("allowed-hosts", defaults);
+        foreach (var host in hosts)
+        {
+            if (host.Contains("://", StringComparison.Ordinal) || host.Contains('/', StringComparison.Ordinal) || host.Contains(' ', StringComparison.Ordinal))
+            {
+                section.Error("allowed-hosts", $"\"{host}\" is not a host name", section.Object.TryGet("allowed-hosts", out var value) ? value.Origin : default,
+                    "write the name alone, as clients put it in the URL: router.lan, *.example.com, or * for any");
+            }
+        }
+
+        return hosts;
     }
 
     private static ImmutableArray<string> AllowedOrigins(SettingsReader section, ImmutableArray<string> defaults)

@@ -14,7 +14,11 @@ internal static class ConfigSchema
 
     public static readonly string[] RootKeys = [Server, Routing, Telemetry, BackendDefaults, Backends];
 
-    public static readonly string[] ServerKeys = ["host", "http-port", "grpc-port", "max-request-body", "grpc-max-message", "inline-io", "allowed-origins"];
+    public static readonly string[] ServerKeys =
+    [
+        "host", "http-port", "grpc-port", "max-request-body", "grpc-max-message", "inline-io", "allowed-origins",
+        "api-keys", "insecure", "allowed-hosts",
+    ];
 
     public static readonly string[] RoutingKeys =
     [

@@ -170,7 +170,7 @@ internal sealed class RouterHost : IAsyncDisposable
         builder.Services.AddHttpSurfaces();
         builder.Services.AddSingleton(telemetry.Energy);
         var app = builder.Build();
-        app.UseBrowserOrigins();
+        app.UseAccessControl();
         DaemonEndpoints.Map(app, runtime, telemetry, machine);
         app.MapHttpSurfaces();
         return app;
@@ -186,6 +186,7 @@ internal sealed class RouterHost : IAsyncDisposable
             MaxSendMessageSize = config.Server.GrpcMaxMessageBytes,
         });
         var app = builder.Build();
+        app.UseGrpcAccessControl();
         app.MapRouterGrpc();
         GrpcHealthBridge.Attach(app.Services, runtime);
         var efficiency = app.Services.GetRequiredService<Router.Gateway.Grpc.Services.EfficiencyService>();

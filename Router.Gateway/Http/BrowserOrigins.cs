@@ -151,15 +151,3 @@ internal sealed class BrowserOrigins
         return null;
     }
 }
-
-/// <summary>Puts <see cref="BrowserOrigins"/> in front of the HTTP surfaces.</summary>
-public static class BrowserOriginsMiddleware
-{
-    /// <summary>Call before the surfaces are mapped; reads <see cref="RouterConfig"/> from the container.</summary>
-    public static IApplicationBuilder UseBrowserOrigins(this IApplicationBuilder app)
-    {
-        ArgumentNullException.ThrowIfNull(app);
-        var origins = new BrowserOrigins(app.ApplicationServices.GetRequiredService<RouterConfig>().Server.AllowedOrigins);
-        return app.Use((context, next) => origins.Check(context) ?? next(context));
-    }
-}

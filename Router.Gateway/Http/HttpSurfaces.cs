@@ -103,7 +103,12 @@ public static class HttpSurfaces
                 .WriteAsync(context, ApiFlavor.OpenAI).ConfigureAwait(false);
             return;
         }
-        using var socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
+        // A browser that offers subprotocols (a key as bearer.<key>) fails the connection unless one
+        // is selected: the router selects its own name, so the key is never sent back.
+        var offered = context.WebSockets.WebSocketRequestedProtocols;
+        var protocol = offered.Contains(ApiKeys.WebSocketProtocol) ? ApiKeys.WebSocketProtocol
+            : offered.FirstOrDefault(static p => p.StartsWith(ApiKeys.WebSocketKeyPrefix, StringComparison.Ordinal));
+        using var socket = await context.WebSockets.AcceptWebSocketAsync(protocol).ConfigureAwait(false);
         var session = new StreamSocketSession(socket, router, bodyLimit, logger, context.TraceIdentifier, context.RequestAborted);
         await session.RunAsync().ConfigureAwait(false);
     }

@@ -42,7 +42,7 @@ internal sealed class HttpSurfaceHost : IAsyncDisposable
         builder.Services.AddHttpSurfaces();
 
         var app = builder.Build();
-        app.UseBrowserOrigins();
+        app.UseAccessControl();
         app.MapHttpSurfaces();
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
