@@ -41,8 +41,10 @@ internal static class DaemonEndpoints
 
         if (machine is not null)
         {
+            var published = new StatePublished();
+            runtime.Observe<SystemState>("simulation-answers", _ => published.Signal());
             app.MapGet("/simulation", context => WriteMachineAsync(context, machine));
-            app.MapPost("/simulation", context => SetMachineAsync(context, machine, runtime));
+            app.MapPost("/simulation", context => SetMachineAsync(context, machine, runtime, published));
         }
     }
 
@@ -124,7 +126,7 @@ internal static class DaemonEndpoints
     /// "temperatures": {"backend-id": celsius | null}}</c>; every field is optional, and nothing
     /// changes unless the whole body is valid.
     /// </summary>
-    private static async Task SetMachineAsync(HttpContext context, SimulatedMachine machine, RouterRuntime runtime)
+    private static async Task SetMachineAsync(HttpContext context, SimulatedMachine machine, RouterRuntime runtime, StatePublished published)
     {
         JsonDocument document;
         try
@@ -226,9 +228,12 @@ internal static class DaemonEndpoints
             }
         }
 
-        // Sample now rather than at the next interval, so the answer already reflects the change.
+        // Sample now rather than at the next interval, and answer once the state the actors publish
+        // has taken the change in (the samplers and the efficiency actor work on their own time):
+        // the answer is the state after the change, with the mode Auto chose for it.
+        var changed = published.Next();
         runtime.SampleNow();
-        var state = await runtime.GetSystemStateAsync(context.RequestAborted).ConfigureAwait(false);
+        var state = await AfterChangeAsync(runtime, machine, changed, published, context.RequestAborted).ConfigureAwait(false);
         await JsonAnswer.WriteAsync(context, StatusCodes.Status200OK, state, static (writer, s) =>
         {
             writer.WriteStartObject();
@@ -239,5 +244,40 @@ internal static class DaemonEndpoints
             JsonAnswer.WriteNumberOrNull(writer, "battery_percent", s.BatteryPercent);
             writer.WriteEndObject();
         }).ConfigureAwait(false);
+    }
+
+    /// <summary>How long POST /simulation waits for the change to show in the published state; it answers with what it has then.</summary>
+    private static readonly TimeSpan ChangeShowsWithin = TimeSpan.FromSeconds(5);
+
+    private static async Task<SystemState> AfterChangeAsync(RouterRuntime runtime, SimulatedMachine machine, Task changed, StatePublished published, CancellationToken cancellationToken)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(ChangeShowsWithin);
+        while (true)
+        {
+            var state = await runtime.GetSystemStateAsync(cancellationToken).ConfigureAwait(false);
+            if (state.OnAcPower == machine.OnAcPower && state.BatteryPercent == machine.BatteryPercent) return state;
+            try
+            {
+                await changed.WaitAsync(limit.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                return state;
+            }
+
+            changed = published.Next();
+        }
+    }
+
+    /// <summary>Completes a task each time the actors publish a <see cref="SystemState"/>.</summary>
+    private sealed class StatePublished
+    {
+        private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>A task that completes at the next publication after this call.</summary>
+        public Task Next() => Volatile.Read(ref _next).Task;
+
+        public void Signal() => Interlocked.Exchange(ref _next, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 }

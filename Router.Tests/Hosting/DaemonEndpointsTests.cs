@@ -66,4 +66,29 @@ public sealed class DaemonEndpointsTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Contains("UTF-8", body, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Simulation_Post_AnswersWithTheStateAfterTheChange()
+    {
+        var (modeStatus, _) = await PostAsync("/efficiency", """{"mode":"auto"}"""u8.ToArray());
+        Assert.Equal(HttpStatusCode.OK, modeStatus);
+
+        // Each change flips what Auto decides, so an answer from before it would show the other mode.
+        foreach (var (body, ac, battery, effective) in new[]
+        {
+            ("""{"on_ac_power":false,"battery_percent":15}""", false, (double?)15, "ultra-efficiency"),
+            ("""{"on_ac_power":true,"battery_percent":null}""", true, null, "performance"),
+            ("""{"on_ac_power":false,"battery_percent":35}""", false, 35, "efficiency"),
+            ("""{"on_ac_power":true}""", true, 35, "performance"),
+        })
+        {
+            var (status, answer) = await PostAsync("/simulation", Encoding.UTF8.GetBytes(body));
+
+            Assert.Equal(HttpStatusCode.OK, status);
+            var state = JsonDocument.Parse(answer).RootElement;
+            Assert.Equal(ac, state.GetProperty("on_ac_power").GetBoolean());
+            Assert.Equal(battery, state.GetProperty("battery_percent").ValueKind == JsonValueKind.Null ? null : state.GetProperty("battery_percent").GetDouble());
+            Assert.Equal(effective, state.GetProperty("effective_mode").GetString());
+        }
+    }
 }
