@@ -29,22 +29,23 @@ internal static class DaemonEndpoints
         ("media_type", RoutingHeaders.MediaType),
     ];
 
-    public static void Map(WebApplication app, RouterRuntime runtime, RouterTelemetry telemetry, SimulatedMachine? machine)
+    /// <summary>Adds the daemon's routes to the HTTP port's route table (see <see cref="HttpSurfaces.MapHttpSurfaces(Microsoft.AspNetCore.Routing.IEndpointRouteBuilder, Action{HttpRouteTable}?)"/>).</summary>
+    public static void Map(HttpRouteTable routes, RouterRuntime runtime, RouterTelemetry telemetry, SimulatedMachine? machine)
     {
-        app.MapGet("/metrics", async context =>
+        routes.Map(HttpMethods.Get, "/metrics", async context =>
         {
             context.Response.ContentType = PrometheusExporter.ContentType;
             await telemetry.Exporter.WriteToAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
         });
 
-        app.MapGet("/explain", context => ExplainAsync(context, runtime.Router));
+        routes.Map(HttpMethods.Get, "/explain", context => ExplainAsync(context, runtime.Router));
 
         if (machine is not null)
         {
             var published = new StatePublished();
             runtime.Observe<SystemState>("simulation-answers", _ => published.Signal());
-            app.MapGet("/simulation", context => WriteMachineAsync(context, machine));
-            app.MapPost("/simulation", context => SetMachineAsync(context, machine, runtime, published));
+            routes.Map(HttpMethods.Get, "/simulation", context => WriteMachineAsync(context, machine));
+            routes.Map(HttpMethods.Post, "/simulation", context => SetMachineAsync(context, machine, runtime, published));
         }
     }
 

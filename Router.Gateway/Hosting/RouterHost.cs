@@ -171,8 +171,7 @@ internal sealed class RouterHost : IAsyncDisposable
         builder.Services.AddSingleton(telemetry.Energy);
         var app = builder.Build();
         app.UseAccessControl();
-        DaemonEndpoints.Map(app, runtime, telemetry, machine);
-        app.MapHttpSurfaces();
+        app.MapHttpSurfaces(routes => DaemonEndpoints.Map(routes, runtime, telemetry, machine));
         return app;
     }
 

@@ -34,9 +34,15 @@ public static class HttpSurfaces
     /// Maps every HTTP surface. Resolves <see cref="IInferenceRouter"/>, <see cref="IRouterAdmin"/> and
     /// <see cref="RouterConfig"/> from the container once, here. Also maps a fallback that answers an
     /// unknown path with a 404 and a known path with the wrong method with a 405, both as JSON in the
-    /// caller's format. /metrics is not mapped here.
+    /// caller's format.
     /// </summary>
-    public static IEndpointRouteBuilder MapHttpSurfaces(this IEndpointRouteBuilder endpoints)
+    public static IEndpointRouteBuilder MapHttpSurfaces(this IEndpointRouteBuilder endpoints) => MapHttpSurfaces(endpoints, null);
+
+    /// <summary>
+    /// Maps every HTTP surface and the routes <paramref name="more"/> adds (the daemon's own), all in
+    /// one route table: a known path asked with another method gets a 405 naming the ones it takes.
+    /// </summary>
+    internal static IEndpointRouteBuilder MapHttpSurfaces(this IEndpointRouteBuilder endpoints, Action<HttpRouteTable>? more)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         var services = endpoints.ServiceProvider;
@@ -47,25 +53,20 @@ public static class HttpSurfaces
         var bodyLimit = config.Server.MaxRequestBodyBytes;
         var allowed = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
 
-        void Map(string method, string path, RequestDelegate handler)
-        {
-            endpoints.MapMethods(path, [method], handler);
-            var key = path.Split('{')[0].TrimEnd('/');
-            allowed[key] = allowed.TryGetValue(key, out var others) ? others + ", " + method : method;
-        }
+        var table = new HttpRouteTable(endpoints, allowed);
 
         var models = new ModelEndpoints(admin, bodyLimit, logger);
         foreach (var api in RoutedApi.All)
         {
-            Map(HttpMethods.Post, api.Path, new InferenceEndpoint(api, router, models, bodyLimit, logger).HandleAsync);
+            table.Map(HttpMethods.Post, api.Path, new InferenceEndpoint(api, router, models, bodyLimit, logger).HandleAsync);
         }
 
-        Map(HttpMethods.Get, "/v1/models", models.ListOpenAIAsync);
+        table.Map(HttpMethods.Get, "/v1/models", models.ListOpenAIAsync);
         endpoints.MapGet("/v1/models/{**model}", (RequestDelegate)(context => models.GetOpenAIAsync(context, (string)context.Request.RouteValues["model"]!)));
-        Map(HttpMethods.Get, "/api/tags", models.TagsAsync);
-        Map(HttpMethods.Get, "/api/ps", models.RunningAsync);
-        Map(HttpMethods.Post, "/api/show", models.ShowAsync);
-        Map(HttpMethods.Get, "/api/version", models.VersionAsync);
+        table.Map(HttpMethods.Get, "/api/tags", models.TagsAsync);
+        table.Map(HttpMethods.Get, "/api/ps", models.RunningAsync);
+        table.Map(HttpMethods.Post, "/api/show", models.ShowAsync);
+        table.Map(HttpMethods.Get, "/api/version", models.VersionAsync);
 
         // Ollama's own heartbeat (the ollama CLI sends HEAD /), so Ollama tooling sees a live server.
         endpoints.MapMethods("/", [HttpMethods.Get, HttpMethods.Head], static context =>
@@ -75,18 +76,20 @@ public static class HttpSurfaces
         });
 
         var adminEndpoints = new AdminEndpoints(admin, logger);
-        Map(HttpMethods.Get, "/health", adminEndpoints.HealthAsync);
-        Map(HttpMethods.Get, "/backends", adminEndpoints.BackendsAsync);
-        Map(HttpMethods.Get, "/thermal", adminEndpoints.ThermalAsync);
-        Map(HttpMethods.Get, "/efficiency", adminEndpoints.GetEfficiencyAsync);
-        Map(HttpMethods.Post, "/efficiency", context => adminEndpoints.SetEfficiencyAsync(context, bodyLimit));
-        Map(HttpMethods.Get, "/actors", adminEndpoints.ActorsAsync);
+        table.Map(HttpMethods.Get, "/health", adminEndpoints.HealthAsync);
+        table.Map(HttpMethods.Get, "/backends", adminEndpoints.BackendsAsync);
+        table.Map(HttpMethods.Get, "/thermal", adminEndpoints.ThermalAsync);
+        table.Map(HttpMethods.Get, "/efficiency", adminEndpoints.GetEfficiencyAsync);
+        table.Map(HttpMethods.Post, "/efficiency", context => adminEndpoints.SetEfficiencyAsync(context, bodyLimit));
+        table.Map(HttpMethods.Get, "/actors", adminEndpoints.ActorsAsync);
 
         // The WebSocket endpoint carries its own WebSocket middleware, so the host need not add it.
         var socketPipeline = endpoints.CreateApplicationBuilder();
         socketPipeline.UseWebSockets(new WebSocketOptions { KeepAliveInterval = WebSocketKeepAlive });
         socketPipeline.Run(context => AcceptStreamSocketAsync(context, router, bodyLimit, logger));
         endpoints.Map(StreamSocketPath, socketPipeline.Build());
+
+        more?.Invoke(table);
 
         var allowedByPath = allowed.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
         var modelManagement = HttpErrorMap.ModelManagement(string.Join(", ", config.Backends.Select(b => $"{b.Id} at {b.Endpoint}")));
@@ -136,5 +139,25 @@ public static class HttpSurfaces
             return HttpErrorMap.MethodNotAllowed(context.Request.Method, path, methods).WriteAsync(context, flavor);
         }
         return HttpErrorMap.UnknownPath(path).WriteAsync(context, flavor);
+    }
+}
+
+/// <summary>The one route table of the HTTP port: each route with its method, and the methods each path takes, for the 405.</summary>
+internal sealed class HttpRouteTable
+{
+    private readonly IEndpointRouteBuilder _endpoints;
+    private readonly Dictionary<string, string> _allowed;
+
+    internal HttpRouteTable(IEndpointRouteBuilder endpoints, Dictionary<string, string> allowed)
+    {
+        _endpoints = endpoints;
+        _allowed = allowed;
+    }
+
+    public void Map(string method, string path, RequestDelegate handler)
+    {
+        _endpoints.MapMethods(path, [method], handler);
+        var key = path.Split('{')[0].TrimEnd('/');
+        _allowed[key] = _allowed.TryGetValue(key, out var others) ? others + ", " + method : method;
     }
 }

@@ -91,4 +91,18 @@ public sealed class DaemonEndpointsTests : IAsyncLifetime
             Assert.Equal(effective, state.GetProperty("effective_mode").GetString());
         }
     }
+
+    [Theory]
+    [InlineData("POST", "/metrics", "GET")]
+    [InlineData("POST", "/explain", "GET")]
+    [InlineData("DELETE", "/simulation", "GET, POST")]
+    [InlineData("PUT", "/efficiency", "GET, POST")]
+    public async Task DaemonRoute_WrongMethod_405WithAllow(string method, string path, string allowed)
+    {
+        using var response = await _http.SendAsync(new HttpRequestMessage(new HttpMethod(method), new Uri(path, UriKind.Relative)));
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+        Assert.Equal(allowed, string.Join(", ", response.Content.Headers.Allow));
+        Assert.Equal("method_not_allowed", JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetProperty("code").GetString());
+    }
 }
