@@ -11,8 +11,6 @@ namespace Router.Actors.Config;
 /// </summary>
 internal static partial class ConfigBinder
 {
-    private static readonly string[] ModeNames = ["performance", "balanced", "efficiency", "quiet", "ultra-efficiency", "auto"];
-
     public static RouterConfig Bind(HoconObject root, ConfigErrors errors)
     {
         var reader = new SettingsReader(root, "", errors);
@@ -139,23 +137,26 @@ internal static partial class ConfigBinder
             }
             else
             {
-                section.Error("default-mode", $"unknown mode {modeValue.Describe()}", modeValue.Origin, "valid modes: " + string.Join(", ", ModeNames));
+                section.Error("default-mode", $"unknown mode {modeValue.Describe()}", modeValue.Origin, "valid modes: " + WireNames.ValidModes);
             }
         }
 
         var preemptBelow = defaults.CriticalPreemptsBelow;
         if (section.OptionalString("critical-preempts-below") is { } preemptText && section.Object.TryGet("critical-preempts-below", out var preemptValue))
         {
-            switch (preemptText)
+            // Nothing runs below best effort, so "best-effort" would never preempt: "none" says so.
+            if (preemptText == "none")
             {
-                case "none": preemptBelow = null; break;
-                case "normal": preemptBelow = Routing.Priority.Normal; break;
-                case "high": preemptBelow = Routing.Priority.High; break;
-                case "critical": preemptBelow = Routing.Priority.Critical; break;
-                default:
-                    section.Error("critical-preempts-below", $"unknown priority {preemptValue.Describe()}", preemptValue.Origin,
-                        "valid: none (never preempt), normal (preempt best effort), high, critical");
-                    break;
+                preemptBelow = null;
+            }
+            else if (WireNames.Priorities.Skip(1).FirstOrDefault(p => WireNames.ToWire(p) == preemptText) is var named && named != Routing.Priority.BestEffort)
+            {
+                preemptBelow = named;
+            }
+            else
+            {
+                section.Error("critical-preempts-below", $"unknown priority {preemptValue.Describe()}", preemptValue.Origin,
+                    "valid: none (never preempt), normal (preempt best effort), high, critical");
             }
         }
 
@@ -195,19 +196,5 @@ internal static partial class ConfigBinder
     /// Accepts the kebab-case names and, for files written for the old router, their spellings
     /// without separators in any case (<c>UltraEfficiency</c>, <c>ultra_efficiency</c>).
     /// </summary>
-    internal static bool TryParseMode(string text, out EfficiencyMode mode)
-    {
-        var normalized = text.Trim().Replace("-", "", StringComparison.Ordinal).Replace("_", "", StringComparison.Ordinal);
-        foreach (var candidate in Enum.GetValues<EfficiencyMode>())
-        {
-            if (string.Equals(candidate.ToString(), normalized, StringComparison.OrdinalIgnoreCase))
-            {
-                mode = candidate;
-                return true;
-            }
-        }
-
-        mode = default;
-        return false;
-    }
+    internal static bool TryParseMode(string text, out EfficiencyMode mode) => WireNames.TryParseMode(text, out mode);
 }

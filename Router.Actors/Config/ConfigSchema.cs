@@ -40,7 +40,7 @@ internal static class ConfigSchema
     ];
 
     /// <summary>In <see cref="Routing.Priority"/> order, the index into <see cref="BackendConfig.QueueLimits"/>.</summary>
-    public static readonly string[] QueueLimitKeys = ["best-effort", "normal", "high", "critical"];
+    public static readonly string[] QueueLimitKeys = [.. global::Router.Actors.Routing.WireNames.PriorityNames];
 
     public static readonly string[] TimeoutKeys = ["connect", "first-byte", "idle"];
 

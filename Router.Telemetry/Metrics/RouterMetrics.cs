@@ -50,16 +50,11 @@ public sealed class RouterMetrics : IDisposable
 
     public static readonly IReadOnlyList<double> TokensPerSecondBuckets = [1, 2, 5, 10, 15, 20, 30, 50, 75, 100, 150, 200, 300];
 
-    private static readonly string[] PriorityLabels = ["best-effort", "normal", "high", "critical"];
+    private static readonly string[] PriorityLabels = [.. WireNames.PriorityNames];
 
+    // The modes that can be in effect (Auto only chooses one of the others), with their labels.
     private static readonly (EfficiencyMode Mode, string Label)[] Modes =
-    [
-        (EfficiencyMode.Performance, "performance"),
-        (EfficiencyMode.Balanced, "balanced"),
-        (EfficiencyMode.Efficiency, "efficiency"),
-        (EfficiencyMode.Quiet, "quiet"),
-        (EfficiencyMode.UltraEfficiency, "ultra-efficiency"),
-    ];
+        [.. WireNames.Modes.Where(static m => m != EfficiencyMode.Auto).Select(static m => (m, WireNames.ToWire(m)))];
 
     private readonly bool _ownsMeter;
     private readonly Counter<long> _requests;
