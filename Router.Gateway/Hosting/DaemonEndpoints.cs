@@ -129,14 +129,16 @@ internal static class DaemonEndpoints
     /// </summary>
     private static async Task SetMachineAsync(HttpContext context, SimulatedMachine machine, RouterRuntime runtime, StatePublished published)
     {
+        var body = await RequestBody.ReadOrAnswerAsync(context, runtime.Config.Server.MaxRequestBodyBytes, ApiFlavor.OpenAI).ConfigureAwait(false);
+        if (body is null) return;
         JsonDocument document;
         try
         {
-            document = await JsonDocument.ParseAsync(context.Request.Body, default, context.RequestAborted).ConfigureAwait(false);
+            document = JsonDocument.Parse(body);
         }
         catch (JsonException ex)
         {
-            await HttpErrorMap.MalformedJson(ex.Message).WriteAsync(context, ApiFlavor.OpenAI).ConfigureAwait(false);
+            await HttpErrorMap.MalformedJson(ex, body).WriteAsync(context, ApiFlavor.OpenAI).ConfigureAwait(false);
             return;
         }
 

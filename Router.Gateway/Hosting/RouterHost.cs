@@ -169,6 +169,7 @@ internal sealed class RouterHost : IAsyncDisposable
         var builder = CreateBuilder(config, options, runtime, config.Server.HttpPort, HttpProtocols.Http1);
         builder.Services.AddHttpSurfaces();
         builder.Services.AddSingleton(telemetry.Energy);
+        builder.Services.AddSingleton(telemetry.Metrics);
         var app = builder.Build();
         app.UseAccessControl();
         app.MapHttpSurfaces(routes => DaemonEndpoints.Map(routes, runtime, telemetry, machine));

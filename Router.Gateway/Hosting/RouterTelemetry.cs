@@ -43,6 +43,8 @@ internal sealed partial class RouterTelemetry : IRequestObserver, IDisposable
     }
 
     public PrometheusExporter Exporter { get; }
+    /// <summary>The instruments, for the surfaces that count what they answer.</summary>
+    public RouterMetrics Metrics => _metrics;
     public RouterMetricsState State => _metrics.State;
     /// <summary>Energy per request and the totals per backend (measured where the device's power is read, else estimated).</summary>
     public EnergyMeter Energy { get; }

@@ -129,12 +129,8 @@ internal sealed class AdminEndpoints
     /// <summary>POST /efficiency {"mode": "..."}: any spelling of a mode; anything else is a 400 listing the valid ones.</summary>
     public async Task SetEfficiencyAsync(HttpContext context, long bodyLimit)
     {
-        var body = await RequestBody.ReadAsync(context, bodyLimit).ConfigureAwait(false);
-        if (body is null)
-        {
-            await HttpErrorMap.BodyTooLarge(bodyLimit).WriteAsync(context, ApiFlavor.OpenAI).ConfigureAwait(false);
-            return;
-        }
+        var body = await RequestBody.ReadOrAnswerAsync(context, bodyLimit, ApiFlavor.OpenAI).ConfigureAwait(false);
+        if (body is null) return;
         string? requested;
         try
         {

@@ -102,6 +102,10 @@ internal static class HttpErrorMap
     public static HttpError BodyTooLarge(long limit) =>
         new(413, InvalidRequest, "request_too_large", $"The request body is larger than the limit of {limit} bytes (server.max-request-body).");
 
+    /// <summary>A body the connection could not deliver as HTTP framing promised (a bad chunk, a short Content-Length).</summary>
+    public static HttpError MalformedBody(string detail) =>
+        new(400, InvalidRequest, "malformed_body", "The request body could not be read: " + detail);
+
     public static HttpError MethodNotAllowed(string method, string path, string allowed) =>
         new(405, InvalidRequest, "method_not_allowed", $"{method} is not allowed on {path}; use {allowed}.");
 

@@ -27,6 +27,10 @@ public static class HttpSurfaces
         ArgumentNullException.ThrowIfNull(services);
         services.AddRouting();
         services.AddLogging();
+        services.AddSingleton(provider => new ErrorAnswers(
+            provider.GetRequiredService<ILoggerFactory>().CreateLogger("Router.Gateway.Http"),
+            provider.GetService<TimeProvider>() ?? TimeProvider.System,
+            provider.GetService<Router.Telemetry.Metrics.RouterMetrics>()));
         return services;
     }
 

@@ -34,12 +34,8 @@ internal sealed partial class InferenceEndpoint
 
     public async Task HandleAsync(HttpContext context)
     {
-        var body = await RequestBody.ReadAsync(context, _bodyLimit).ConfigureAwait(false);
-        if (body is null)
-        {
-            await HttpErrorMap.BodyTooLarge(_bodyLimit).WriteAsync(context, _api.Flavor).ConfigureAwait(false);
-            return;
-        }
+        var body = await RequestBody.ReadOrAnswerAsync(context, _bodyLimit, _api.Flavor).ConfigureAwait(false);
+        if (body is null) return;
 
         var hints = RoutingHintsParser.Parse(context.Request.Headers, out var hintError);
         if (hintError is not null)
@@ -110,9 +106,8 @@ internal sealed partial class InferenceEndpoint
 
     private Task FailAsync(HttpContext context, InferenceRequest request, InferenceError error)
     {
-        var mapped = HttpErrorMap.FromInference(error);
-        Log.RequestFailed(_logger, request.Hints.RequestId, _api.Path, mapped.Status, mapped.Code, error.Message);
-        return mapped.WriteAsync(context, _api.Flavor);
+        // Counted and logged (at most once per code per interval) where every error answer is written.
+        return HttpErrorMap.FromInference(error).WriteAsync(context, _api.Flavor);
     }
 
     /// <summary>What the router needs from the body; the body itself is forwarded untouched.</summary>

@@ -142,12 +142,8 @@ internal sealed class ModelEndpoints
     /// <summary>POST /api/show: passed through to a backend that holds the model, healthiest first.</summary>
     public async Task ShowAsync(HttpContext context)
     {
-        var body = await RequestBody.ReadAsync(context, _bodyLimit).ConfigureAwait(false);
-        if (body is null)
-        {
-            await HttpErrorMap.BodyTooLarge(_bodyLimit).WriteAsync(context, ApiFlavor.Ollama).ConfigureAwait(false);
-            return;
-        }
+        var body = await RequestBody.ReadOrAnswerAsync(context, _bodyLimit, ApiFlavor.Ollama).ConfigureAwait(false);
+        if (body is null) return;
         string? model = null;
         try
         {

@@ -63,6 +63,7 @@ public sealed class RouterMetrics : IDisposable
     private readonly Counter<long> _tokens;
     private readonly Histogram<double> _tokensPerSecond;
     private readonly Counter<double> _energy;
+    private readonly Counter<long> _httpErrors;
 
     /// <param name="meterFactory">Creates the Meter (the host's DI factory); without one the Meter is created here and disposed with this.</param>
     public RouterMetrics(RouterMetricsState state, IMeterFactory? meterFactory = null)
@@ -87,6 +88,9 @@ public sealed class RouterMetrics : IDisposable
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = TokensPerSecondBuckets });
         _energy = Meter.CreateCounter<double>("ollama_proxy.energy", "Wh",
             "Energy used serving requests, in watt-hours, by backend and basis (measured or estimated).");
+
+        _httpErrors = Meter.CreateCounter<long>("ollama_proxy.http.errors", "{response}",
+            "Error answers the router gave on its HTTP port, by status and code (queue_full, invalid_json, malformed_body …).");
 
         Meter.CreateObservableGauge("ollama_proxy.requests.in_flight", ObserveInFlight, "{request}",
             "Requests being served, per backend.");
@@ -153,6 +157,10 @@ public sealed class RouterMetrics : IDisposable
 
     public void RecordTokensPerSecond(string backend, double tokensPerSecond) =>
         _tokensPerSecond.Record(tokensPerSecond, new KeyValuePair<string, object?>("backend", backend));
+
+    /// <summary>An error answer on the HTTP port: its status and the router's code for it.</summary>
+    public void RecordHttpError(int status, string code) =>
+        _httpErrors.Add(1, new KeyValuePair<string, object?>("status", status), new KeyValuePair<string, object?>("code", code));
 
     public void RecordEnergy(in EnergyMeasurement energy)
     {
