@@ -76,8 +76,9 @@ public sealed record RoutingConfig
     /// A critical request that finds every slot busy takes the slot of a request running below
     /// this priority (which is shed: retried elsewhere before its first byte, else ended with a
     /// retryable error), lowest priority first. High (the default) preempts best effort, then
-    /// normal work: in the routing simulation under 2× overload that keeps critical p99 at its
-    /// unloaded value, where preempting best effort alone leaves it ~11× higher. Null never preempts.
+    /// normal work: under overload the best-effort slots alone are often too few or already
+    /// taken, and critical work would wait behind normal work after all (scripts/bench-routing
+    /// measures it). Null never preempts.
     /// </summary>
     public Routing.Priority? CriticalPreemptsBelow { get; init; } = Routing.Priority.High;
 }
