@@ -11,8 +11,6 @@ namespace Router.Actors.Config;
 /// </summary>
 internal static partial class ConfigBinder
 {
-    private static readonly string[] ModeNames = ["performance", "balanced", "efficiency", "quiet", "ultra-efficiency", "auto"];
-
     public static RouterConfig Bind(HoconObject root, ConfigErrors errors)
     {
         var reader = new SettingsReader(root, "", errors);
@@ -61,7 +59,7 @@ internal static partial class ConfigBinder
             section.Error("host", "the bind address is empty", hostValue.Origin, "use 127.0.0.1 for this machine only, or 0.0.0.0 to listen on every network");
         }
 
-        return defaults with
+        var server = defaults with
         {
             Host = host,
             HttpPort = section.Int("http-port", defaults.HttpPort, 0, 65535, PortHint),
@@ -71,7 +69,60 @@ internal static partial class ConfigBinder
             InlineIo = section.Bool("inline-io", defaults.InlineIo),
             DrainTimeout = section.Duration("drain-timeout", defaults.DrainTimeout),
             AllowedOrigins = AllowedOrigins(section, defaults.AllowedOrigins),
+            ApiKeys = ApiKeys(section, defaults.ApiKeys),
+            Insecure = section.Bool("insecure", defaults.Insecure),
+            AllowedHosts = AllowedHosts(section, defaults.AllowedHosts),
         };
+
+        // Beyond this machine, anyone who can reach the port could run models on its devices and
+        // change its mode: that takes keys, or saying out loud that the network is trusted.
+        if (!server.IsLoopbackOnly && server.ApiKeys.IsEmpty && !server.Insecure)
+        {
+            section.Error("api-keys", $"the router would listen on {server.Host}, beyond this machine, with no API keys: anyone who can reach it could run models and change its mode",
+                section.Object.TryGet("host", out var bound) ? bound.Origin : default,
+                "set server.api-keys (or OLLAMA_PROXY_API_KEYS) to one or more keys, e.g. api-keys = [\"<the output of: openssl rand -hex 32>\"]; "
+                + "or set server.insecure = true to serve without keys on a network you trust; or keep server.host = 127.0.0.1");
+        }
+
+        return server;
+    }
+
+    /// <summary>Shortest API key accepted: 16 characters of a random hex key is 64 bits.</summary>
+    internal const int MinApiKeyLength = 16;
+
+    /// <summary>
+    /// Keys travel in an Authorization header, in gRPC metadata and, from a browser's WebSocket, in
+    /// a subprotocol name, so they are limited to the characters all three carry unchanged.
+    /// </summary>
+    private static ImmutableArray<string> ApiKeys(SettingsReader section, ImmutableArray<string> defaults)
+    {
+        var keys = section.StringList("api-keys", defaults);
+        foreach (var key in keys)
+        {
+            if (key.Length < MinApiKeyLength || !key.All(static c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_' or '~'))
+            {
+                section.Error("api-keys", $"an API key must be at least {MinApiKeyLength} letters, digits, '-', '.', '_' or '~' (one of {keys.Length} is not)",
+                    section.Object.TryGet("api-keys", out var value) ? value.Origin : default,
+                    "generate one with: openssl rand -hex 32");
+            }
+        }
+
+        return keys;
+    }
+
+    private static ImmutableArray<string> AllowedHosts(SettingsReader section, ImmutableArray<string> defaults)
+    {
+        var hosts = section.StringList("allowed-hosts", defaults);
+        foreach (var host in hosts)
+        {
+            if (host.Contains("://", StringComparison.Ordinal) || host.Contains('/', StringComparison.Ordinal) || host.Contains(' ', StringComparison.Ordinal))
+            {
+                section.Error("allowed-hosts", $"\"{host}\" is not a host name", section.Object.TryGet("allowed-hosts", out var value) ? value.Origin : default,
+                    "write the name alone, as clients put it in the URL: router.lan, *.example.com, or * for any");
+            }
+        }
+
+        return hosts;
     }
 
     private static ImmutableArray<string> AllowedOrigins(SettingsReader section, ImmutableArray<string> defaults)
@@ -106,23 +157,26 @@ internal static partial class ConfigBinder
             }
             else
             {
-                section.Error("default-mode", $"unknown mode {modeValue.Describe()}", modeValue.Origin, "valid modes: " + string.Join(", ", ModeNames));
+                section.Error("default-mode", $"unknown mode {modeValue.Describe()}", modeValue.Origin, "valid modes: " + WireNames.ValidModes);
             }
         }
 
         var preemptBelow = defaults.CriticalPreemptsBelow;
         if (section.OptionalString("critical-preempts-below") is { } preemptText && section.Object.TryGet("critical-preempts-below", out var preemptValue))
         {
-            switch (preemptText)
+            // Nothing runs below best effort, so "best-effort" would never preempt: "none" says so.
+            if (preemptText == "none")
             {
-                case "none": preemptBelow = null; break;
-                case "normal": preemptBelow = Routing.Priority.Normal; break;
-                case "high": preemptBelow = Routing.Priority.High; break;
-                case "critical": preemptBelow = Routing.Priority.Critical; break;
-                default:
-                    section.Error("critical-preempts-below", $"unknown priority {preemptValue.Describe()}", preemptValue.Origin,
-                        "valid: none (never preempt), normal (preempt best effort), high, critical");
-                    break;
+                preemptBelow = null;
+            }
+            else if (WireNames.Priorities.Skip(1).FirstOrDefault(p => WireNames.ToWire(p) == preemptText) is var named && named != Routing.Priority.BestEffort)
+            {
+                preemptBelow = named;
+            }
+            else
+            {
+                section.Error("critical-preempts-below", $"unknown priority {preemptValue.Describe()}", preemptValue.Origin,
+                    "valid: none (never preempt), normal (preempt best effort), high, critical");
             }
         }
 
@@ -179,19 +233,5 @@ internal static partial class ConfigBinder
     /// Accepts the kebab-case names and, for files written for the old router, their spellings
     /// without separators in any case (<c>UltraEfficiency</c>, <c>ultra_efficiency</c>).
     /// </summary>
-    internal static bool TryParseMode(string text, out EfficiencyMode mode)
-    {
-        var normalized = text.Trim().Replace("-", "", StringComparison.Ordinal).Replace("_", "", StringComparison.Ordinal);
-        foreach (var candidate in Enum.GetValues<EfficiencyMode>())
-        {
-            if (string.Equals(candidate.ToString(), normalized, StringComparison.OrdinalIgnoreCase))
-            {
-                mode = candidate;
-                return true;
-            }
-        }
-
-        mode = default;
-        return false;
-    }
+    internal static bool TryParseMode(string text, out EfficiencyMode mode) => WireNames.TryParseMode(text, out mode);
 }

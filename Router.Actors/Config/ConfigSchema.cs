@@ -16,9 +16,14 @@ internal static class ConfigSchema
 
     public static readonly string[] RootKeys = [Server, Routing, Telemetry, BackendDefaults, Backends, Akka];
 
-    public static readonly string[] ServerKeys = ["host", "http-port", "grpc-port", "max-request-body", "grpc-max-message", "inline-io", "allowed-origins", "drain-timeout"];
+    public static readonly string[] ServerKeys =
+    [
+        "host", "http-port", "grpc-port", "max-request-body", "grpc-max-message", "inline-io", "allowed-origins",
+        "api-keys", "insecure", "allowed-hosts", "drain-timeout",
+    ];
 
     public const string MaxQueueWait = "max-queue-wait";
+
 
     public static readonly string[] RoutingKeys =
     [
@@ -45,7 +50,7 @@ internal static class ConfigSchema
     ];
 
     /// <summary>In <see cref="Routing.Priority"/> order, the index into <see cref="BackendConfig.QueueLimits"/>.</summary>
-    public static readonly string[] QueueLimitKeys = ["best-effort", "normal", "high", "critical"];
+    public static readonly string[] QueueLimitKeys = [.. global::Router.Actors.Routing.WireNames.PriorityNames];
 
     public static readonly string[] TimeoutKeys = ["connect", "first-byte", "idle"];
 

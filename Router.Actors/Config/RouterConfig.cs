@@ -45,6 +45,27 @@ public sealed record ServerConfig
     /// Any other origin is refused with a 403, so a web page cannot drive the router unasked.
     /// </summary>
     public ImmutableArray<string> AllowedOrigins { get; init; } = ImmutableArray<string>.Empty;
+    /// <summary>
+    /// Keys a client must present on every endpoint when any is set: <c>Authorization: Bearer</c>
+    /// on HTTP (and on the WebSocket, or as a subprotocol from a browser), <c>authorization</c>
+    /// metadata on gRPC. Required when <see cref="Host"/> reaches beyond this machine, unless
+    /// <see cref="Insecure"/>.
+    /// </summary>
+    public ImmutableArray<string> ApiKeys { get; init; } = ImmutableArray<string>.Empty;
+    /// <summary>Serve beyond this machine without API keys (a network where everyone is trusted).</summary>
+    public bool Insecure { get; init; }
+    /// <summary>
+    /// Host names clients may reach the router by, besides localhost, <c>*.localhost</c>, this
+    /// machine's name and IP addresses: <c>router.lan</c>, <c>*.example.com</c>, or <c>*</c> for any.
+    /// A request for any other name is refused (403), so a web page that rebinds its own name to
+    /// this machine's address cannot read the router's answers.
+    /// </summary>
+    public ImmutableArray<string> AllowedHosts { get; init; } = ImmutableArray<string>.Empty;
+
+    /// <summary>Whether <see cref="Host"/> binds to this machine only (a loopback address or <c>localhost</c>).</summary>
+    public bool IsLoopbackOnly =>
+        string.Equals(Host, "localhost", StringComparison.OrdinalIgnoreCase)
+        || (System.Net.IPAddress.TryParse(Host, out var address) && System.Net.IPAddress.IsLoopback(address));
 }
 
 public sealed record RoutingConfig
@@ -66,8 +87,9 @@ public sealed record RoutingConfig
     /// A critical request that finds every slot busy takes the slot of a request running below
     /// this priority (which is shed: retried elsewhere before its first byte, else ended with a
     /// retryable error), lowest priority first. High (the default) preempts best effort, then
-    /// normal work: in the routing simulation under 2× overload that keeps critical p99 at its
-    /// unloaded value, where preempting best effort alone leaves it ~11× higher. Null never preempts.
+    /// normal work: under overload the best-effort slots alone are often too few or already
+    /// taken, and critical work would wait behind normal work after all (scripts/bench-routing
+    /// measures it). Null never preempts.
     /// </summary>
     public Routing.Priority? CriticalPreemptsBelow { get; init; } = Routing.Priority.High;
 

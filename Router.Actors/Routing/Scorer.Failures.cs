@@ -146,13 +146,7 @@ public static partial class Scorer
     /// <summary>Whole seconds, at least one: what Retry-After can carry.</summary>
     private static TimeSpan RetryAfter(double ms) => TimeSpan.FromSeconds(Math.Max(1, Math.Ceiling(ms / 1000)));
 
-    private static string PriorityName(Priority priority) => priority switch
-    {
-        Priority.BestEffort => "best-effort",
-        Priority.Normal => "normal",
-        Priority.High => "high",
-        _ => "critical",
-    };
+    private static string PriorityName(Priority priority) => WireNames.ToWire(priority);
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

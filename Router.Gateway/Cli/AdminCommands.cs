@@ -13,19 +13,23 @@ namespace Router.Gateway.Cli;
 /// <summary>CLI subcommands that read or change a running daemon through its admin API.</summary>
 internal static class AdminCommands
 {
-    public static IEnumerable<Command> Build(Option<Uri> url)
+    public static IEnumerable<Command> Build(Option<Uri> url, Option<string?> apiKey)
     {
+        // Every subcommand talks to the same daemon with the same key.
+        Task<int> RunAsync(ParseResult result, CancellationToken cancellationToken, Func<HttpClient, CancellationToken, Task<int>> action) =>
+            AdminCommands.RunAsync(result.GetValue(url)!, result.GetValue(apiKey), cancellationToken, action);
+
         var status = new Command("status", "Overall health, the efficiency mode in effect and why.");
-        status.SetAction((r, ct) => RunAsync(r.GetValue(url)!, ct, StatusAsync));
+        status.SetAction((r, ct) => RunAsync(r, ct, StatusAsync));
         yield return status;
 
         var backends = new Command("backends", "Each backend's state, load, models and live latency.");
-        backends.SetAction((r, ct) => RunAsync(r.GetValue(url)!, ct, BackendsAsync));
+        backends.SetAction((r, ct) => RunAsync(r, ct, BackendsAsync));
         yield return backends;
 
         var actorPath = new Option<string?>("--path") { Description = "Show only the subtree at this actor path, e.g. /user/backends (default: /user)." };
         var actors = new Command("actors", "The actor tree: each actor's type, mailbox, messages waiting, restarts and last failure.") { actorPath };
-        actors.SetAction((r, ct) => RunAsync(r.GetValue(url)!, ct, (http, token) => ActorsAsync(http, r.GetValue(actorPath), token)));
+        actors.SetAction((r, ct) => RunAsync(r, ct, (http, token) => ActorsAsync(http, r.GetValue(actorPath), token)));
         yield return actors;
 
         var modeArgument = new Argument<string?>("mode")
@@ -34,7 +38,7 @@ internal static class AdminCommands
             Arity = ArgumentArity.ZeroOrOne,
         };
         var mode = new Command("mode", "Show or set the efficiency mode.") { modeArgument };
-        mode.SetAction((r, ct) => RunAsync(r.GetValue(url)!, ct, (http, token) => ModeAsync(http, r.GetValue(modeArgument), token)));
+        mode.SetAction((r, ct) => RunAsync(r, ct, (http, token) => ModeAsync(http, r.GetValue(modeArgument), token)));
         yield return mode;
 
         var model = new Option<string?>("--model") { Description = "The model the request would ask for." };
@@ -48,7 +52,7 @@ internal static class AdminCommands
         {
             model, priority, target, latencyCritical, powerEfficient, maxLatency, maxPower,
         };
-        explain.SetAction((r, ct) => RunAsync(r.GetValue(url)!, ct, (http, token) =>
+        explain.SetAction((r, ct) => RunAsync(r, ct, (http, token) =>
         {
             var query = new StringBuilder("/explain?");
             Append(query, "model", r.GetValue(model));
@@ -71,12 +75,24 @@ internal static class AdminCommands
         }
     }
 
-    private static async Task<int> RunAsync(Uri url, CancellationToken cancellationToken, Func<HttpClient, CancellationToken, Task<int>> action)
+    private static async Task<int> RunAsync(Uri url, string? apiKey, CancellationToken cancellationToken, Func<HttpClient, CancellationToken, Task<int>> action)
     {
-        using var http = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromSeconds(10) };
+        using var http = new HttpClient(new RefusedKeyCheck { InnerHandler = new SocketsHttpHandler() }) { BaseAddress = url, Timeout = TimeSpan.FromSeconds(10) };
+        if (apiKey is not null)
+        {
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey);
+        }
+
         try
         {
             return await action(http, cancellationToken).ConfigureAwait(false);
+        }
+        catch (KeyRefusedException)
+        {
+            await Console.Error.WriteLineAsync(apiKey is null
+                ? $"ollama-proxy: the daemon at {url} needs an API key: pass --api-key KEY or set OLLAMA_PROXY_API_KEY (one of its server.api-keys)"
+                : $"ollama-proxy: the daemon at {url} did not accept the API key: use one of its server.api-keys").ConfigureAwait(false);
+            return ExitCodes.Rejected;
         }
         catch (HttpRequestException ex)
         {
@@ -192,4 +208,18 @@ internal static class AdminCommands
         Console.WriteLine($"alternatives: {string.Join(", ", (json?["alternatives"] as JsonArray ?? []).Select(a => a?.ToString()))}");
         return ExitCodes.Ok;
     }
+
+    /// <summary>Turns the daemon's 401 into one clear message, whatever the command was reading.</summary>
+    private sealed class RefusedKeyCheck : DelegatingHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            if (response.StatusCode != System.Net.HttpStatusCode.Unauthorized) return response;
+            response.Dispose();
+            throw new KeyRefusedException();
+        }
+    }
+
+    private sealed class KeyRefusedException : Exception;
 }

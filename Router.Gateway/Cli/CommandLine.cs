@@ -46,7 +46,14 @@ internal static class CommandLine
             Recursive = true,
         };
         root.Options.Add(url);
-        foreach (var command in AdminCommands.Build(url))
+        var apiKey = new Option<string?>("--api-key")
+        {
+            Description = "The key to send when the daemon has server.api-keys set (default: $OLLAMA_PROXY_API_KEY).",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("OLLAMA_PROXY_API_KEY") is { Length: > 0 } key ? key : null,
+            Recursive = true,
+        };
+        root.Options.Add(apiKey);
+        foreach (var command in AdminCommands.Build(url, apiKey))
         {
             root.Subcommands.Add(command);
         }

@@ -29,20 +29,22 @@ internal static class DaemonEndpoints
         ("media_type", RoutingHeaders.MediaType),
     ];
 
-    public static void Map(WebApplication app, RouterRuntime runtime, RouterTelemetry telemetry, SimulatedMachine? machine)
+    /// <summary>Adds the daemon's routes to the HTTP port's route table (see <see cref="HttpSurfaces.MapHttpSurfaces(Microsoft.AspNetCore.Routing.IEndpointRouteBuilder, Action{HttpRouteTable}?)"/>).</summary>
+    public static void Map(HttpRouteTable routes, RouterRuntime runtime, RouterTelemetry telemetry, SimulatedMachine? machine)
     {
-        app.MapGet("/metrics", async context =>
+        routes.Map(HttpMethods.Get, "/metrics", async context =>
         {
             context.Response.ContentType = RouterMetrics.PrometheusContentType;
             await telemetry.Metrics.WritePrometheusAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
         });
 
-        app.MapGet("/explain", context => ExplainAsync(context, runtime.Router));
+        routes.Map(HttpMethods.Get, "/explain", context => ExplainAsync(context, runtime.Router));
 
         if (machine is not null)
         {
-            app.MapGet("/simulation", context => WriteMachineAsync(context, machine));
-            app.MapPost("/simulation", context => SetMachineAsync(context, machine, runtime));
+            var published = new StatePublished(runtime);
+            routes.Map(HttpMethods.Get, "/simulation", context => WriteMachineAsync(context, machine));
+            routes.Map(HttpMethods.Post, "/simulation", context => SetMachineAsync(context, machine, runtime, published));
         }
     }
 
@@ -124,16 +126,18 @@ internal static class DaemonEndpoints
     /// "temperatures": {"backend-id": celsius | null}}</c>; every field is optional, and nothing
     /// changes unless the whole body is valid.
     /// </summary>
-    private static async Task SetMachineAsync(HttpContext context, SimulatedMachine machine, RouterRuntime runtime)
+    private static async Task SetMachineAsync(HttpContext context, SimulatedMachine machine, RouterRuntime runtime, StatePublished published)
     {
+        var body = await RequestBody.ReadOrAnswerAsync(context, runtime.Config.Server.MaxRequestBodyBytes, ApiFlavor.OpenAI).ConfigureAwait(false);
+        if (body is null) return;
         JsonDocument document;
         try
         {
-            document = await JsonDocument.ParseAsync(context.Request.Body, default, context.RequestAborted).ConfigureAwait(false);
+            document = JsonDocument.Parse(body);
         }
         catch (JsonException ex)
         {
-            await HttpErrorMap.MalformedJson(ex.Message).WriteAsync(context, ApiFlavor.OpenAI).ConfigureAwait(false);
+            await HttpErrorMap.MalformedJson(ex, body).WriteAsync(context, ApiFlavor.OpenAI).ConfigureAwait(false);
             return;
         }
 
@@ -151,7 +155,14 @@ internal static class DaemonEndpoints
             {
                 var value = property.Value;
                 string? problem = null;
-                switch (property.Name)
+                if (!JsonText.TryGetName(property, out var name))
+                {
+                    await HttpErrorMap.InvalidField(JsonText.Printable(property), "the name " + HttpErrorMap.NotText[3..])
+                        .WriteAsync(context, ApiFlavor.OpenAI).ConfigureAwait(false);
+                    return;
+                }
+
+                switch (name)
                 {
                     case "on_ac_power" when value.ValueKind is JsonValueKind.True or JsonValueKind.False:
                         var online = value.GetBoolean();
@@ -169,43 +180,46 @@ internal static class DaemonEndpoints
                         changes.Add(() => machine.SetBatteryPercent(percent));
                         break;
                     case "battery_percent":
-                        problem = "a number from 0 to 100, or null for no battery";
+                        problem = "must be a number from 0 to 100, or null for no battery";
                         break;
                     case "temperatures" when value.ValueKind == JsonValueKind.Object:
                         foreach (var device in value.EnumerateObject())
                         {
-                            if (device.Value.ValueKind == JsonValueKind.Null)
+                            if (!JsonText.TryGetName(device, out var id))
                             {
-                                var id = device.Name;
+                                problem = $"the backend id {JsonText.Printable(device)} " + HttpErrorMap.NotText[3..];
+                            }
+                            else if (device.Value.ValueKind == JsonValueKind.Null)
+                            {
                                 changes.Add(() => machine.SetTemperature(id, null));
                             }
                             else if (device.Value.ValueKind == JsonValueKind.Number)
                             {
-                                var (id, celsius) = (device.Name, device.Value.GetDouble());
+                                var celsius = device.Value.GetDouble();
                                 changes.Add(() => machine.SetTemperature(id, celsius));
                             }
                             else
                             {
-                                problem = $"temperatures.{device.Name} must be a number of degrees Celsius or null";
+                                problem = $"temperatures.{id} must be a number of degrees Celsius or null";
                             }
                         }
 
                         break;
                     case "on_ac_power" or "throttling":
-                        problem = "true or false";
+                        problem = "must be true or false";
                         break;
                     case "temperatures":
-                        problem = "an object of backend id to degrees Celsius";
+                        problem = "must be an object of backend id to degrees Celsius";
                         break;
                     default:
-                        await HttpErrorMap.InvalidField(property.Name, "is not a simulation setting; use on_ac_power, battery_percent, throttling or temperatures")
+                        await HttpErrorMap.InvalidField(name, "is not a simulation setting; use on_ac_power, battery_percent, throttling or temperatures")
                             .WriteAsync(context, ApiFlavor.OpenAI).ConfigureAwait(false);
                         return;
                 }
 
                 if (problem is not null)
                 {
-                    await HttpErrorMap.InvalidField(property.Name, "must be " + problem).WriteAsync(context, ApiFlavor.OpenAI).ConfigureAwait(false);
+                    await HttpErrorMap.InvalidField(name, problem).WriteAsync(context, ApiFlavor.OpenAI).ConfigureAwait(false);
                     return;
                 }
             }
@@ -216,9 +230,12 @@ internal static class DaemonEndpoints
             }
         }
 
-        // Sample now rather than at the next interval, so the answer already reflects the change.
+        // Sample now rather than at the next interval, and answer once the state the actors publish
+        // has taken the change in (the samplers and the efficiency actor work on their own time):
+        // the answer is the state after the change, with the mode Auto chose for it.
+        var changed = published.Next();
         runtime.SampleNow();
-        var state = await runtime.GetSystemStateAsync(context.RequestAborted).ConfigureAwait(false);
+        var state = await AfterChangeAsync(runtime, machine, changed, published, context.RequestAborted).ConfigureAwait(false);
         await JsonAnswer.WriteAsync(context, StatusCodes.Status200OK, state, static (writer, s) =>
         {
             writer.WriteStartObject();
@@ -229,5 +246,49 @@ internal static class DaemonEndpoints
             JsonAnswer.WriteNumberOrNull(writer, "battery_percent", s.BatteryPercent);
             writer.WriteEndObject();
         }).ConfigureAwait(false);
+    }
+
+    /// <summary>How long POST /simulation waits for the change to show in the published state; it answers with what it has then.</summary>
+    private static readonly TimeSpan ChangeShowsWithin = TimeSpan.FromSeconds(5);
+
+    private static async Task<SystemState> AfterChangeAsync(RouterRuntime runtime, SimulatedMachine machine, Task changed, StatePublished published, CancellationToken cancellationToken)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(ChangeShowsWithin);
+        while (true)
+        {
+            var state = await runtime.GetSystemStateAsync(cancellationToken).ConfigureAwait(false);
+            if (state.OnAcPower == machine.OnAcPower && state.BatteryPercent == machine.BatteryPercent) return state;
+            try
+            {
+                await changed.WaitAsync(limit.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                return state;
+            }
+
+            changed = published.Next();
+        }
+    }
+
+    /// <summary>Completes a task each time the actors publish a <see cref="SystemState"/>.</summary>
+    private sealed class StatePublished
+    {
+        // Observed from the first POST on: the routes are mapped before the actors start.
+        private readonly Lazy<Akka.Actor.IActorRef> _observer;
+        private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public StatePublished(RouterRuntime runtime) =>
+            _observer = new Lazy<Akka.Actor.IActorRef>(() => runtime.Observe<SystemState>("simulation-answers", _ => Signal()));
+
+        /// <summary>A task that completes at the next publication after this call.</summary>
+        public Task Next()
+        {
+            _ = _observer.Value;
+            return Volatile.Read(ref _next).Task;
+        }
+
+        public void Signal() => Interlocked.Exchange(ref _next, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 }

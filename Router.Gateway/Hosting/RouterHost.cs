@@ -146,6 +146,7 @@ internal sealed class RouterHost : IAsyncDisposable
         builder.Services.AddSingleton<IRouterAdmin>(runtime);
         builder.Services.AddSingleton(config.Routing);
         builder.Services.AddSingleton(telemetry.Energy);
+        builder.Services.AddSingleton(telemetry.Metrics);
         // The runtime's materializer runs every token stream the surfaces write (resolved once the actors run).
         builder.Services.AddSingleton(_ => runtime.Materializer);
         builder.Services.AddHttpSurfaces();
@@ -181,9 +182,11 @@ internal sealed class RouterHost : IAsyncDisposable
         var app = builder.Build();
         app.Use(KeepListenersApart);
         app.Use(RefuseNewWorkWhileStopping(app.Services.GetRequiredService<ShutdownDrain>()));
-        app.UseBrowserOrigins();
-        DaemonEndpoints.Map(app, runtime, telemetry, machine);
-        app.MapHttpSurfaces();
+        // Who may call: on the HTTP port the Host, the browser's Origin and the API key; on the gRPC
+        // port the API key, answered as gRPC.
+        app.UseWhen(IsOnGrpcListener, grpc => grpc.UseGrpcAccessControl());
+        app.UseWhen(context => !IsOnGrpcListener(context), http => http.UseAccessControl());
+        app.MapHttpSurfaces(routes => DaemonEndpoints.Map(routes, runtime, telemetry, machine));
         app.MapRouterGrpc();
         return app;
     }
@@ -209,8 +212,8 @@ internal sealed class RouterHost : IAsyncDisposable
     private static void ConfigureKestrel(WebApplicationBuilder builder, RouterConfig config, Listeners listeners)
     {
         var address = config.Server.Host is "localhost" ? IPAddress.Loopback : IPAddress.Parse(config.Server.Host);
-        // Kestrel inlines its own scheduling only when the sockets complete inline too: on its own it
-        // saved nothing measurable (scripts/bench-http, paced streams).
+        // Kestrel's inline scheduling follows the sockets' switch: it removes Kestrel's own hop to the
+        // thread pool, which matters only once the socket completion itself arrives without one.
         builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = InlineSocketCompletions.Enabled);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -238,11 +241,13 @@ internal sealed class RouterHost : IAsyncDisposable
         });
     }
 
+    private static bool IsOnGrpcListener(HttpContext context) =>
+        context.Features.Get<IConnectionItemsFeature>()?.Items.ContainsKey(GrpcListenerItem) == true;
+
     /// <summary>The gRPC port answers gRPC only; the HTTP surfaces live on the HTTP port.</summary>
     private static Task KeepListenersApart(HttpContext context, RequestDelegate next)
     {
-        var onGrpcListener = context.Features.Get<IConnectionItemsFeature>()?.Items.ContainsKey(GrpcListenerItem) == true;
-        if (onGrpcListener && context.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) != true)
+        if (IsOnGrpcListener(context) && context.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) != true)
         {
             context.Response.StatusCode = StatusCodes.Status404NotFound;
             context.Response.ContentType = "text/plain; charset=utf-8";

@@ -52,7 +52,7 @@ internal sealed class AdminEndpoints
                 {
                     writer.WriteStartObject();
                     writer.WriteString("id", snapshot.Id);
-                    writer.WriteString("health", HealthName(snapshot.Health));
+                    writer.WriteString("health", WireNames.ToWire(snapshot.Health));
                     if (snapshot.StatusMessage is null) writer.WriteNull("message"); else writer.WriteString("message", snapshot.StatusMessage);
                     if (snapshot.LastCheck is { } checkedAt) writer.WriteString("last_check", checkedAt);
                     else writer.WriteNull("last_check");
@@ -123,12 +123,8 @@ internal sealed class AdminEndpoints
     /// <summary>POST /efficiency {"mode": "..."}: any spelling of a mode; anything else is a 400 listing the valid ones.</summary>
     public async Task SetEfficiencyAsync(HttpContext context, long bodyLimit)
     {
-        var body = await RequestBody.ReadAsync(context, bodyLimit).ConfigureAwait(false);
-        if (body is null)
-        {
-            await HttpErrorMap.BodyTooLarge(bodyLimit).WriteAsync(context, ApiFlavor.OpenAI).ConfigureAwait(false);
-            return;
-        }
+        var body = await RequestBody.ReadOrAnswerAsync(context, bodyLimit, ApiFlavor.OpenAI).ConfigureAwait(false);
+        if (body is null) return;
         string? requested;
         try
         {
@@ -137,6 +133,11 @@ internal sealed class AdminEndpoints
             if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("mode", out var mode) || mode.ValueKind == JsonValueKind.Null)
             {
                 await HttpErrorMap.MissingField("mode", "one of " + EfficiencyModeNames.ValidList).WriteAsync(context, ApiFlavor.OpenAI).ConfigureAwait(false);
+                return;
+            }
+            if (!JsonText.IsValid(mode))
+            {
+                await HttpErrorMap.InvalidText("mode").WriteAsync(context, ApiFlavor.OpenAI).ConfigureAwait(false);
                 return;
             }
             requested = mode.ValueKind == JsonValueKind.String ? mode.GetString() : mode.GetRawText();
@@ -188,21 +189,11 @@ internal sealed class AdminEndpoints
             writer.WriteBoolean("on_ac_power", system.OnAcPower);
             JsonAnswer.WriteNumberOrNull(writer, "battery_percent", system.BatteryPercent);
             writer.WriteStartArray("valid_modes");
-            foreach (var mode in Enum.GetValues<EfficiencyMode>()) writer.WriteStringValue(EfficiencyModeNames.ToWire(mode));
+            foreach (var mode in WireNames.Modes) writer.WriteStringValue(WireNames.ToWire(mode));
             writer.WriteEndArray();
             writer.WriteEndObject();
         });
 
-    internal static string HealthName(BackendHealth health) => health switch
-    {
-        BackendHealth.Healthy => "healthy",
-        BackendHealth.Degraded => "degraded",
-        BackendHealth.Unhealthy => "unhealthy",
-        BackendHealth.Ejected => "ejected",
-        _ => "unknown",
-    };
-
-    private static readonly string[] PriorityNames = ["best_effort", "normal", "high", "critical"];
 
     private static void WriteBackend(Utf8JsonWriter writer, BackendSnapshot snapshot)
     {
@@ -211,7 +202,7 @@ internal sealed class AdminEndpoints
         writer.WriteString("name", snapshot.Name);
         writer.WriteString("type", snapshot.Type);
         writer.WriteString("hardware", snapshot.Hardware);
-        writer.WriteString("health", HealthName(snapshot.Health));
+        writer.WriteString("health", WireNames.ToWire(snapshot.Health));
         if (snapshot.StatusMessage is null) writer.WriteNull("status_message"); else writer.WriteString("status_message", snapshot.StatusMessage);
         if (snapshot.LastCheck is { } checkedAt) writer.WriteString("last_check", checkedAt); else writer.WriteNull("last_check");
 
@@ -253,9 +244,9 @@ internal sealed class AdminEndpoints
     private static void WriteByPriority(Utf8JsonWriter writer, string name, ImmutableArray<int> values)
     {
         writer.WriteStartObject(name);
-        for (var i = 0; i < PriorityNames.Length; i++)
+        for (var i = 0; i < WireNames.PriorityNames.Length; i++)
         {
-            writer.WriteNumber(PriorityNames[i], i < values.Length ? values[i] : 0);
+            writer.WriteNumber(WireNames.PriorityNames[i], i < values.Length ? values[i] : 0);
         }
         writer.WriteEndObject();
     }

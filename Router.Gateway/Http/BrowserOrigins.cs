@@ -46,16 +46,37 @@ internal sealed class BrowserOrigins
         _anyOrigin = _patterns.Contains("*");
     }
 
-    /// <summary>Whether a page from <paramref name="origin"/> (scheme://host[:port]) may call the router.</summary>
+    /// <summary>
+    /// Whether a page from <paramref name="origin"/> may call the router. The origin is parsed, not
+    /// matched as text: it must be scheme://host[:port] and nothing else (no user name, path, query
+    /// or fragment), so <c>http://localhost:@evil.example</c>, whose host is evil.example, cannot
+    /// pass for <c>http://localhost:*</c>. The patterns are matched against its canonical form.
+    /// </summary>
     public bool Allows(string origin)
     {
         if (_anyOrigin) return true;
+        if (Canonical(origin) is not { } canonical) return false;
         foreach (var pattern in _patterns)
         {
-            if (Matches(pattern, origin)) return true;
+            if (Matches(pattern, canonical)) return true;
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// scheme://host[:port] as a browser serializes an origin (RFC 6454 §6.1: lower case, the default
+    /// port left out), or null when the text is not exactly an origin.
+    /// </summary>
+    internal static string? Canonical(string origin)
+    {
+        if (!Uri.TryCreate(origin, UriKind.Absolute, out var uri)) return null;
+        // Uri adds the path "/" to http(s) origins; anything the text holds past the authority is not an origin.
+        var authorityEnd = origin.IndexOf("://", StringComparison.Ordinal) is var at and >= 0 ? at + 3 : -1;
+        if (authorityEnd < 0 || origin.AsSpan(authorityEnd).IndexOfAny('/', '?', '#') >= 0) return null;
+        if (uri.UserInfo.Length > 0 || uri.Host.Length == 0) return null;
+        var port = uri.IsDefaultPort || uri.Port < 0 ? "" : ":" + uri.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return $"{uri.Scheme}://{uri.Host}{port}".ToLowerInvariant();
     }
 
     /// <summary>
@@ -87,12 +108,27 @@ internal sealed class BrowserOrigins
             return null;
         }
 
-        var origin = values[0]!;
-        if (!Allows(origin))
+        // Browsers send one origin; a request with several (repeated headers, or a list as RFC 6454
+        // §7 allows) may only go on when every one of them may.
+        string? origin = null;
+        foreach (var value in values)
         {
-            return new HttpError(403, HttpErrorMap.InvalidRequest, "origin_not_allowed",
-                    $"Web pages from {origin} may not use this router. To allow them, add \"{origin}\" to server.allowed-origins (or OLLAMA_ORIGINS).")
-                .WriteAsync(context, HttpError.FlavorOf(request.Path));
+            foreach (var listed in (value ?? "").Split([' ', ','], StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (!Allows(listed))
+                {
+                    return new HttpError(403, HttpErrorMap.InvalidRequest, "origin_not_allowed",
+                            $"Web pages from {listed} may not use this router. To allow them, add \"{listed}\" to server.allowed-origins (or OLLAMA_ORIGINS).")
+                        .WriteAsync(context, HttpError.FlavorOf(request.Path));
+                }
+
+                origin ??= listed;
+            }
+        }
+
+        if (origin is null)
+        {
+            return null;
         }
 
         var headers = context.Response.Headers;
@@ -113,17 +149,5 @@ internal sealed class BrowserOrigins
 
         headers.AccessControlExposeHeaders = ExposedHeaders;
         return null;
-    }
-}
-
-/// <summary>Puts <see cref="BrowserOrigins"/> in front of the HTTP surfaces.</summary>
-public static class BrowserOriginsMiddleware
-{
-    /// <summary>Call before the surfaces are mapped; reads <see cref="RouterConfig"/> from the container.</summary>
-    public static IApplicationBuilder UseBrowserOrigins(this IApplicationBuilder app)
-    {
-        ArgumentNullException.ThrowIfNull(app);
-        var origins = new BrowserOrigins(app.ApplicationServices.GetRequiredService<RouterConfig>().Server.AllowedOrigins);
-        return app.Use((context, next) => origins.Check(context) ?? next(context));
     }
 }

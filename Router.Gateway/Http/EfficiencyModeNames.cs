@@ -2,49 +2,17 @@ using Router.Actors.Routing;
 
 namespace Router.Gateway.Http;
 
-/// <summary>The wire names of <see cref="EfficiencyMode"/>: kebab-case out, forgiving in.</summary>
+/// <summary>
+/// The wire names of <see cref="EfficiencyMode"/>, as the gateway has always called them; the
+/// table itself is <see cref="WireNames"/> in the core, which every surface shares.
+/// </summary>
 internal static class EfficiencyModeNames
 {
-    private static readonly EfficiencyMode[] Modes = Enum.GetValues<EfficiencyMode>();
-
     /// <summary>"performance, balanced, efficiency, quiet, ultra-efficiency, auto", for error messages.</summary>
-    public static readonly string ValidList = string.Join(", ", Array.ConvertAll(Modes, ToWire));
+    public static readonly string ValidList = WireNames.ValidModes;
 
-    public static string ToWire(EfficiencyMode mode) => mode switch
-    {
-        EfficiencyMode.Performance => "performance",
-        EfficiencyMode.Balanced => "balanced",
-        EfficiencyMode.Efficiency => "efficiency",
-        EfficiencyMode.Quiet => "quiet",
-        EfficiencyMode.UltraEfficiency => "ultra-efficiency",
-        EfficiencyMode.Auto => "auto",
-        _ => mode.ToString().ToLowerInvariant(),
-    };
+    public static string ToWire(EfficiencyMode mode) => WireNames.ToWire(mode);
 
-    /// <summary>
-    /// Accepts any case with '-', '_', ' ' or nothing between words: <c>ultra-efficiency</c>,
-    /// <c>ULTRA_EFFICIENCY</c>, <c>UltraEfficiency</c>. Numbers are not modes.
-    /// </summary>
-    public static bool TryParse(string? value, out EfficiencyMode mode)
-    {
-        mode = default;
-        if (string.IsNullOrWhiteSpace(value)) return false;
-        Span<char> folded = stackalloc char[32];
-        var length = 0;
-        foreach (var c in value.AsSpan().Trim())
-        {
-            if (c is '-' or '_' or ' ') continue;
-            if (length == folded.Length || !char.IsAsciiLetter(c)) return false;
-            folded[length++] = char.ToLowerInvariant(c);
-        }
-        foreach (var candidate in Modes)
-        {
-            if (folded[..length].Equals(candidate.ToString(), StringComparison.OrdinalIgnoreCase))
-            {
-                mode = candidate;
-                return true;
-            }
-        }
-        return false;
-    }
+    /// <summary>Any case with '-', '_', ' ' or nothing between words; numbers are not modes.</summary>
+    public static bool TryParse(string? value, out EfficiencyMode mode) => WireNames.TryParseMode(value, out mode);
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Router.Gateway.Http;
 
@@ -57,6 +58,7 @@ internal sealed record HttpError(int Status, string Type, string Code, string Me
     public Task WriteAsync(HttpContext context, ApiFlavor flavor)
     {
         ArgumentNullException.ThrowIfNull(context);
+        context.RequestServices?.GetService<ErrorAnswers>()?.Record(context, this);
         var response = context.Response;
         response.StatusCode = Status;
         if (RetryAfter is { } retry)

@@ -93,11 +93,22 @@ internal static class HttpErrorMap
     public static HttpError InvalidField(string field, string what) =>
         new(400, InvalidRequest, "invalid_field", $"'{field}' is invalid: {what}.", field);
 
+    /// <summary>A string that is not Unicode text (see <see cref="JsonText"/>).</summary>
+    public static HttpError InvalidText(string field) =>
+        InvalidField(field, NotText);
+
+    /// <summary>Why a string or a key was refused, for the messages that name it.</summary>
+    public const string NotText = "it is not Unicode text (bytes that are not UTF-8, or an escaped surrogate without its pair such as \\ud800); send UTF-8 text";
+
     public static HttpError InvalidHeader(HintError error) =>
         new(400, InvalidRequest, "invalid_header", error.Message, error.Name);
 
     public static HttpError BodyTooLarge(long limit) =>
         new(413, InvalidRequest, "request_too_large", $"The request body is larger than the limit of {limit} bytes (server.max-request-body).");
+
+    /// <summary>A body the connection could not deliver as HTTP framing promised (a bad chunk, a short Content-Length).</summary>
+    public static HttpError MalformedBody(string detail) =>
+        new(400, InvalidRequest, "malformed_body", "The request body could not be read: " + detail);
 
     public static HttpError MethodNotAllowed(string method, string path, string allowed) =>
         new(405, InvalidRequest, "method_not_allowed", $"{method} is not allowed on {path}; use {allowed}.");

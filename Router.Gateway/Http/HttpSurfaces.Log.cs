@@ -5,9 +5,6 @@ namespace Router.Gateway.Http;
 /// <summary>Log messages of the HTTP surfaces. Event ids 4000-4099 are this component's.</summary>
 internal static partial class Log
 {
-    [LoggerMessage(EventId = 4000, Level = LogLevel.Information, Message = "Request {RequestId} on {Path} failed with {Status} ({Code}): {Reason}")]
-    public static partial void RequestFailed(ILogger logger, string? requestId, string path, int status, string code, string reason);
-
     [LoggerMessage(EventId = 4001, Level = LogLevel.Debug, Message = "Request {RequestId} on {Path}: the client disconnected; the backend call is cancelled")]
     public static partial void ClientDisconnected(ILogger logger, string? requestId, string path);
 

@@ -35,6 +35,10 @@ public static class HttpSurfaces
         // The materializer is resolved at the first stream: the actor system behind it starts with
         // the host, after the endpoints are mapped.
         services.TryAddSingleton(provider => new Lazy<IMaterializer>(provider.GetRequiredService<IMaterializer>));
+        services.AddSingleton(provider => new ErrorAnswers(
+            provider.GetRequiredService<ILoggerFactory>().CreateLogger("Router.Gateway.Http"),
+            provider.GetService<TimeProvider>() ?? TimeProvider.System,
+            provider.GetService<Router.Telemetry.Metrics.RouterMetrics>()));
         return services;
     }
 
@@ -42,9 +46,15 @@ public static class HttpSurfaces
     /// Maps every HTTP surface. Resolves <see cref="IInferenceRouter"/>, <see cref="IRouterAdmin"/> and
     /// <see cref="RouterConfig"/> from the container once, here. Also maps a fallback that answers an
     /// unknown path with a 404 and a known path with the wrong method with a 405, both as JSON in the
-    /// caller's format. /metrics is not mapped here.
+    /// caller's format.
     /// </summary>
-    public static IEndpointRouteBuilder MapHttpSurfaces(this IEndpointRouteBuilder endpoints)
+    public static IEndpointRouteBuilder MapHttpSurfaces(this IEndpointRouteBuilder endpoints) => MapHttpSurfaces(endpoints, null);
+
+    /// <summary>
+    /// Maps every HTTP surface and the routes <paramref name="more"/> adds (the daemon's own), all in
+    /// one route table: a known path asked with another method gets a 405 naming the ones it takes.
+    /// </summary>
+    internal static IEndpointRouteBuilder MapHttpSurfaces(this IEndpointRouteBuilder endpoints, Action<HttpRouteTable>? more)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         var services = endpoints.ServiceProvider;
@@ -57,25 +67,20 @@ public static class HttpSurfaces
         var bodyLimit = config.Server.MaxRequestBodyBytes;
         var allowed = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
 
-        void Map(string method, string path, RequestDelegate handler)
-        {
-            endpoints.MapMethods(path, [method], handler);
-            var key = path.Split('{')[0].TrimEnd('/');
-            allowed[key] = allowed.TryGetValue(key, out var others) ? others + ", " + method : method;
-        }
+        var table = new HttpRouteTable(endpoints, allowed);
 
         var models = new ModelEndpoints(admin, bodyLimit, logger);
         foreach (var api in RoutedApi.All)
         {
-            Map(HttpMethods.Post, api.Path, new InferenceEndpoint(api, router, models, bodyLimit, logger, materializer, drain).HandleAsync);
+            table.Map(HttpMethods.Post, api.Path, new InferenceEndpoint(api, router, models, bodyLimit, logger, materializer, drain).HandleAsync);
         }
 
-        Map(HttpMethods.Get, "/v1/models", models.ListOpenAIAsync);
+        table.Map(HttpMethods.Get, "/v1/models", models.ListOpenAIAsync);
         endpoints.MapGet("/v1/models/{**model}", (RequestDelegate)(context => models.GetOpenAIAsync(context, (string)context.Request.RouteValues["model"]!)));
-        Map(HttpMethods.Get, "/api/tags", models.TagsAsync);
-        Map(HttpMethods.Get, "/api/ps", models.RunningAsync);
-        Map(HttpMethods.Post, "/api/show", models.ShowAsync);
-        Map(HttpMethods.Get, "/api/version", models.VersionAsync);
+        table.Map(HttpMethods.Get, "/api/tags", models.TagsAsync);
+        table.Map(HttpMethods.Get, "/api/ps", models.RunningAsync);
+        table.Map(HttpMethods.Post, "/api/show", models.ShowAsync);
+        table.Map(HttpMethods.Get, "/api/version", models.VersionAsync);
 
         // Ollama's own heartbeat (the ollama CLI sends HEAD /), so Ollama tooling sees a live server.
         endpoints.MapMethods("/", [HttpMethods.Get, HttpMethods.Head], static context =>
@@ -85,18 +90,20 @@ public static class HttpSurfaces
         });
 
         var adminEndpoints = new AdminEndpoints(admin, logger);
-        Map(HttpMethods.Get, "/health", adminEndpoints.HealthAsync);
-        Map(HttpMethods.Get, "/backends", adminEndpoints.BackendsAsync);
-        Map(HttpMethods.Get, "/thermal", adminEndpoints.ThermalAsync);
-        Map(HttpMethods.Get, "/efficiency", adminEndpoints.GetEfficiencyAsync);
-        Map(HttpMethods.Post, "/efficiency", context => adminEndpoints.SetEfficiencyAsync(context, bodyLimit));
-        Map(HttpMethods.Get, "/actors", adminEndpoints.ActorsAsync);
+        table.Map(HttpMethods.Get, "/health", adminEndpoints.HealthAsync);
+        table.Map(HttpMethods.Get, "/backends", adminEndpoints.BackendsAsync);
+        table.Map(HttpMethods.Get, "/thermal", adminEndpoints.ThermalAsync);
+        table.Map(HttpMethods.Get, "/efficiency", adminEndpoints.GetEfficiencyAsync);
+        table.Map(HttpMethods.Post, "/efficiency", context => adminEndpoints.SetEfficiencyAsync(context, bodyLimit));
+        table.Map(HttpMethods.Get, "/actors", adminEndpoints.ActorsAsync);
 
         // The WebSocket endpoint carries its own WebSocket middleware, so the host need not add it.
         var socketPipeline = endpoints.CreateApplicationBuilder();
         socketPipeline.UseWebSockets(new WebSocketOptions { KeepAliveInterval = WebSocketKeepAlive });
         socketPipeline.Run(context => AcceptStreamSocketAsync(context, router, materializer, drain, bodyLimit, logger));
         endpoints.Map(StreamSocketPath, socketPipeline.Build());
+
+        more?.Invoke(table);
 
         var allowedByPath = allowed.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
         var modelManagement = HttpErrorMap.ModelManagement(string.Join(", ", config.Backends.Select(b => $"{b.Id} at {b.Endpoint}")));
@@ -113,7 +120,12 @@ public static class HttpSurfaces
                 .WriteAsync(context, ApiFlavor.OpenAI).ConfigureAwait(false);
             return;
         }
-        using var socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
+        // A browser that offers subprotocols (a key as bearer.<key>) fails the connection unless one
+        // is selected: the router selects its own name, so the key is never sent back.
+        var offered = context.WebSockets.WebSocketRequestedProtocols;
+        var protocol = offered.Contains(ApiKeys.WebSocketProtocol) ? ApiKeys.WebSocketProtocol
+            : offered.FirstOrDefault(static p => p.StartsWith(ApiKeys.WebSocketKeyPrefix, StringComparison.Ordinal));
+        using var socket = await context.WebSockets.AcceptWebSocketAsync(protocol).ConfigureAwait(false);
         var session = new StreamSocketSession(socket, router, materializer.Value, bodyLimit, logger, context.TraceIdentifier, context.RequestAborted, drain);
         await session.RunAsync().ConfigureAwait(false);
     }
@@ -141,5 +153,25 @@ public static class HttpSurfaces
             return HttpErrorMap.MethodNotAllowed(context.Request.Method, path, methods).WriteAsync(context, flavor);
         }
         return HttpErrorMap.UnknownPath(path).WriteAsync(context, flavor);
+    }
+}
+
+/// <summary>The one route table of the HTTP port: each route with its method, and the methods each path takes, for the 405.</summary>
+internal sealed class HttpRouteTable
+{
+    private readonly IEndpointRouteBuilder _endpoints;
+    private readonly Dictionary<string, string> _allowed;
+
+    internal HttpRouteTable(IEndpointRouteBuilder endpoints, Dictionary<string, string> allowed)
+    {
+        _endpoints = endpoints;
+        _allowed = allowed;
+    }
+
+    public void Map(string method, string path, RequestDelegate handler)
+    {
+        _endpoints.MapMethods(path, [method], handler);
+        var key = path.Split('{')[0].TrimEnd('/');
+        _allowed[key] = _allowed.TryGetValue(key, out var others) ? others + ", " + method : method;
     }
 }

@@ -42,12 +42,8 @@ internal sealed partial class InferenceEndpoint
 
     public async Task HandleAsync(HttpContext context)
     {
-        var body = await RequestBody.ReadAsync(context, _bodyLimit).ConfigureAwait(false);
-        if (body is null)
-        {
-            await HttpErrorMap.BodyTooLarge(_bodyLimit).WriteAsync(context, _api.Flavor).ConfigureAwait(false);
-            return;
-        }
+        var body = await RequestBody.ReadOrAnswerAsync(context, _bodyLimit, _api.Flavor).ConfigureAwait(false);
+        if (body is null) return;
 
         var hints = RoutingHintsParser.Parse(context.Request.Headers, out var hintError);
         if (hintError is not null)
@@ -127,9 +123,8 @@ internal sealed partial class InferenceEndpoint
 
     private Task FailAsync(HttpContext context, InferenceRequest request, InferenceError error)
     {
-        var mapped = HttpErrorMap.FromInference(error);
-        Log.RequestFailed(_logger, request.Hints.RequestId, _api.Path, mapped.Status, mapped.Code, error.Message);
-        return mapped.WriteAsync(context, _api.Flavor);
+        // Counted and logged (at most once per code per interval) where every error answer is written.
+        return HttpErrorMap.FromInference(error).WriteAsync(context, _api.Flavor);
     }
 
     /// <summary>What the router needs from the body; the body itself is forwarded untouched.</summary>
@@ -171,6 +166,11 @@ internal sealed partial class InferenceEndpoint
         if (!isObject)
         {
             error = HttpErrorMap.MalformedJson("the body must be a JSON object.");
+            return default;
+        }
+        if (fields.NotText is not null)
+        {
+            error = fields.NotText;
             return default;
         }
         if (fields.Model is not { Length: > 0 } model)
@@ -231,6 +231,8 @@ internal sealed partial class InferenceEndpoint
         public bool InvalidStream;
         /// <summary>The first token count or Ollama option of the wrong type.</summary>
         public HttpError? InvalidField;
+        /// <summary>The first field the router reads whose string is not Unicode text.</summary>
+        public HttpError? NotText;
         public int? MaxCompletionTokens;
         public int? MaxTokens;
         public int? NumPredict;
@@ -244,7 +246,11 @@ internal sealed partial class InferenceEndpoint
             if (reader.ValueTextEquals("model"u8))
             {
                 reader.Read();
-                fields.Model = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                fields.Model = null;
+                if (reader.TokenType == JsonTokenType.String && !JsonText.TryGetString(ref reader, out fields.Model))
+                {
+                    fields.NotText ??= HttpErrorMap.InvalidText("model");
+                }
             }
             else if (reader.ValueTextEquals(api.RequiredField))
             {
@@ -256,6 +262,10 @@ internal sealed partial class InferenceEndpoint
             else if (api.WhenEmpty == EmptyRequired.ManagesModel && reader.ValueTextEquals("keep_alive"u8))
             {
                 reader.Read();
+                if (reader.TokenType == JsonTokenType.String && !JsonText.IsValidString(ref reader))
+                {
+                    fields.NotText ??= HttpErrorMap.InvalidText("keep_alive");
+                }
                 fields.KeepAliveZero = OllamaKeepAlive.IsZero(ref reader);
             }
             else if (api.WhenEmpty == EmptyRequired.ManagesModel && reader.ValueTextEquals("images"u8))

@@ -137,24 +137,29 @@ internal sealed class ModelEndpoints
         await WriteModelsAsync(context, union).ConfigureAwait(false);
     }
 
+    private static readonly string[] ShowModelFields = ["model", "name"];
+
     /// <summary>POST /api/show: passed through to a backend that holds the model, healthiest first.</summary>
     public async Task ShowAsync(HttpContext context)
     {
-        var body = await RequestBody.ReadAsync(context, _bodyLimit).ConfigureAwait(false);
-        if (body is null)
-        {
-            await HttpErrorMap.BodyTooLarge(_bodyLimit).WriteAsync(context, ApiFlavor.Ollama).ConfigureAwait(false);
-            return;
-        }
-        string? model;
+        var body = await RequestBody.ReadOrAnswerAsync(context, _bodyLimit, ApiFlavor.Ollama).ConfigureAwait(false);
+        if (body is null) return;
+        string? model = null;
         try
         {
             using var document = JsonDocument.Parse(body);
             var root = document.RootElement;
-            model = root.ValueKind != JsonValueKind.Object ? null
-                : root.TryGetProperty("model", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString()
-                : root.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString()
-                : null;
+            // Ollama's own clients send "model"; older ones "name".
+            foreach (var field in ShowModelFields)
+            {
+                if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty(field, out var value) || value.ValueKind != JsonValueKind.String) continue;
+                if (!JsonText.TryGetString(value, out model))
+                {
+                    await HttpErrorMap.InvalidText(field).WriteAsync(context, ApiFlavor.Ollama).ConfigureAwait(false);
+                    return;
+                }
+                break;
+            }
         }
         catch (JsonException exception)
         {

@@ -13,14 +13,14 @@ internal static class OllamaKeepAlive
     public static bool IsZero(ref Utf8JsonReader reader) => reader.TokenType switch
     {
         JsonTokenType.Number => reader.TryGetDouble(out var seconds) && seconds == 0,
-        JsonTokenType.String => IsZeroText(reader.GetString()),
+        JsonTokenType.String => JsonText.TryGetString(ref reader, out var text) && IsZeroText(text),
         _ => false,
     };
 
     public static bool IsZero(JsonElement value) => value.ValueKind switch
     {
         JsonValueKind.Number => value.TryGetDouble(out var seconds) && seconds == 0,
-        JsonValueKind.String => IsZeroText(value.GetString()),
+        JsonValueKind.String => JsonText.TryGetString(value, out var text) && IsZeroText(text),
         _ => false,
     };
 

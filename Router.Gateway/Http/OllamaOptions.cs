@@ -74,6 +74,14 @@ internal static class OllamaOptions
         Span<char> name = stackalloc char[MaxNameChars];
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
+            if (!JsonText.IsValidString(ref reader))
+            {
+                error ??= HttpErrorMap.InvalidField("options", "one of its names " + HttpErrorMap.NotText[3..]);
+                reader.Read();
+                reader.Skip();
+                continue;
+            }
+
             var known = TryKnown(ref reader, name, out var expected, out var length);
             reader.Read();
             if (known && error is null && reader.TokenType != JsonTokenType.Null && !Fits(ref reader, expected))

@@ -53,7 +53,7 @@ internal static class RoutingHeaders
 internal static class RoutingHintsParser
 {
     public const string ValidBooleans = "true, false, 1 or 0";
-    public const string ValidPriorities = "best-effort, normal, high, critical, or 0-3";
+    public static readonly string ValidPriorities = string.Join(", ", WireNames.PriorityNames) + ", or 0-3";
 
     /// <summary>
     /// Parses every hint header. An absent or empty header keeps the default; a header sent twice
@@ -148,36 +148,7 @@ internal static class RoutingHintsParser
         && double.IsFinite(result) && result > 0;
 
     /// <summary>Names (any case, with '-', '_' or nothing between words) or the numbers 0-3 of the public contract.</summary>
-    public static bool TryParsePriority(string value, out Priority result)
-    {
-        var trimmed = value.AsSpan().Trim();
-        if (trimmed.Length == 1 && trimmed[0] is >= '0' and <= '3')
-        {
-            result = (Priority)(trimmed[0] - '0');
-            return true;
-        }
-        Span<char> folded = stackalloc char[16];
-        var length = 0;
-        foreach (var c in trimmed)
-        {
-            if (c is '-' or '_') continue;
-            if (length == folded.Length)
-            {
-                result = Priority.Normal;
-                return false;
-            }
-            folded[length++] = char.ToLowerInvariant(c);
-        }
-        result = folded[..length] switch
-        {
-            "besteffort" => Priority.BestEffort,
-            "normal" => Priority.Normal,
-            "high" => Priority.High,
-            "critical" => Priority.Critical,
-            _ => (Priority)(-1),
-        };
-        return result >= Priority.BestEffort;
-    }
+    public static bool TryParsePriority(string value, out Priority result) => WireNames.TryParsePriority(value, out result);
 
     public static bool IsValidRequestId(string value)
     {

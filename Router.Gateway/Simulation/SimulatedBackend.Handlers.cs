@@ -17,6 +17,9 @@ public sealed partial class SimulatedBackend
     // machine; Kestrel offers no signal for "sent".
     private static readonly TimeSpan DropGrace = TimeSpan.FromMilliseconds(500);
 
+    // A whole answer written with no think time goes out in pieces of about this size.
+    private const int WholeAnswerFlushBytes = 16 * 1024;
+
     private long _completionIds;
 
     private enum GenerationApi
@@ -218,6 +221,11 @@ public sealed partial class SimulatedBackend
         return true;
     }
 
+    /// <summary>
+    /// A whole (not streamed) answer, written as it is generated: the fields before the text, the
+    /// text one token at a time, then the fields after it. The client still gets one JSON object,
+    /// but the simulator never holds more than a flush's worth of it, however long the answer.
+    /// </summary>
     private async Task<bool> AnswerWholeAsync(HttpContext context, Generation generation, TextSynthesizer synthesizer, GenerationTiming timing, string id, CancellationToken token)
     {
         if (Faults.DropAfterTokens >= 0)
@@ -226,32 +234,47 @@ public sealed partial class SimulatedBackend
             return false;
         }
 
-        var text = new System.Text.StringBuilder();
-        for (int i = 0; i < generation.MaxTokens; i++)
+        HttpResponse response = context.Response;
+        response.StatusCode = 200;
+        response.ContentType = JsonContentType;
+        PipeWriter output = response.BodyWriter;
+        var json = new Utf8JsonWriter(output);
+        await using (json.ConfigureAwait(false))
         {
-            if (i > 0)
+            json.WriteStartObject();
+            WriteWholeOpening(json, generation, id);
+            long flushedAt = 0;
+            for (int i = 0; i < generation.MaxTokens; i++)
             {
-                await DelayAsync(timing.PerToken, token).ConfigureAwait(false);
+                // What is written goes out before each wait for the next token (and at least every
+                // WholeAnswerFlushBytes when there is no wait), as a server sends what it has.
+                bool waits = i > 0 && (_options.TimeScale > 0 || Faults.SlowTokenDelay > TimeSpan.Zero);
+                if (waits || json.BytesCommitted + json.BytesPending - flushedAt >= WholeAnswerFlushBytes)
+                {
+                    json.Flush();
+                    flushedAt = json.BytesCommitted;
+                    await FlushAsync(output, token).ConfigureAwait(false);
+                }
+
+                if (i > 0)
+                {
+                    await DelayAsync(timing.PerToken, token).ConfigureAwait(false);
+                }
+
+                await SlowTokenAsync(token).ConfigureAwait(false);
+                json.WriteStringValueSegment(synthesizer.NextToken(i), isFinalSegment: false);
+                Interlocked.Increment(ref _tokensWritten);
             }
 
-            await SlowTokenAsync(token).ConfigureAwait(false);
-            text.Append(synthesizer.NextToken(i));
+            json.WriteStringValueSegment("", isFinalSegment: true);
+            WriteWholeClosing(json, generation, timing);
+            json.WriteEndObject();
+            json.Flush();
         }
 
-        Interlocked.Add(ref _tokensWritten, generation.MaxTokens);
-        string answer = text.ToString();
-        return await WriteJsonAsync(context, 200, json =>
-        {
-            switch (generation.Api)
-            {
-                case GenerationApi.OllamaGenerate or GenerationApi.OllamaChat:
-                    WriteOllamaFinalFields(json, generation, timing, answer);
-                    break;
-                default:
-                    WriteOpenAIWhole(json, generation, id, timing, answer);
-                    break;
-            }
-        }, token).ConfigureAwait(false);
+        await FlushAsync(output, token).ConfigureAwait(false);
+        SignalChanged();
+        return true;
     }
 
     private async Task<bool> EmbedAsync(HttpContext context, string path, CancellationToken token)
@@ -362,12 +385,12 @@ public sealed partial class SimulatedBackend
             return true;
         }
 
-        return await WriteJsonAsync(context, 200, json => ModelCatalog.WriteShow(json, model, _options.EmbeddingDimensions), token).ConfigureAwait(false);
+        return await WriteJsonAsync(context, 200, json => ModelCatalog.WriteShow(json, model, _options.EmbeddingDimensions, _options.DefaultContextLength), token).ConfigureAwait(false);
     }
 
     /// <param name="status">The status of the answer when false: 400, or 500 where Ollama fails late
     /// (a known option of the wrong type, which it only finds while applying the options).</param>
-    private static bool TryReadGeneration(JsonElement root, GenerationApi api, out Generation generation, out string? problem, out int status)
+    private bool TryReadGeneration(JsonElement root, GenerationApi api, out Generation generation, out string? problem, out int status)
     {
         generation = null!;
         problem = null;
@@ -409,20 +432,17 @@ public sealed partial class SimulatedBackend
 
         bool ollama = api is GenerationApi.OllamaGenerate or GenerationApi.OllamaChat;
         int? maxTokens = null;
-        if (ollama)
+        int? numCtx = null;
+        if (ollama && root.TryGetProperty("options", out JsonElement options) && options.ValueKind == JsonValueKind.Object)
         {
-            if (root.TryGetProperty("options", out JsonElement options) && options.ValueKind == JsonValueKind.Object
-                && options.TryGetProperty("num_predict", out JsonElement n) && n.ValueKind != JsonValueKind.Null)
+            if (!TryReadCount(options, "num_predict", out int? numPredict, out problem) || !TryReadCount(options, "num_ctx", out numCtx, out problem))
             {
-                if (n.ValueKind != JsonValueKind.Number)
-                {
-                    problem = "option \"num_predict\" must be of type integer";
-                    status = 500;
-                    return false;
-                }
-
-                maxTokens = n.TryGetInt32(out int numPredict) && numPredict > 0 ? numPredict : null;
+                status = 500;
+                return false;
             }
+
+            // Ollama: -1 generates until the context is full, -2 fills the context; 0 is unset.
+            maxTokens = numPredict is < 0 ? int.MaxValue : numPredict is > 0 ? numPredict : null;
         }
         else if ((root.TryGetProperty("max_tokens", out JsonElement m) || root.TryGetProperty("max_completion_tokens", out m))
             && m.ValueKind != JsonValueKind.Null)
@@ -442,7 +462,36 @@ public sealed partial class SimulatedBackend
         bool includeUsage = root.TryGetProperty("stream_options", out JsonElement so) && so.ValueKind == JsonValueKind.Object
             && so.TryGetProperty("include_usage", out JsonElement iu) && iu.ValueKind == JsonValueKind.True;
 
-        generation = new Generation(api, model, prompt, maxTokens ?? 24, maxTokens is not null, stream, includeUsage);
+        // The answer ends when prompt and answer fill the context, whatever was asked for: a
+        // request for a billion tokens costs what a real server would give, not a billion tokens.
+        int context = ModelCatalog.ContextLength(model, numCtx, _options.DefaultContextLength);
+        int room = Math.Max(1, context - TextSynthesizer.CountTokens(prompt));
+        int length = Math.Min(maxTokens ?? _options.DefaultMaxTokens, room);
+        generation = new Generation(api, model, prompt, length, maxTokens is not null || length == room, stream, includeUsage);
+        return true;
+    }
+
+    /// <summary>
+    /// A whole-number option as Ollama reads it: any JSON number, truncated (its options arrive as
+    /// floating point), and clamped to the range of an int. False for another JSON type, which
+    /// Ollama answers with a 500 while applying the options.
+    /// </summary>
+    private static bool TryReadCount(JsonElement options, string name, out int? count, out string? problem)
+    {
+        count = null;
+        problem = null;
+        if (!options.TryGetProperty(name, out JsonElement value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return true;
+        }
+
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out double number))
+        {
+            problem = $"option \"{name}\" must be of type integer";
+            return false;
+        }
+
+        count = (int)Math.Clamp(Math.Truncate(number), int.MinValue, int.MaxValue);
         return true;
     }
 

@@ -103,47 +103,84 @@ public sealed partial class SimulatedBackend
     /// <summary>Ollama's final object: the (remaining) text, done, the reason and the stats in nanoseconds.</summary>
     private void WriteOllamaFinalFields(Utf8JsonWriter json, Generation generation, GenerationTiming timing, string text)
     {
-        json.WriteString("model", generation.Model);
-        json.WriteString("created_at", _options.TimeProvider.GetUtcNow());
-        if (generation.Api == GenerationApi.OllamaChat)
-        {
-            WriteAssistantMessage(json, "message", text);
-        }
-        else
-        {
-            json.WriteString("response", text);
-        }
-
-        json.WriteBoolean("done", true);
-        json.WriteString("done_reason", FinishReason(generation));
-        json.WriteNumber("total_duration", timing.TotalNs);
-        json.WriteNumber("load_duration", timing.LoadNs);
-        json.WriteNumber("prompt_eval_count", timing.PromptTokens);
-        json.WriteNumber("prompt_eval_duration", timing.PromptEvalNs);
-        json.WriteNumber("eval_count", timing.CompletionTokens);
-        json.WriteNumber("eval_duration", timing.EvalNs);
+        WriteWholeOpening(json, generation, "");
+        json.WriteStringValue(text);
+        WriteWholeClosing(json, generation, timing);
     }
 
-    private void WriteOpenAIWhole(Utf8JsonWriter json, Generation generation, string id, GenerationTiming timing, string text)
+    /// <summary>
+    /// The fields of a whole answer before its text, ending on the text's property name: Ollama's
+    /// model and time, OpenAI's header and the first choice.
+    /// </summary>
+    private void WriteWholeOpening(Utf8JsonWriter json, Generation generation, string id)
     {
-        bool chat = generation.Api == GenerationApi.OpenAIChat;
-        WriteOpenAIHeader(json, generation, id, chat ? "chat.completion" : "text_completion");
-        json.WriteStartArray("choices");
-        json.WriteStartObject();
-        json.WriteNumber("index", 0);
-        if (chat)
+        switch (generation.Api)
         {
-            WriteAssistantMessage(json, "message", text);
-        }
-        else
-        {
-            json.WriteString("text", text);
-        }
+            case GenerationApi.OllamaGenerate:
+                json.WriteString("model", generation.Model);
+                json.WriteString("created_at", _options.TimeProvider.GetUtcNow());
+                json.WritePropertyName("response");
+                break;
+            case GenerationApi.OllamaChat:
+                json.WriteString("model", generation.Model);
+                json.WriteString("created_at", _options.TimeProvider.GetUtcNow());
+                json.WriteStartObject("message");
+                json.WriteString("role", "assistant");
+                json.WritePropertyName("content");
+                break;
+            default:
+                bool chat = generation.Api == GenerationApi.OpenAIChat;
+                WriteOpenAIHeader(json, generation, id, chat ? "chat.completion" : "text_completion");
+                json.WriteStartArray("choices");
+                json.WriteStartObject();
+                json.WriteNumber("index", 0);
+                if (chat)
+                {
+                    json.WriteStartObject("message");
+                    json.WriteString("role", "assistant");
+                    json.WritePropertyName("content");
+                }
+                else
+                {
+                    json.WritePropertyName("text");
+                }
 
-        json.WriteString("finish_reason", FinishReason(generation));
-        json.WriteEndObject();
-        json.WriteEndArray();
-        WriteOpenAIUsage(json, timing);
+                break;
+        }
+    }
+
+    /// <summary>The fields of a whole answer after its text: why it ended, and the counts and times.</summary>
+    private static void WriteWholeClosing(Utf8JsonWriter json, Generation generation, GenerationTiming timing)
+    {
+        switch (generation.Api)
+        {
+            case GenerationApi.OllamaGenerate or GenerationApi.OllamaChat:
+                if (generation.Api == GenerationApi.OllamaChat)
+                {
+                    json.WriteEndObject();
+                }
+
+                json.WriteBoolean("done", true);
+                json.WriteString("done_reason", FinishReason(generation));
+                json.WriteNumber("total_duration", timing.TotalNs);
+                json.WriteNumber("load_duration", timing.LoadNs);
+                json.WriteNumber("prompt_eval_count", timing.PromptTokens);
+                json.WriteNumber("prompt_eval_duration", timing.PromptEvalNs);
+                json.WriteNumber("eval_count", timing.CompletionTokens);
+                json.WriteNumber("eval_duration", timing.EvalNs);
+                break;
+            default:
+                if (generation.Api == GenerationApi.OpenAIChat)
+                {
+                    json.WriteEndObject();
+                }
+
+                json.WriteString("finish_reason", FinishReason(generation));
+                json.WriteEndObject();
+                json.WriteEndArray();
+                WriteOpenAIUsage(json, timing);
+                break;
+        }
     }
 
     private void WriteOpenAIHeader(Utf8JsonWriter json, Generation generation, string id, string objectType)

@@ -13,8 +13,18 @@ public sealed record SimulatorOptions
     /// <summary>Loopback port; 0 picks a free one (read it from <see cref="SimulatedBackend.Endpoint"/>).</summary>
     public int Port { get; init; }
 
+    /// <summary>The context Ollama gives a model when the request does not set <c>num_ctx</c>.</summary>
+    public const int OllamaDefaultContextLength = 4096;
+
     /// <summary>Answer length when the request sets neither num_predict nor max_tokens.</summary>
     public int DefaultMaxTokens { get; init; } = 24;
+
+    /// <summary>
+    /// The context (prompt and answer, in tokens) of a request that sets no <c>num_ctx</c>, capped
+    /// at what the model was trained for (<see cref="ModelCatalog.TrainedContextLength"/>). An
+    /// answer ends when the context is full, whatever length was asked for, as on Ollama.
+    /// </summary>
+    public int DefaultContextLength { get; init; } = OllamaDefaultContextLength;
 
     /// <summary>Embedding size (OpenAI's <c>dimensions</c> overrides it per request).</summary>
     public int EmbeddingDimensions { get; init; } = 768;

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Prometheus;
@@ -62,16 +63,11 @@ public sealed class RouterMetrics : IDisposable
 
     public static readonly IReadOnlyList<double> TokensPerSecondBuckets = [1, 2, 5, 10, 15, 20, 30, 50, 75, 100, 150, 200, 300];
 
-    private static readonly string[] PriorityLabels = ["best-effort", "normal", "high", "critical"];
+    private static readonly string[] PriorityLabels = [.. WireNames.PriorityNames];
 
+    // The modes that can be in effect (Auto only chooses one of the others), with their labels.
     private static readonly (EfficiencyMode Mode, string Label)[] Modes =
-    [
-        (EfficiencyMode.Performance, "performance"),
-        (EfficiencyMode.Balanced, "balanced"),
-        (EfficiencyMode.Efficiency, "efficiency"),
-        (EfficiencyMode.Quiet, "quiet"),
-        (EfficiencyMode.UltraEfficiency, "ultra-efficiency"),
-    ];
+        [.. WireNames.Modes.Where(static m => m != EfficiencyMode.Auto).Select(static m => (m, WireNames.ToWire(m)))];
 
     private readonly bool _ownsMeter;
 
@@ -83,6 +79,7 @@ public sealed class RouterMetrics : IDisposable
     private readonly Prometheus.Counter _tokensTotal;
     private readonly Prometheus.Histogram _tokensPerSecond;
     private readonly Prometheus.Counter _energyWattHoursTotal;
+    private readonly Prometheus.Counter _httpErrorsTotal;
     private readonly StateGauge[] _gauges;
 
     // Scrapes take turns, so one scrape's gauge sync cannot remove a series another is writing.
@@ -95,6 +92,7 @@ public sealed class RouterMetrics : IDisposable
     private readonly Counter<long> _tokens;
     private readonly Histogram<double> _tokensPerSecondInstrument;
     private readonly Counter<double> _energy;
+    private readonly Counter<long> _httpErrors;
 
     /// <param name="meterFactory">Creates the Meter (the host's DI factory); without one the Meter is created here and disposed with this.</param>
     public RouterMetrics(RouterMetricsState state, IMeterFactory? meterFactory = null)
@@ -130,6 +128,10 @@ public sealed class RouterMetrics : IDisposable
             ["backend"], new HistogramConfiguration { Buckets = [.. TokensPerSecondBuckets] });
         _tokensPerSecondInstrument = Meter.CreateHistogram("ollama_proxy.tokens_per_second", "{token}/s", TokensPerSecondHelp, tags: null,
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = TokensPerSecondBuckets });
+
+        const string HttpErrorsHelp = "Error answers the router gave on its HTTP port, by status and code (queue_full, invalid_json, malformed_body …).";
+        _httpErrorsTotal = prometheus.CreateCounter("ollama_proxy_http_errors_total", HttpErrorsHelp, "status", "code");
+        _httpErrors = Meter.CreateCounter<long>("ollama_proxy.http.errors", "{response}", HttpErrorsHelp);
 
         const string EnergyHelp = "Energy used serving requests, in watt-hours, by backend and basis (measured or estimated).";
         _energyWattHoursTotal = prometheus.CreateCounter("ollama_proxy_energy_watthours_total", EnergyHelp, "backend", "basis");
@@ -238,6 +240,13 @@ public sealed class RouterMetrics : IDisposable
     {
         _tokensPerSecond.WithLabels([backend]).Observe(tokensPerSecond);
         _tokensPerSecondInstrument.Record(tokensPerSecond, new KeyValuePair<string, object?>("backend", backend));
+    }
+
+    /// <summary>An error answer on the HTTP port: its status and the router's code for it.</summary>
+    public void RecordHttpError(int status, string code)
+    {
+        _httpErrorsTotal.WithLabels(status.ToString(CultureInfo.InvariantCulture), code).Inc();
+        _httpErrors.Add(1, new KeyValuePair<string, object?>("status", status), new KeyValuePair<string, object?>("code", code));
     }
 
     public void RecordEnergy(in EnergyMeasurement energy)

@@ -195,10 +195,11 @@ public sealed class BackendFailureTests
         using var cts = new CancellationTokenSource();
 
         ChannelReader<StreamEvent> reader = client.Stream(Json(BackendApi.OllamaGenerate,
-            "{\"model\":\"llama3.2:1b\",\"prompt\":\"flood\",\"options\":{\"num_predict\":" + Requested + "}}", true), cts.Token);
+            "{\"model\":\"llama3.2:1b\",\"prompt\":\"flood\",\"options\":{\"num_predict\":" + Requested + ",\"num_ctx\":131072}}", true), cts.Token);
 
         // Nobody reads: the channel fills, the client stops reading the socket, the socket buffers fill,
-        // and the simulator's write blocks.
+        // and the simulator's write blocks. The answer ends when the context is full: the largest
+        // the model takes (131072 tokens) is megabytes more than the socket buffers hold.
         await sim.WaitUntilAsync(s => s.IsWriteBlocked && reader.Count == 16, Timeout());
         long blockedAt = sim.TokensWritten;
         Assert.InRange(blockedAt, 16, Requested / 10);

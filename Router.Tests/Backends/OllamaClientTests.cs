@@ -165,7 +165,7 @@ public sealed class OllamaClientTests
         var missing = await client.GetContextLengthAsync("no-such-model:7b", Timeout());
 
         Assert.Equal(131072, chat.Value);
-        Assert.Equal(8192, embedding.Value);
+        Assert.Equal(2048, embedding.Value);
         Assert.Equal((BackendErrorKind.HttpStatus, 404), (missing.Error.Kind, missing.Error.StatusCode));
     }
 

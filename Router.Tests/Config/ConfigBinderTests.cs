@@ -36,7 +36,7 @@ public sealed class ConfigBinderTests
         "backends[0]: missing required setting \"endpoint\" (test.conf:2); add endpoint = \"http://localhost:11434\"")]
     [InlineData(
         "server {\n  htp-port = 1\n}",
-        "server.htp-port: unknown setting (test.conf:2); did you mean http-port? valid settings here: host, http-port, grpc-port, max-request-body, grpc-max-message, inline-io, allowed-origins, drain-timeout")]
+        "server.htp-port: unknown setting (test.conf:2); did you mean http-port? valid settings here: host, http-port, grpc-port, max-request-body, grpc-max-message, inline-io, allowed-origins, api-keys, insecure, allowed-hosts, drain-timeout")]
     [InlineData(
         "routing.panic-threshold = 2",
         "routing.panic-threshold: 2 is out of range (test.conf:1); use a value from 0 to 1")]
@@ -227,5 +227,65 @@ public sealed class ConfigBinderTests
         var config = ConfigLoader.LoadDefault(new Dictionary<string, string> { ["OLLAMA_ORIGINS"] = "https://chat.example,moz-extension://*" });
 
         Assert.Equal(["https://chat.example", "moz-extension://*"], config.Server.AllowedOrigins.ToArray());
+    }
+
+    private const string Key = "0123456789abcdef0123456789abcdef";
+
+    [Theory]
+    [InlineData("0.0.0.0")]
+    [InlineData("192.168.1.5")]
+    [InlineData("::")]
+    public void Load_BeyondLoopbackWithoutKeys_RefusedSayingHowToFixIt(string host)
+    {
+        var error = Assert.Throws<ConfigException>(() => ConfigLoader.FromHoconText($"server.host = \"{host}\"", "test.conf", new Dictionary<string, string>()));
+
+        Assert.Contains("server.api-keys", error.Message, StringComparison.Ordinal);
+        Assert.Contains("(test.conf:1)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("openssl rand -hex 32", error.Message, StringComparison.Ordinal);
+        Assert.Contains("server.insecure = true", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("server { host = \"0.0.0.0\", api-keys = [\"" + Key + "\"] }")]
+    [InlineData("server { host = \"0.0.0.0\", insecure = true }")]
+    [InlineData("server { host = \"127.0.0.2\" }")]
+    [InlineData("server { host = localhost }")]
+    public void Load_KeysInsecureOrLoopback_Starts(string text)
+    {
+        var config = ConfigLoader.FromHoconText(text, "test.conf", new Dictionary<string, string>());
+
+        Assert.True(config.Server.IsLoopbackOnly || !config.Server.ApiKeys.IsEmpty || config.Server.Insecure);
+    }
+
+    [Theory]
+    [InlineData("short")]
+    [InlineData("0123456789abcdef 0123")]
+    [InlineData("0123456789abcdef/0123=")]
+    public void Load_WeakOrUnsendableKey_NamesTheSettingAndHowToMakeOne(string key)
+    {
+        var error = Assert.Throws<ConfigException>(() => ConfigLoader.FromHoconText($"server.api-keys = [\"{key}\"]", "test.conf", new Dictionary<string, string>()));
+
+        Assert.Contains("server.api-keys", error.Message, StringComparison.Ordinal);
+        Assert.Contains("openssl rand -hex 32", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(key, error.Message, StringComparison.Ordinal); // a key is not echoed to logs
+    }
+
+    [Fact]
+    public void DefaultConfig_TakesApiKeysFromTheEnvironment()
+    {
+        var config = ConfigLoader.LoadDefault(new Dictionary<string, string> { ["OLLAMA_PROXY_API_KEYS"] = Key + ", " + Key.ToUpperInvariant(), ["OLLAMA_PROXY_HOST"] = "0.0.0.0" });
+
+        Assert.Equal([Key, Key.ToUpperInvariant()], config.Server.ApiKeys.ToArray());
+        Assert.Equal("0.0.0.0", config.Server.Host);
+    }
+
+    [Fact]
+    public void Load_AllowedHosts_NamesOnly()
+    {
+        var config = ConfigLoader.FromHoconText("server.allowed-hosts = [router.lan, \"*.example.com\"]", "test.conf", new Dictionary<string, string>());
+        var error = Assert.Throws<ConfigException>(() => ConfigLoader.FromHoconText("server.allowed-hosts = [\"http://router.lan\"]", "test.conf", new Dictionary<string, string>()));
+
+        Assert.Equal(["router.lan", "*.example.com"], config.Server.AllowedHosts.ToArray());
+        Assert.Contains("server.allowed-hosts", error.Message, StringComparison.Ordinal);
     }
 }

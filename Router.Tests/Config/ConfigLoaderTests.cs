@@ -59,7 +59,7 @@ public sealed class ConfigLoaderTests
     [Fact]
     public void LoadDefault_HostVariable_ExposesTheRouter()
     {
-        var config = ConfigLoader.LoadDefault(new Dictionary<string, string> { ["OLLAMA_PROXY_HOST"] = "0.0.0.0" });
+        var config = ConfigLoader.LoadDefault(new Dictionary<string, string> { ["OLLAMA_PROXY_HOST"] = "0.0.0.0", ["OLLAMA_PROXY_SERVER_INSECURE"] = "true" });
 
         Assert.Equal("0.0.0.0", config.Server.Host);
     }

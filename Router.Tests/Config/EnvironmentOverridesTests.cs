@@ -100,7 +100,7 @@ public sealed class EnvironmentOverridesTests
     [Fact]
     public void FromHoconText_OverrideOfAbsentSection_CreatesIt()
     {
-        var config = ConfigLoader.FromHoconText("", "empty.conf", new Dictionary<string, string> { ["OLLAMA_PROXY_SERVER_HOST"] = "0.0.0.0" });
+        var config = ConfigLoader.FromHoconText("", "empty.conf", new Dictionary<string, string> { ["OLLAMA_PROXY_SERVER_HOST"] = "0.0.0.0", ["OLLAMA_PROXY_SERVER_INSECURE"] = "true" });
 
         Assert.Equal("0.0.0.0", config.Server.Host);
     }

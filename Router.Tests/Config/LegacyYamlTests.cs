@@ -63,10 +63,13 @@ public sealed class LegacyYamlTests
 
     private static readonly Dictionary<string, string> NoEnvironment = [];
 
+    /// <summary>The old router listened on every network with no keys; today that must be said out loud.</summary>
+    private static readonly Dictionary<string, string> TrustedNetwork = new() { ["OLLAMA_PROXY_SERVER_INSECURE"] = "true" };
+
     [Fact]
     public void FromLegacyYamlText_OldRouterFile_ReadsServerRoutingAndBackends()
     {
-        var config = ConfigLoader.FromLegacyYamlText(OldRouterConfig, "config.yaml", NoEnvironment);
+        var config = ConfigLoader.FromLegacyYamlText(OldRouterConfig, "config.yaml", TrustedNetwork);
 
         Assert.Equal(("0.0.0.0", 8081, 50052), (config.Server.Host, config.Server.HttpPort, config.Server.GrpcPort));
         Assert.Equal((false, false, EfficiencyMode.Balanced), (config.Routing.PowerAware, config.Routing.AutoOptimize, config.Routing.DefaultMode));
@@ -81,7 +84,7 @@ public sealed class LegacyYamlTests
     [Fact]
     public void FromLegacyYamlText_MissingNewSettings_KeepModelDefaults()
     {
-        var config = ConfigLoader.FromLegacyYamlText(OldRouterConfig, "config.yaml", NoEnvironment);
+        var config = ConfigLoader.FromLegacyYamlText(OldRouterConfig, "config.yaml", TrustedNetwork);
 
         var backend = config.Backends[0];
         Assert.Equal((1, 16), (backend.MaxConcurrent, backend.QueueLimits[0]));
@@ -166,9 +169,19 @@ public sealed class LegacyYamlTests
         {
             ["OLLAMA_PROXY_SERVER_HTTP_PORT"] = "9999",
             ["OLLAMA_PROXY_BACKENDS_OLLAMA_NVIDIA_ENABLED"] = "true",
+            ["OLLAMA_PROXY_SERVER_INSECURE"] = "true",
         });
 
         Assert.Equal((9999, true), (config.Server.HttpPort, config.Backends[1].Enabled));
+    }
+
+    [Fact]
+    public void FromLegacyYamlText_OldRouterFileWithoutKeys_RefusedNamingTheLine()
+    {
+        var error = Assert.Throws<ConfigException>(() => ConfigLoader.FromLegacyYamlText(OldRouterConfig, "config.yaml", NoEnvironment));
+
+        Assert.Contains("server.api-keys", error.Message, StringComparison.Ordinal);
+        Assert.Contains("config.yaml:", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -179,7 +192,7 @@ public sealed class LegacyYamlTests
         using var dir = new HoconTesting.TempDirectory();
         var path = dir.Write(fileName, OldRouterConfig);
 
-        var config = ConfigLoader.Load(path, NoEnvironment);
+        var config = ConfigLoader.Load(path, TrustedNetwork);
 
         Assert.Equal(["ollama-npu", "ollama-nvidia"], config.Backends.Select(b => b.Id));
     }

@@ -19,7 +19,10 @@ internal static class CliProcess
     public static Task<ChildProcess.Outcome> RunAsync(TimeSpan timeout, params string[] args) => RunAsync(timeout, null, args);
 
     /// <summary>Runs with <paramref name="url"/> as <c>OLLAMA_PROXY_URL</c> (the CLI's default daemon address).</summary>
-    public static async Task<ChildProcess.Outcome> RunAsync(TimeSpan timeout, Uri? url, params string[] args)
+    public static Task<ChildProcess.Outcome> RunAsync(TimeSpan timeout, Uri? url, params string[] args) => RunAsync(timeout, url, null, args);
+
+    /// <summary>Runs with <paramref name="url"/> as <c>OLLAMA_PROXY_URL</c> and the given environment variables besides.</summary>
+    public static async Task<ChildProcess.Outcome> RunAsync(TimeSpan timeout, Uri? url, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { WorkingDirectory = AppContext.BaseDirectory };
         start.ArgumentList.Add(GatewayDll);
@@ -31,6 +34,7 @@ internal static class CliProcess
         }
 
         if (url is not null) start.Environment["OLLAMA_PROXY_URL"] = url.ToString();
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
 
         return await ChildProcess.RunAsync(start, timeout, "ollama-proxy " + string.Join(' ', args));
     }

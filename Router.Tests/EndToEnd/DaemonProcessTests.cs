@@ -89,6 +89,20 @@ public sealed class DaemonProcessTests
     }
 
     [Fact]
+    public async Task Browser_WithApiKeys_KeyInFetchAndWebSocketSubprotocol_ReboundNameRefused()
+    {
+        const string Key = "0123456789abcdef0123456789abcdef";
+        await using var daemon = StartDaemon(inlineIo: null, ("OLLAMA_PROXY_SERVER_ALLOWED_ORIGINS", "http://allowed.test:*"), ("OLLAMA_PROXY_SERVER_API_KEYS", Key));
+        var (endpoint, _) = await WaitUntilListeningAsync(daemon, Key);
+
+        var outcome = await NodeScript.RunAsync("browser-keys.mjs", endpoint, ScriptLimit, Key);
+
+        Assert.True(outcome.ExitCode == 0, $"{outcome}\ndaemon stderr:\n{daemon.Stderr}");
+        Assert.Equal(3, outcome.Output.Split('\n').Count(line => line.StartsWith("ok ", StringComparison.Ordinal)));
+    }
+
+
+    [Fact]
     public async Task Sigterm_StreamsInFlightPastTheDrain_EachEndsInItsProtocolAndTheDaemonExitsZero()
     {
         // Real-time devices and a one-second drain: the long answers below cannot finish in time.
@@ -201,13 +215,14 @@ public sealed class DaemonProcessTests
         return LineProcess.Start(start, "ollama-proxy --simulate");
     }
 
-    private static async Task<(Uri Http, string GrpcPort)> WaitUntilListeningAsync(LineProcess daemon)
+    private static async Task<(Uri Http, string GrpcPort)> WaitUntilListeningAsync(LineProcess daemon, string? apiKey = null)
     {
         // "ollama-proxy listening: HTTP http://127.0.0.1:41234/  gRPC http://127.0.0.1:41235/  (simulated backends)"
         var words = (await daemon.WaitForLineAsync("ollama-proxy listening:", StartLimit)).Split(' ', StringSplitOptions.RemoveEmptyEntries);
         var endpoint = new Uri(words[3]);
         var grpcPort = new Uri(words[5]).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         using var client = new HttpClient { BaseAddress = endpoint };
+        if (apiKey is not null) client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey);
         await Awaiting.AwaitConditionAsync(async () => (await client.GetAsync("/health")).IsSuccessStatusCode, StartLimit, "GET /health 200 (a healthy backend)");
         return (endpoint, grpcPort);
     }

@@ -42,6 +42,14 @@ public sealed class BrowserOriginsTests : IAsyncLifetime
     [InlineData("http://localhost.evil.test", false)]
     [InlineData("https://evil.test", false)]
     [InlineData("null", false)]
+    // An origin is scheme://host[:port]; read as text, these looked like http://localhost:*.
+    [InlineData("http://localhost:@evil.example", false)]
+    [InlineData("http://localhost:3000@evil.example", false)]
+    [InlineData("http://localhost:3000/", false)]
+    [InlineData("http://localhost:3000/evil", false)]
+    [InlineData("http://localhost:3000?x", false)]
+    [InlineData("http://localhost:80", true)]          // the default port, as a browser would leave it out
+    [InlineData("http://[::1]:5173", true)]
     public void Allows_LocalPagesAndListedOriginsOnly(string origin, bool allowed)
     {
         var origins = new BrowserOrigins(["https://chat.example", "chrome-extension://*"]);
@@ -93,6 +101,42 @@ public sealed class BrowserOriginsTests : IAsyncLifetime
 
         Assert.Equal(403, (int)response.StatusCode);
         Assert.Equal(JsonValueKind.String, (await JsonAsync(response)).GetProperty("error").ValueKind);
+    }
+
+    [Theory]
+    [InlineData("http://localhost:3000", "https://evil.test")]
+    [InlineData("https://evil.test", "http://localhost:3000")]
+    public async Task SeveralOriginHeaders_EachIsChecked(string first, string second)
+    {
+        using var request = Post("efficiency", """{"mode":"performance"}""");
+        request.Headers.TryAddWithoutValidation("Origin", first);
+        request.Headers.TryAddWithoutValidation("Origin", second);
+
+        using var response = await _client.SendAsync(request);
+
+        Assert.Equal(403, (int)response.StatusCode);
+        Assert.Contains("https://evil.test", (await JsonAsync(response)).GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Empty(_admin.ModesSet);
+    }
+
+    [Theory]
+    [InlineData("http://localhost:3000, https://evil.test")]
+    [InlineData("http://localhost:3000 https://evil.test")]
+    public async Task OriginList_EachIsChecked(string origins)
+    {
+        using var response = await _client.SendAsync(Post("efficiency", """{"mode":"performance"}""", ("Origin", origins)));
+
+        Assert.Equal(403, (int)response.StatusCode);
+        Assert.Empty(_admin.ModesSet);
+    }
+
+    [Fact]
+    public async Task OriginWithUserInfo_Refused()
+    {
+        using var response = await _client.SendAsync(Post("efficiency", """{"mode":"performance"}""", ("Origin", "http://localhost:@evil.example")));
+
+        Assert.Equal(403, (int)response.StatusCode);
+        Assert.Empty(_admin.ModesSet);
     }
 
     [Fact]

@@ -32,7 +32,8 @@ internal sealed class HttpSurfaceHost : IAsyncDisposable
     /// <summary>Where the server listens, e.g. <c>http://127.0.0.1:41234/</c>.</summary>
     public Uri BaseAddress { get; }
 
-    public static async Task<HttpSurfaceHost> StartAsync(IInferenceRouter router, IRouterAdmin admin, RouterConfig? config = null)
+    /// <param name="configure">Adds to the host before it is built (a logger provider, services).</param>
+    public static async Task<HttpSurfaceHost> StartAsync(IInferenceRouter router, IRouterAdmin admin, RouterConfig? config = null, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
@@ -43,9 +44,10 @@ internal sealed class HttpSurfaceHost : IAsyncDisposable
         builder.Services.AddSingleton(config ?? new RouterConfig());
         builder.Services.AddHttpSurfaces();
         builder.Services.AddTestStreams();
+        configure?.Invoke(builder);
 
         var app = builder.Build();
-        app.UseBrowserOrigins();
+        app.UseAccessControl();
         app.MapHttpSurfaces();
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

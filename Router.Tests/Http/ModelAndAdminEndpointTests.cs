@@ -100,7 +100,7 @@ public sealed class ModelAndAdminEndpointTests : IAsyncLifetime
         Assert.Equal(1, igpu.GetProperty("metrics").GetProperty("in_flight").GetInt32());
         Assert.Equal(41.2, igpu.GetProperty("metrics").GetProperty("models").GetProperty("llama3.2:latest").GetProperty("tokens_per_second").GetDouble());
         var queue = igpu.GetProperty("queue");
-        Assert.Equal(0, queue.GetProperty("best_effort").GetInt32());
+        Assert.Equal(0, queue.GetProperty("best-effort").GetInt32()); // as on every other surface
         Assert.Equal(2, queue.GetProperty("normal").GetInt32());
         Assert.Equal(1, queue.GetProperty("high").GetInt32());
         Assert.Equal(64, igpu.GetProperty("queue_limits").GetProperty("critical").GetInt32());

@@ -220,14 +220,7 @@ internal sealed class ComputeGrpcService(
         return count > 0 ? sum / count : null;
     }
 
-    internal static string HealthName(BackendHealth health) => health switch
-    {
-        BackendHealth.Healthy => "healthy",
-        BackendHealth.Degraded => "degraded",
-        BackendHealth.Unhealthy => "unhealthy",
-        BackendHealth.Ejected => "ejected",
-        _ => "unknown",
-    };
+    internal static string HealthName(BackendHealth health) => WireNames.ToWire(health);
 
     private static int ClampToInt(double value) =>
         double.IsNaN(value) ? 0 : (int)Math.Clamp(Math.Round(value), int.MinValue, int.MaxValue);

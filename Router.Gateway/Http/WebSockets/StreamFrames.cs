@@ -43,6 +43,13 @@ internal enum FrameKind
 /// <summary>Reads the client's frames of <c>/v1/stream/ws</c>.</summary>
 internal static class StreamFrames
 {
+    /// <summary>The fields of a request frame the router decodes (the rest it ignores).</summary>
+    private static readonly string[] TextFields =
+    [
+        "model", "messages", "prompt", "options", "target", "media_type",
+        "latency_critical", "power_efficient", "max_latency_ms", "max_power_watts", "priority",
+    ];
+
     public readonly record struct Parsed(FrameKind Kind, string? RequestId, StreamRequestFrame? Request, HttpError? Error, string? Reason);
 
     public static Parsed Parse(ReadOnlyMemory<byte> json)
@@ -61,7 +68,7 @@ internal static class StreamFrames
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object) return Malformed("the frame must be a JSON object");
             if (!root.TryGetProperty("request_id", out var id) || id.ValueKind != JsonValueKind.String
-                || id.GetString() is not { } requestId || !RoutingHintsParser.IsValidRequestId(requestId))
+                || !JsonText.TryGetString(id, out var requestId) || requestId is null || !RoutingHintsParser.IsValidRequestId(requestId))
             {
                 return Malformed($"every frame needs a request_id: a string of 1-{RoutingHeaders.MaxRequestIdLength} visible ASCII characters");
             }
@@ -69,6 +76,13 @@ internal static class StreamFrames
             if (root.TryGetProperty("cancel", out var cancel) && cancel.ValueKind == JsonValueKind.True)
             {
                 return new Parsed(FrameKind.Cancel, requestId, null, null, null);
+            }
+
+            // Every field read below is decoded to text: one that is not Unicode text is this
+            // request's error, not the socket's (decoding it would throw).
+            foreach (var field in TextFields)
+            {
+                if (root.TryGetProperty(field, out var value) && !JsonText.IsValid(value)) return Invalid(requestId, HttpErrorMap.InvalidText(field));
             }
 
             if (!root.TryGetProperty("model", out var model) || model.ValueKind != JsonValueKind.String || model.GetString() is not { Length: > 0 } modelName)

@@ -1,0 +1,108 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Router.Actors.Config;
+using Router.Gateway.Hosting;
+
+namespace Router.Tests.Hosting;
+
+/// <summary>
+/// The endpoints only the daemon maps (<c>/simulation</c>, <c>/metrics</c>, <c>/explain</c>), on
+/// the daemon as <c>--simulate</c> runs it, with simulated devices that answer at once.
+/// </summary>
+public sealed class DaemonEndpointsTests : IAsyncLifetime
+{
+    private RouterHost _host = null!;
+    private HttpClient _http = null!;
+
+    public async Task InitializeAsync()
+    {
+        _host = await RouterHost.StartAsync(ConfigLoader.LoadDefault(), new RouterHostOptions
+        {
+            Simulate = true,
+            SimulationTimeScale = 0,
+            HttpPort = 0,
+            GrpcPort = 0,
+            ConsoleLogging = false,
+        });
+        _http = new HttpClient { BaseAddress = _host.HttpEndpoint, Timeout = TimeSpan.FromSeconds(20) };
+    }
+
+    public async Task DisposeAsync()
+    {
+        _http.Dispose();
+        await _host.DisposeAsync();
+    }
+
+    private async Task<(HttpStatusCode Status, string Body)> PostAsync(string path, byte[] body)
+    {
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        using var response = await _http.PostAsync(new Uri(path, UriKind.Relative), content);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    [Theory]
+    [InlineData("{\"on_ac_power\\ud800\":true}", "\\ud800")]
+    [InlineData("{\"temperatures\":{\"ollama-npu\\udc00\":50}}", "temperatures")]
+    public async Task Simulation_KeyNotUnicodeText_400NamingIt(string json, string named)
+    {
+        var (status, body) = await PostAsync("/simulation", Encoding.UTF8.GetBytes(json));
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        var message = JsonDocument.Parse(body).RootElement.GetProperty("error").GetProperty("message").GetString()!;
+        Assert.Contains(named, message, StringComparison.Ordinal);
+        Assert.Contains("UTF-8", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Simulation_KeyWithInvalidBytes_400()
+    {
+        byte[] json = [.. "{\"on_ac_power"u8, 0xFF, .. "\":true}"u8];
+
+        var (status, body) = await PostAsync("/simulation", json);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("UTF-8", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Simulation_Post_AnswersWithTheStateAfterTheChange()
+    {
+        var (modeStatus, _) = await PostAsync("/efficiency", """{"mode":"auto"}"""u8.ToArray());
+        Assert.Equal(HttpStatusCode.OK, modeStatus);
+
+        // Each change flips what Auto decides, so an answer from before it would show the other mode.
+        foreach (var (body, ac, battery, effective) in new[]
+        {
+            ("""{"on_ac_power":false,"battery_percent":15}""", false, (double?)15, "ultra-efficiency"),
+            ("""{"on_ac_power":true,"battery_percent":null}""", true, null, "performance"),
+            ("""{"on_ac_power":false,"battery_percent":35}""", false, 35, "efficiency"),
+            ("""{"on_ac_power":true}""", true, 35, "performance"),
+        })
+        {
+            var (status, answer) = await PostAsync("/simulation", Encoding.UTF8.GetBytes(body));
+
+            Assert.Equal(HttpStatusCode.OK, status);
+            var state = JsonDocument.Parse(answer).RootElement;
+            Assert.Equal(ac, state.GetProperty("on_ac_power").GetBoolean());
+            Assert.Equal(battery, state.GetProperty("battery_percent").ValueKind == JsonValueKind.Null ? null : state.GetProperty("battery_percent").GetDouble());
+            Assert.Equal(effective, state.GetProperty("effective_mode").GetString());
+        }
+    }
+
+    [Theory]
+    [InlineData("POST", "/metrics", "GET")]
+    [InlineData("POST", "/explain", "GET")]
+    [InlineData("DELETE", "/simulation", "GET, POST")]
+    [InlineData("PUT", "/efficiency", "GET, POST")]
+    public async Task DaemonRoute_WrongMethod_405WithAllow(string method, string path, string allowed)
+    {
+        using var response = await _http.SendAsync(new HttpRequestMessage(new HttpMethod(method), new Uri(path, UriKind.Relative)));
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+        Assert.Equal(allowed, string.Join(", ", response.Content.Headers.Allow));
+        Assert.Equal("method_not_allowed", JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetProperty("code").GetString());
+    }
+}
