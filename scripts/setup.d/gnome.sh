@@ -29,9 +29,11 @@ fi
 cleanup() { if [ "$created_policy" = 1 ]; then rm -f "$policy"; fi; }
 trap cleanup EXIT
 
+# Another installer may hold the dpkg lock for a while (the other setup scripts, a parallel session).
+wait_lock=(-o DPkg::Lock::Timeout=600)
 if ! apt-cache show gnome-shell >/dev/null 2>&1; then
-  apt-get update -qq
+  apt-get "${wait_lock[@]}" update -qq
 fi
-apt-get install -y -qq --no-install-recommends gjs gnome-shell libglib2.0-bin libglib2.0-dev-bin dbus >/dev/null
+apt-get "${wait_lock[@]}" install -y -qq --no-install-recommends gjs gnome-shell libglib2.0-bin libglib2.0-dev-bin dbus >/dev/null
 
 have_all || { echo "gjs, gnome-extensions, glib-compile-resources, glib-compile-schemas or dbus-daemon missing after install" >&2; exit 1; }
