@@ -11,8 +11,6 @@ namespace Router.Actors.Config;
 /// </summary>
 internal static partial class ConfigBinder
 {
-    private static readonly string[] ModeNames = ["performance", "balanced", "efficiency", "quiet", "ultra-efficiency", "auto"];
-
     public static RouterConfig Bind(HoconObject root, ConfigErrors errors)
     {
         var reader = new SettingsReader(root, "", errors);
@@ -23,6 +21,8 @@ internal static partial class ConfigBinder
             Server = BindServer(reader.Child(ConfigSchema.Server), defaults.Server),
             Routing = BindRouting(reader.Child(ConfigSchema.Routing), defaults.Routing),
             Telemetry = BindTelemetry(reader.Child(ConfigSchema.Telemetry), defaults.Telemetry),
+            DBus = BindDBus(reader.Child(ConfigSchema.DBus), defaults.DBus),
+            Desktop = BindDesktop(reader.Child(ConfigSchema.Desktop), defaults.Desktop),
             Backends = BindBackends(reader, root),
         };
     }
@@ -80,13 +80,13 @@ internal static partial class ConfigBinder
         var mode = defaults.DefaultMode;
         if (section.OptionalString("default-mode") is { } modeText && section.Object.TryGet("default-mode", out var modeValue))
         {
-            if (TryParseMode(modeText, out var parsed))
+            if (EfficiencyModeNames.TryParse(modeText, out var parsed))
             {
                 mode = parsed;
             }
             else
             {
-                section.Error("default-mode", $"unknown mode {modeValue.Describe()}", modeValue.Origin, "valid modes: " + string.Join(", ", ModeNames));
+                section.Error("default-mode", $"unknown mode {modeValue.Describe()}", modeValue.Origin, "valid modes: " + EfficiencyModeNames.ValidList);
             }
         }
 
@@ -138,23 +138,37 @@ internal static partial class ConfigBinder
         };
     }
 
-    /// <summary>
-    /// Accepts the kebab-case names and, for files written for the old router, their spellings
-    /// without separators in any case (<c>UltraEfficiency</c>, <c>ultra_efficiency</c>).
-    /// </summary>
-    internal static bool TryParseMode(string text, out EfficiencyMode mode)
+    private static DBusConfig BindDBus(SettingsReader? section, DBusConfig defaults)
     {
-        var normalized = text.Trim().Replace("-", "", StringComparison.Ordinal).Replace("_", "", StringComparison.Ordinal);
-        foreach (var candidate in Enum.GetValues<EfficiencyMode>())
+        if (section is null)
         {
-            if (string.Equals(candidate.ToString(), normalized, StringComparison.OrdinalIgnoreCase))
-            {
-                mode = candidate;
-                return true;
-            }
+            return defaults;
         }
 
-        mode = default;
-        return false;
+        section.RejectUnknown(ConfigSchema.DBusKeys);
+        return defaults with
+        {
+            Enabled = section.Bool("enabled", defaults.Enabled),
+            RequireName = section.Bool("require-name", defaults.RequireName),
+            RequestRoutedSignal = section.Bool("request-routed-signal", defaults.RequestRoutedSignal),
+            RequestRoutedPerSecond = section.Int("request-routed-per-second", defaults.RequestRoutedPerSecond, 1, 1000,
+                "use 1 to 1000 signals a second; turn the signal off with request-routed-signal = false"),
+        };
+    }
+
+    private static DesktopConfig BindDesktop(SettingsReader? section, DesktopConfig defaults)
+    {
+        if (section is null)
+        {
+            return defaults;
+        }
+
+        section.RejectUnknown(ConfigSchema.DesktopKeys);
+        return defaults with
+        {
+            Notifications = section.Bool("notifications", defaults.Notifications),
+            NotificationInterval = section.Duration("notification-interval", defaults.NotificationInterval),
+            PowerState = section.Bool("power-state", defaults.PowerState),
+        };
     }
 }

@@ -9,10 +9,12 @@ internal static class ConfigSchema
     public const string Server = "server";
     public const string Routing = "routing";
     public const string Telemetry = "telemetry";
+    public const string DBus = "dbus";
+    public const string Desktop = "desktop";
     public const string BackendDefaults = "backend-defaults";
     public const string Backends = "backends";
 
-    public static readonly string[] RootKeys = [Server, Routing, Telemetry, BackendDefaults, Backends];
+    public static readonly string[] RootKeys = [Server, Routing, Telemetry, DBus, Desktop, BackendDefaults, Backends];
 
     public static readonly string[] ServerKeys = ["host", "http-port", "grpc-port", "max-request-body", "grpc-max-message", "inline-io", "allowed-origins"];
 
@@ -23,6 +25,10 @@ internal static class ConfigSchema
     ];
 
     public static readonly string[] TelemetryKeys = ["sysfs-root", "sample-interval", "otlp-endpoint", "nvidia-smi"];
+
+    public static readonly string[] DBusKeys = ["enabled", "require-name", "request-routed-signal", "request-routed-per-second"];
+
+    public static readonly string[] DesktopKeys = ["notifications", "notification-interval", "power-state"];
 
     public const string QueueLimits = "queue-limits";
     public const string Timeouts = "timeouts";

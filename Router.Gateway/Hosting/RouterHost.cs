@@ -11,6 +11,7 @@ using Router.Actors.Config;
 using Router.Actors.Inference;
 using Router.Actors.Routing;
 using Router.Actors.State;
+using Router.DBus;
 using Router.Gateway.Grpc;
 using Router.Gateway.Http;
 using Router.Gateway.Simulation;
@@ -28,10 +29,12 @@ internal sealed class RouterHost : IAsyncDisposable
     private readonly WebApplication _grpc;
     private readonly IReadOnlyList<SimulatedBackend> _simulators;
     private readonly RouterTelemetry _telemetry;
+    private readonly DesktopIntegration _desktop;
 
     private RouterHost(WebApplication http, WebApplication grpc, RouterRuntime runtime, RouterConfig config,
-        IReadOnlyList<SimulatedBackend> simulators, SimulatedMachine? machine, RouterTelemetry telemetry)
+        IReadOnlyList<SimulatedBackend> simulators, SimulatedMachine? machine, RouterTelemetry telemetry, DesktopIntegration desktop)
     {
+        _desktop = desktop;
         _http = http;
         _grpc = grpc;
         Runtime = runtime;
@@ -52,6 +55,8 @@ internal sealed class RouterHost : IAsyncDisposable
     /// <summary>The simulated battery, AC and temperatures, in simulation mode.</summary>
     public SimulatedMachine? Machine { get; }
     public IServiceProvider Services => _http.Services;
+    /// <summary>The session bus the router is exported on (ie.fio.OllamaProxy), or null when D-Bus is off.</summary>
+    public string? SessionBusAddress => _desktop.SessionBusAddress;
 
     public static async Task<RouterHost> StartAsync(RouterConfig config, RouterHostOptions options, CancellationToken cancellationToken = default)
     {
@@ -63,6 +68,7 @@ internal sealed class RouterHost : IAsyncDisposable
         SimulatedMachine? machine = null;
         RouterRuntime? runtime = null;
         RouterTelemetry? telemetry = null;
+        DesktopIntegration? desktop = null;
         WebApplication? http = null;
         WebApplication? grpc = null;
         try
@@ -80,15 +86,21 @@ internal sealed class RouterHost : IAsyncDisposable
             }
 
             telemetry = RouterTelemetry.Create(config, ref runtimeOptions);
+            // Desktop (Router.DBus): its request observer joins the chain before the runtime starts.
+            desktop = DesktopIntegration.Prepare(config, ref runtimeOptions, options.DesktopBuses);
             var sensors = LinuxSensors.UseUnlessSet(config, ref runtimeOptions, telemetry);
             runtime = await RouterRuntime.StartAsync(config, runtimeOptions).ConfigureAwait(false);
             http = BuildHttp(config, options, runtime, machine, telemetry);
             grpc = BuildGrpc(config, options, runtime);
-            RouterHostLog.Attach(runtime, http.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Router"));
-            await telemetry.AttachAsync(runtime, http.Services.GetRequiredService<ILoggerFactory>(), sensors, cancellationToken).ConfigureAwait(false);
+            var loggers = http.Services.GetRequiredService<ILoggerFactory>();
+            RouterHostLog.Attach(runtime, loggers.CreateLogger("Router"));
+            await telemetry.AttachAsync(runtime, loggers, sensors, cancellationToken).ConfigureAwait(false);
+            // Desktop (Router.DBus): on the session bus before the listeners, so a second daemon
+            // whose bus name is taken stops before it binds any port.
+            await desktop.StartAsync(runtime, loggers, telemetry.TotalEnergyWh, cancellationToken).ConfigureAwait(false);
             await http.StartAsync(cancellationToken).ConfigureAwait(false);
             await grpc.StartAsync(cancellationToken).ConfigureAwait(false);
-            return new RouterHost(http, grpc, runtime, config, simulators, machine, telemetry);
+            return new RouterHost(http, grpc, runtime, config, simulators, machine, telemetry, desktop);
         }
         catch
         {
@@ -98,6 +110,11 @@ internal sealed class RouterHost : IAsyncDisposable
                 {
                     await app.DisposeAsync().ConfigureAwait(false);
                 }
+            }
+
+            if (desktop is not null)
+            {
+                await desktop.DisposeAsync().ConfigureAwait(false);
             }
 
             if (runtime is not null)
@@ -211,6 +228,7 @@ internal sealed class RouterHost : IAsyncDisposable
         await _grpc.StopAsync().ConfigureAwait(false);
         await _http.DisposeAsync().ConfigureAwait(false);
         await _grpc.DisposeAsync().ConfigureAwait(false);
+        await _desktop.DisposeAsync().ConfigureAwait(false);
         await Runtime.DisposeAsync().ConfigureAwait(false);
         _telemetry.Dispose();
         foreach (var simulator in _simulators)

@@ -47,6 +47,18 @@ internal sealed partial class RouterTelemetry : IRequestObserver, IDisposable
     /// <summary>Energy per request and the totals per backend (measured where the device's power is read, else estimated).</summary>
     public EnergyMeter Energy { get; }
 
+    /// <summary>Energy used by every configured backend so far, in watt-hours (measured where metered, else estimated).</summary>
+    public double TotalEnergyWh()
+    {
+        double total = 0;
+        foreach (var backend in _powerSources.Keys)
+        {
+            total += Energy.GetTotals(backend).WattHours;
+        }
+
+        return total;
+    }
+
     /// <summary>Creates the meter and the energy meter, and makes itself the runtime's request observer.</summary>
     public static RouterTelemetry Create(RouterConfig config, ref RouterRuntimeOptions runtime)
     {

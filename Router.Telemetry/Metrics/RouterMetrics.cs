@@ -52,14 +52,9 @@ public sealed class RouterMetrics : IDisposable
 
     private static readonly string[] PriorityLabels = ["best-effort", "normal", "high", "critical"];
 
+    // Every mode a mode in effect can be (Auto never is one), labelled with its wire id.
     private static readonly (EfficiencyMode Mode, string Label)[] Modes =
-    [
-        (EfficiencyMode.Performance, "performance"),
-        (EfficiencyMode.Balanced, "balanced"),
-        (EfficiencyMode.Efficiency, "efficiency"),
-        (EfficiencyMode.Quiet, "quiet"),
-        (EfficiencyMode.UltraEfficiency, "ultra-efficiency"),
-    ];
+        Array.ConvertAll(Array.FindAll(Enum.GetValues<EfficiencyMode>(), m => m != EfficiencyMode.Auto), m => (m, EfficiencyModeNames.ToWire(m)));
 
     private readonly bool _ownsMeter;
     private readonly Counter<long> _requests;
@@ -115,6 +110,10 @@ public sealed class RouterMetrics : IDisposable
             "1 while the CPU is being thermally throttled.");
         Meter.CreateObservableGauge("ollama_proxy.mode", ObserveMode, unit: null,
             "Efficiency mode in effect: 1 for the mode in effect, 0 for the others.");
+        Meter.CreateObservableGauge("ollama_proxy.power_profile", ObservePowerProfile, unit: null,
+            "The desktop's power profile (power-profiles-daemon's ActiveProfile): 1 for the active one; absent without the daemon.");
+        Meter.CreateObservableGauge("ollama_proxy.battery.time_to_empty", ObserveTimeToEmpty, "s",
+            "Seconds until the battery is empty, while discharging and known.");
     }
 
     public Meter Meter { get; }
@@ -273,4 +272,10 @@ public sealed class RouterMetrics : IDisposable
             yield return new Measurement<int>(mode == effective ? 1 : 0, new KeyValuePair<string, object?>("mode", label));
         }
     }
+
+    private IEnumerable<Measurement<int>> ObservePowerProfile() =>
+        State.PowerProfile is { } profile ? [new Measurement<int>(1, new KeyValuePair<string, object?>("profile", profile))] : [];
+
+    private IEnumerable<Measurement<double>> ObserveTimeToEmpty() =>
+        State.TimeToEmpty is { } remaining ? [new Measurement<double>(remaining.TotalSeconds)] : [];
 }

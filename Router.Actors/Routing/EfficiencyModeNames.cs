@@ -1,14 +1,18 @@
-using Router.Actors.Routing;
+namespace Router.Actors.Routing;
 
-namespace Router.Gateway.Http;
-
-/// <summary>The wire names of <see cref="EfficiencyMode"/>: kebab-case out, forgiving in.</summary>
-internal static class EfficiencyModeNames
+/// <summary>
+/// The wire names of <see cref="EfficiencyMode"/>, one table for every surface (HTTP, gRPC, D-Bus,
+/// the configuration): kebab-case out, forgiving in.
+/// </summary>
+public static class EfficiencyModeNames
 {
     private static readonly EfficiencyMode[] Modes = Enum.GetValues<EfficiencyMode>();
 
+    /// <summary>Every mode id in menu order: performance, balanced, efficiency, quiet, ultra-efficiency, auto.</summary>
+    public static readonly IReadOnlyList<string> All = Array.AsReadOnly(Array.ConvertAll(Modes, ToWire));
+
     /// <summary>"performance, balanced, efficiency, quiet, ultra-efficiency, auto", for error messages.</summary>
-    public static readonly string ValidList = string.Join(", ", Array.ConvertAll(Modes, ToWire));
+    public static readonly string ValidList = string.Join(", ", All);
 
     public static string ToWire(EfficiencyMode mode) => mode switch
     {

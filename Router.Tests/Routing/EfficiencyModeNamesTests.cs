@@ -1,7 +1,6 @@
 using Router.Actors.Routing;
-using Router.Gateway.Http;
 
-namespace Router.Tests.Http;
+namespace Router.Tests.Routing;
 
 public sealed class EfficiencyModeNamesTests
 {
