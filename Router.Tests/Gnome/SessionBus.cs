@@ -34,8 +34,12 @@ internal sealed class SessionBus : IAsyncDisposable
         {
             using var limit = new CancellationTokenSource(StartLimit);
             var address = await process.StandardOutput.ReadLineAsync(limit.Token);
-            Assert.False(string.IsNullOrEmpty(address), "dbus-daemon printed no address: " + await process.StandardError.ReadToEndAsync(limit.Token));
-            return new SessionBus(process, address!);
+            if (string.IsNullOrEmpty(address))
+            {
+                Assert.Fail("dbus-daemon printed no address: " + await process.StandardError.ReadToEndAsync(limit.Token));
+            }
+
+            return new SessionBus(process, address);
         }
         catch
         {

@@ -39,7 +39,7 @@ internal sealed class ToggleView(JsonElement root)
     /// <summary>The items of the menu's first section: the modes.</summary>
     public ImmutableArray<MenuItem> Modes => [.. Menu.First(e => e.GetProperty("kind").GetString() == "section").GetProperty("items").EnumerateArray().Select(ToItem)];
 
-    public ImmutableArray<string> CheckedModes => [.. Modes.Where(m => m.Ornament == "check").Select(m => m.Text)];
+    public string[] CheckedModes => [.. Modes.Where(m => m.Ornament == "check").Select(m => m.Text)];
 
     /// <summary>Whether the section after the "Backends" separator shows.</summary>
     public bool BackendsVisible => BackendSection.GetProperty("visible").GetBoolean();

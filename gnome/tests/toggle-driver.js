@@ -154,7 +154,10 @@ const commands = {
     },
 };
 
-const loop = new GLib.MainLoop(null, false);
+// No nested GLib.MainLoop: this module is still evaluating (top-level await), and gjs 1.74 runs
+// no promise jobs inside a loop nested there. Awaiting a promise lets gjs's own loop run, jobs too.
+let quit;
+const quitting = new Promise(resolve => (quit = resolve));
 const input = new Gio.DataInputStream({
     base_stream: new Gio.UnixInputStream({fd: 0, close_fd: false}),
 });
@@ -163,7 +166,7 @@ function readCommand() {
     input.read_line_async(GLib.PRIORITY_DEFAULT, null, (stream, result) => {
         const [bytes] = stream.read_line_finish_utf8(result);
         if (bytes === null || bytes === 'quit') {
-            loop.quit();
+            quit();
             return;
         }
         const [name, ...args] = bytes.split(' ');
@@ -187,6 +190,6 @@ function readCommand() {
 commands.enable();
 Changes.changed();
 readCommand();
-loop.run();
+await quitting;
 if (enabled)
     commands.disable();
