@@ -76,13 +76,27 @@ public sealed class ToggleOnRealDaemonTests(ExtensionBundle bundle) : IClassFixt
         view = await toggle.WaitForAsync(v => v.Subtitle.StartsWith("Auto · Efficiency (", StringComparison.Ordinal), "Auto · Efficiency (…) on a battery at 35 %");
         var efficiency = await daemon.GetEfficiencyAsync();
         Assert.Equal("efficiency", efficiency.GetProperty("effective_mode").GetString());
-        Assert.Equal($"Auto · Efficiency ({efficiency.GetProperty("reason").GetString()})", view.Subtitle);
+        // The daemon's reason, less a closing ": efficiency" that the subtitle already says.
+        Assert.Equal($"Auto · Efficiency ({efficiency.GetProperty("reason").GetString()!.Replace(": efficiency", "", StringComparison.Ordinal)})", view.Subtitle);
         Assert.Contains("35", view.Subtitle, StringComparison.Ordinal);
         Assert.True(view.PanelIconVisible);
 
         // Auto's own change is a notification (they are on by default).
         view = await toggle.WaitForAsync(v => v.Notifications.Any(n => n.Title == "AI Efficiency: Efficiency"), "a notification of Auto's choice");
         Assert.Contains(view.Notifications, n => n.Body.Contains("35", StringComparison.Ordinal));
+
+        // With notifications off, Auto's next choice changes the toggle and notifies nobody.
+        var notified = view.Notifications.Length;
+        await toggle.SendAsync("set notifications false");
+        await daemon.SimulateAsync(new { battery_percent = 15 });
+        await toggle.WaitForAsync(v => v.Subtitle.StartsWith("Auto · Ultra Efficiency (", StringComparison.Ordinal), "Auto · Ultra Efficiency (…) at 15 %");
+        // The daemon's messages arrive in order: once the mode set next shows, the signal of Auto's
+        // choice before it has been handled.
+        set = await CliProcess.RunAsync(CliLimit, daemon.Http.BaseAddress, "mode", "quiet");
+        Assert.True(set.ExitCode == 0, set.ToString());
+        view = await toggle.WaitForAsync(v => v.CheckedModes.SequenceEqual(["Quiet"]), "Quiet checked after `ollama-proxy mode quiet`");
+        Assert.DoesNotContain(view.Notifications, n => n.Title == "AI Efficiency: Ultra Efficiency");
+        Assert.Equal(notified, view.Notifications.Length);
     }
 
     [Fact]

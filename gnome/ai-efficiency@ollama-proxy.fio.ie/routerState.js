@@ -99,7 +99,11 @@ export function subtitle(snapshot) {
         return modeLabel(snapshot.mode);
 
     const effective = `Auto · ${modeLabel(snapshot.effectiveMode)}`;
-    return snapshot.reason ? `${effective} (${snapshot.reason})` : effective;
+    // The router's reasons may end by naming the mode ("battery 35% < 50%: efficiency"), which
+    // the subtitle already says.
+    const suffix = `: ${snapshot.effectiveMode}`;
+    const reason = snapshot.reason.endsWith(suffix) ? snapshot.reason.slice(0, -suffix.length) : snapshot.reason;
+    return reason ? `${effective} (${reason})` : effective;
 }
 
 /**

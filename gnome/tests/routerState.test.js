@@ -42,6 +42,8 @@ for (const [name, snapshot, expected] of [
     ['manual mode', {...running, mode: 'quiet', effectiveMode: 'quiet'}, 'Quiet'],
     ['manual ultra efficiency', {...running, mode: 'ultra-efficiency', effectiveMode: 'ultra-efficiency'}, 'Ultra Efficiency'],
     ['auto on battery', {...running, mode: 'auto', effectiveMode: 'efficiency', reason: 'battery 35 %'}, 'Auto · Efficiency (battery 35 %)'],
+    ['auto, the reason naming the mode', {...running, mode: 'auto', effectiveMode: 'efficiency', reason: 'battery 35% < 50%: efficiency'},
+        'Auto · Efficiency (battery 35% < 50%)'],
     ['auto without a reason', {...running, mode: 'auto', effectiveMode: 'performance', reason: ''}, 'Auto · Performance'],
     ['a mode this version does not know', {...running, mode: 'turbo', effectiveMode: 'turbo'}, 'turbo'],
 ])
