@@ -21,10 +21,8 @@ const NOTIFICATIONS_KEY = 'notifications';
 const AiEfficiencyToggle = GObject.registerClass(
 class AiEfficiencyToggle extends QuickMenuToggle {
     _init(openPreferences) {
-        super._init({
-            title: RouterState.TITLE,
-            menuButtonAccessibleName: 'Open AI efficiency menu',
-        });
+        // Only what QuickMenuToggle takes in every version from 45 to 49 (49 added more).
+        super._init({title: RouterState.TITLE});
 
         this._modeItems = new Map();
         this._backendItems = new Map();

@@ -1,6 +1,7 @@
-// Test stub of resource:///org/gnome/shell/ui/quickSettings.js (GNOME Shell 45–49): the toggle,
-// its menu and the system indicator, as GObjects with the real ones' properties. A property the
-// shell's classes lack (GNOME 43's `label`, say) fails at construction as it would in the shell.
+// Test stub of resource:///org/gnome/shell/ui/quickSettings.js: the toggle, its menu and the
+// system indicator, as GObjects with the properties every GNOME Shell from 45 to 49 has. A property
+// one of them lacks (GNOME 43's `label`, 49's `menu-button-accessible-name`) fails at construction
+// as it would in that shell.
 
 import GObject from 'gi://GObject';
 
@@ -41,8 +42,6 @@ export const QuickMenuToggle = GObject.registerClass({
         'checked': GObject.ParamSpec.boolean('checked', null, null, GObject.ParamFlags.READWRITE, false),
         'toggle-mode': GObject.ParamSpec.boolean('toggle-mode', null, null, GObject.ParamFlags.READWRITE, false),
         'menu-enabled': GObject.ParamSpec.boolean('menu-enabled', null, null, GObject.ParamFlags.READWRITE, true),
-        'menu-button-accessible-name': GObject.ParamSpec.string('menu-button-accessible-name', null, null,
-            GObject.ParamFlags.READWRITE, 'Open menu'),
     },
     Signals: {'clicked': {param_types: [GObject.TYPE_INT]}},
 }, class QuickMenuToggle extends Widget {
