@@ -80,23 +80,6 @@ public sealed class ToggleOnRealDaemonTests(ExtensionBundle bundle) : IClassFixt
         Assert.Equal($"Auto · Efficiency ({efficiency.GetProperty("reason").GetString()!.Replace(": efficiency", "", StringComparison.Ordinal)})", view.Subtitle);
         Assert.Contains("35", view.Subtitle, StringComparison.Ordinal);
         Assert.True(view.PanelIconVisible);
-
-        // Auto's own change is a notification (they are on by default).
-        view = await toggle.WaitForAsync(v => v.Notifications.Any(n => n.Title == "AI Efficiency: Efficiency"), "a notification of Auto's choice");
-        Assert.Contains(view.Notifications, n => n.Body.Contains("35", StringComparison.Ordinal));
-
-        // With notifications off, Auto's next choice changes the toggle and notifies nobody.
-        var notified = view.Notifications.Length;
-        await toggle.SendAsync("set notifications false");
-        await daemon.SimulateAsync(new { battery_percent = 15 });
-        await toggle.WaitForAsync(v => v.Subtitle.StartsWith("Auto · Ultra Efficiency (", StringComparison.Ordinal), "Auto · Ultra Efficiency (…) at 15 %");
-        // The daemon's messages arrive in order: once the mode set next shows, the signal of Auto's
-        // choice before it has been handled.
-        set = await CliProcess.RunAsync(CliLimit, daemon.Http.BaseAddress, "mode", "quiet");
-        Assert.True(set.ExitCode == 0, set.ToString());
-        view = await toggle.WaitForAsync(v => v.CheckedModes.SequenceEqual(["Quiet"]), "Quiet checked after `ollama-proxy mode quiet`");
-        Assert.DoesNotContain(view.Notifications, n => n.Title == "AI Efficiency: Ultra Efficiency");
-        Assert.Equal(notified, view.Notifications.Length);
     }
 
     [Fact]
@@ -139,8 +122,9 @@ public sealed class ToggleOnRealDaemonTests(ExtensionBundle bundle) : IClassFixt
     public async Task Backends_HealthDotsLastServedAndHeat_FollowTheDaemon()
     {
         await using var bus = await SessionBus.StartAsync();
-        // The NVIDIA backend is probed every 500 ms, so its going down is seen at once.
-        await using var daemon = await BusDaemon.StartAsync(bus, ("OLLAMA_PROXY_BACKENDS_OLLAMA_NVIDIA_HEALTH_INTERVAL", "500ms"));
+        // The NVIDIA and CPU backends are probed every 500 ms, so their going down is seen at once.
+        await using var daemon = await BusDaemon.StartAsync(bus,
+            ("OLLAMA_PROXY_BACKENDS_OLLAMA_NVIDIA_HEALTH_INTERVAL", "500ms"), ("OLLAMA_PROXY_BACKENDS_OLLAMA_CPU_HEALTH_INTERVAL", "500ms"));
         await using var toggle = ToggleDriver.Start(bundle, bus);
 
         var view = await toggle.WaitForAsync(v => v.ShowsRunning && v.Backends.Length == 4, "four backends");
@@ -161,7 +145,16 @@ public sealed class ToggleOnRealDaemonTests(ExtensionBundle bundle) : IClassFixt
         Assert.Single(nvidia.StyleClasses, c => c.StartsWith("ai-efficiency-health-", StringComparison.Ordinal));
         Assert.Contains(nvidia.StyleClasses.Single(), new[] { "ai-efficiency-health-unhealthy", "ai-efficiency-health-ejected" });
         Assert.Equal("Router running · 3 of 4 backends healthy", view.HeaderSubtitle);
-        await toggle.WaitForAsync(v => v.Notifications.Any(n => n.Title.StartsWith("Ollama on NVIDIA GPU is ", StringComparison.Ordinal)), "a notification that the NVIDIA backend is down");
+        view = await toggle.WaitForAsync(v => v.Notifications.Any(n => n.Title.StartsWith("Ollama on NVIDIA GPU is ", StringComparison.Ordinal)), "a notification that the NVIDIA backend is down");
+
+        // With notifications off, the next backend down shows in its dot and notifies nobody. The
+        // dot and the notification come from one signal: once the dot shows, the choice was made.
+        var notified = view.Notifications.Length;
+        await toggle.SendAsync("set notifications false");
+        await daemon.FaultAsync("ollama-cpu", new { refuseConnections = true });
+        view = await toggle.WaitForAsync(v => !v.Backend("Ollama on CPU").StyleClasses.Contains("ai-efficiency-health-healthy"), "the CPU backend's dot no longer healthy");
+        Assert.DoesNotContain(view.Notifications, n => n.Title.StartsWith("Ollama on CPU", StringComparison.Ordinal));
+        Assert.Equal(notified, view.Notifications.Length);
 
         // A hot device, then throttling, show in the warning line.
         await daemon.SimulateAsync(new { temperatures = new Dictionary<string, double> { ["ollama-cpu"] = 90 } });

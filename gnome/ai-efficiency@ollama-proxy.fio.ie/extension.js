@@ -174,17 +174,13 @@ class Indicator extends SystemIndicator {
     }
 
     _notify(event) {
-        if (!this._settings.get_boolean(NOTIFICATIONS_KEY))
+        // Auto's changes and devices over their limit are the daemon's own notifications
+        // (desktop.notifications in router.conf); a backend going down is the extension's.
+        if (event.kind !== 'backend-health' || !RouterState.isDown(event.health) ||
+            !this._settings.get_boolean(NOTIFICATIONS_KEY))
             return;
-
-        // A ModeChanged whose new mode is not auto while the chosen mode is auto is Auto's own decision.
-        if (event.kind === 'mode-changed' && this._snapshot.mode === 'auto' && event.new !== 'auto') {
-            Main.notify(`AI Efficiency: ${RouterState.modeLabel(event.new)}`,
-                `Auto chose ${RouterState.modeLabel(event.new)}: ${event.reason}`);
-        } else if (event.kind === 'backend-health' && RouterState.isDown(event.health)) {
-            Main.notify(`${event.name} is ${event.health}`,
-                event.message || 'The router sends its requests to the other backends.');
-        }
+        Main.notify(`${event.name} is ${event.health}`,
+            event.message || 'The router sends its requests to the other backends.');
     }
 
     _onDestroy() {

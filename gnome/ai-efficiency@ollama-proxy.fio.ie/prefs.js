@@ -36,7 +36,7 @@ export default class AiEfficiencyPreferences extends ExtensionPreferences {
 
         const notify = new Adw.SwitchRow({
             title: 'Notify',
-            subtitle: 'When Auto changes the mode in effect, and when a backend goes down',
+            subtitle: 'When a backend goes down (the router itself notifies Auto’s changes)',
         });
         settings.bind('notifications', notify, 'active', Gio.SettingsBindFlags.DEFAULT);
         notifications.add(notify);

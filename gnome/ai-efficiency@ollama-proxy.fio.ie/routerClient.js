@@ -104,8 +104,8 @@ export class RouterClient {
      * @param {Gio.DBusNodeInfo} node - the contract (see loadInterfaces)
      * @param {object} callbacks - what the owner is told
      * @param {function(object):void} callbacks.onChanged - called with a new RouterSnapshot on every change
-     * @param {function(object):void} [callbacks.onEvent] - called with {kind: 'mode-changed', old, new, reason}
-     *   and {kind: 'backend-health', id, name, health, message} as the router signals them
+     * @param {function(object):void} [callbacks.onEvent] - called with {kind: 'backend-health', id, name,
+     *   health, message} as the router signals a backend's health (BackendHealthChanged)
      * @param {function(Error):void} [callbacks.onError] - a failed call or initialization
      */
     constructor(connection, node, {onChanged, onEvent = () => {}, onError = () => {}}) {
@@ -191,12 +191,6 @@ export class RouterClient {
         this.#proxies = proxies;
         for (const proxy of Object.values(proxies))
             this.#handle(proxy, 'g-properties-changed', () => this.#changed());
-        this.#handle(proxies.Efficiency, 'g-signal', (_proxy, _sender, signal, parameters) => {
-            if (signal === 'ModeChanged') {
-                const [old, now, reason] = parameters.deepUnpack();
-                this.#onEvent({kind: 'mode-changed', old, new: now, reason});
-            }
-        });
         this.#handle(proxies.Backends, 'g-signal', (_proxy, _sender, signal, parameters) => {
             if (signal === 'BackendHealthChanged')
                 this.#backendHealthChanged(...parameters.deepUnpack());
