@@ -86,9 +86,15 @@ internal sealed class RouterHost : IAsyncDisposable
             }
 
             telemetry = RouterTelemetry.Create(config, ref runtimeOptions);
-            // Desktop (Router.DBus): its request observer joins the chain before the runtime starts.
-            desktop = DesktopIntegration.Prepare(config, ref runtimeOptions, options.DesktopBuses);
             var sensors = LinuxSensors.UseUnlessSet(config, ref runtimeOptions, telemetry);
+            // Desktop (Router.DBus), before the runtime starts: UPower and power-profiles-daemon in
+            // front of the power source, and a request observer for the D-Bus objects.
+            (desktop, runtimeOptions) = await DesktopIntegration.PrepareAsync(config, runtimeOptions, options.DesktopBuses,
+                simulatedMachine: machine is not null, DesktopLoggers(options), cancellationToken).ConfigureAwait(false);
+            if (desktop.ReadsPowerFromDesktop)
+            {
+                telemetry.State.TakePowerFromSystemStateOnly();
+            }
             runtime = await RouterRuntime.StartAsync(config, runtimeOptions).ConfigureAwait(false);
             http = BuildHttp(config, options, runtime, machine, telemetry);
             grpc = BuildGrpc(config, options, runtime);
@@ -131,6 +137,15 @@ internal sealed class RouterHost : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>Loggers for what starts before the web host exists (its own log to the same console).</summary>
+    private static ILoggerFactory DesktopLoggers(RouterHostOptions options) => options.ConsoleLogging
+        ? LoggerFactory.Create(logging => logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss ";
+            }).SetMinimumLevel(LogLevel.Information))
+        : Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
 
     private static WebApplicationBuilder CreateBuilder(RouterConfig config, RouterHostOptions options, RouterRuntime runtime, int port, HttpProtocols protocols)
     {

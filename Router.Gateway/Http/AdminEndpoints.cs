@@ -181,6 +181,8 @@ internal sealed class AdminEndpoints
             writer.WriteString("reason", system.ModeReason);
             writer.WriteBoolean("on_ac_power", system.OnAcPower);
             JsonAnswer.WriteNumberOrNull(writer, "battery_percent", system.BatteryPercent);
+            JsonAnswer.WriteNumberOrNull(writer, "time_to_empty_s", system.TimeToEmpty is { } remaining ? Math.Round(remaining.TotalSeconds) : null);
+            if (system.PowerProfile is null) writer.WriteNull("power_profile"); else writer.WriteString("power_profile", system.PowerProfile);
             writer.WriteStartArray("valid_modes");
             foreach (var mode in Enum.GetValues<EfficiencyMode>()) writer.WriteStringValue(EfficiencyModeNames.ToWire(mode));
             writer.WriteEndArray();

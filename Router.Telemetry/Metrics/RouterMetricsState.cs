@@ -28,6 +28,7 @@ public sealed class RouterMetricsState
     private int _effectiveMode = Unknown;
     private string? _powerProfile;
     private long _timeToEmptyTicks = Unknown;
+    private volatile bool _powerFromSystemState;
 
     // 1. Backends (from BackendActor snapshots).
 
@@ -117,9 +118,18 @@ public sealed class RouterMetricsState
             _power = power.ToImmutable();
         }
 
-        SetBattery(sample.Power.BatteryPercent);
-        SetAcOnline(sample.Power.IsAvailable ? sample.Power.OnAcPower : null);
+        if (!_powerFromSystemState)
+        {
+            SetBattery(sample.Power.BatteryPercent);
+            SetAcOnline(sample.Power.IsAvailable ? sample.Power.OnAcPower : null);
+        }
     }
+
+    /// <summary>
+    /// Battery and AC come from the system state only, not from sysfs samples: the desktop's UPower
+    /// says them, and a sysfs sample in between would show its own view for a moment.
+    /// </summary>
+    public void TakePowerFromSystemStateOnly() => _powerFromSystemState = true;
 
     /// <summary>Mode in effect, AC, battery, throttling and device temperatures as the system-state actors published them.</summary>
     public void UpdateSystemState(SystemState state)
