@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Router.Tests.DBus;
 using Router.Tests.EndToEnd;
 using Router.Tests.TestKit;
 
@@ -8,8 +9,8 @@ namespace Router.Tests.Gnome;
 
 /// <summary>
 /// The daemon as a user runs it, <c>ollama-proxy --simulate</c>, in a process of its own on a
-/// private session bus, where it owns ie.fio.OllamaProxy. Stopping it (a kill) drops the name
-/// like a crash would.
+/// private session bus, where it owns ie.fio.OllamaProxy; with the addresses of its simulated
+/// devices, to inject faults.
 /// </summary>
 internal sealed class BusDaemon : IAsyncDisposable
 {
@@ -32,25 +33,11 @@ internal sealed class BusDaemon : IAsyncDisposable
     public string Stderr => _process.Stderr;
 
     /// <param name="environment">Settings for this daemon (OLLAMA_PROXY_* overrides).</param>
-    public static async Task<BusDaemon> StartAsync(SessionBus bus, params (string Name, string Value)[] environment)
+    public static async Task<BusDaemon> StartAsync(PrivateBus bus, params (string Name, string Value)[] environment)
     {
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = AppContext.BaseDirectory };
-        foreach (var arg in new[] { CliProcess.GatewayDll, "--simulate", "--time-scale", "0.1", "--http-port", "0", "--grpc-port", "0" })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        // Nothing from the test run's environment may decide for the daemon.
-        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("OLLAMA_PROXY_", StringComparison.Ordinal)).ToList())
-        {
-            start.Environment.Remove(key);
-        }
-
-        start.Environment.Remove("OLLAMA_ORIGINS");
-        start.Environment["DBUS_SESSION_BUS_ADDRESS"] = bus.Address;
-        foreach (var (name, value) in environment) start.Environment[name] = value;
-
-        var process = LineProcess.Start(start, "ollama-proxy --simulate (on a private session bus)");
+        ArgumentNullException.ThrowIfNull(bus);
+        var process = DaemonOnBus.Start(bus.Address, systemBus: null,
+            ["--simulate", "--time-scale", "0.1", "--http-port", "0", "--grpc-port", "0"], environment);
         try
         {
             // "ollama-proxy listening: HTTP http://127.0.0.1:41234/  gRPC http://127.0.0.1:41235/  (simulated backends)"

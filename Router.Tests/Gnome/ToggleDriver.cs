@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
+using Router.Tests.DBus;
 using Router.Tests.TestKit;
 
 namespace Router.Tests.Gnome;
@@ -27,7 +28,7 @@ internal sealed class ToggleDriver : IAsyncDisposable
         _process = process;
     }
 
-    public static ToggleDriver Start(ExtensionBundle bundle, SessionBus bus)
+    public static ToggleDriver Start(ExtensionBundle bundle, PrivateBus bus)
     {
         ArgumentNullException.ThrowIfNull(bundle);
         ArgumentNullException.ThrowIfNull(bus);

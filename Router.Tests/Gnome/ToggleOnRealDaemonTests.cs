@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Router.Tests.DBus;
 using Router.Tests.EndToEnd;
 
 namespace Router.Tests.Gnome;
@@ -16,7 +17,7 @@ public sealed class ToggleOnRealDaemonTests(ExtensionBundle bundle) : IClassFixt
     [Fact]
     public async Task Menu_SixModes_ChoosingOneSetsItOnTheDaemon()
     {
-        await using var bus = await SessionBus.StartAsync();
+        await using var bus = await PrivateBus.StartAsync();
         await using var daemon = await BusDaemon.StartAsync(bus);
         await using var toggle = ToggleDriver.Start(bundle, bus);
 
@@ -59,7 +60,7 @@ public sealed class ToggleOnRealDaemonTests(ExtensionBundle bundle) : IClassFixt
     [Fact]
     public async Task ModeSetWithCli_ShowsInTheToggle_WithAutosReason()
     {
-        await using var bus = await SessionBus.StartAsync();
+        await using var bus = await PrivateBus.StartAsync();
         await using var daemon = await BusDaemon.StartAsync(bus);
         await using var toggle = ToggleDriver.Start(bundle, bus);
         await toggle.WaitForAsync(v => v.ShowsRunning, "the router running");
@@ -85,7 +86,7 @@ public sealed class ToggleOnRealDaemonTests(ExtensionBundle bundle) : IClassFixt
     [Fact]
     public async Task DaemonStopsAndStarts_ToggleFollowsTheBusName()
     {
-        await using var bus = await SessionBus.StartAsync();
+        await using var bus = await PrivateBus.StartAsync();
         var daemon = await BusDaemon.StartAsync(bus);
         await using var toggle = ToggleDriver.Start(bundle, bus);
         try
@@ -121,7 +122,7 @@ public sealed class ToggleOnRealDaemonTests(ExtensionBundle bundle) : IClassFixt
     [Fact]
     public async Task Backends_HealthDotsLastServedAndHeat_FollowTheDaemon()
     {
-        await using var bus = await SessionBus.StartAsync();
+        await using var bus = await PrivateBus.StartAsync();
         // The NVIDIA and CPU backends are probed every 500 ms, so their going down is seen at once.
         await using var daemon = await BusDaemon.StartAsync(bus,
             ("OLLAMA_PROXY_BACKENDS_OLLAMA_NVIDIA_HEALTH_INTERVAL", "500ms"), ("OLLAMA_PROXY_BACKENDS_OLLAMA_CPU_HEALTH_INTERVAL", "500ms"));

@@ -24,9 +24,6 @@ internal sealed class LineProcess : IAsyncDisposable
         _what = what;
     }
 
-    /// <summary>The process id, to send the program a signal.</summary>
-    public int Id => _process.Id;
-
     public string Stdout { get { lock (_stdout) { return _stdout.ToString(); } } }
     public string Stderr { get { lock (_stderr) { return _stderr.ToString(); } } }
 
