@@ -25,6 +25,7 @@ internal sealed partial class DesktopNotifier : IDisposable
     // Guarded by _lock.
     private long _lastSent = long.MinValue;
     private uint _lastId;
+    private Task _previous = Task.CompletedTask;
 
     private DesktopNotifier(DBusConnection connection, TimeProvider time, TimeSpan interval, ILogger logger)
     {
@@ -73,7 +74,6 @@ internal sealed partial class DesktopNotifier : IDisposable
     /// <summary>Sends one notification unless one went out less than the interval ago; true when sent.</summary>
     internal bool Send(string summary, string body, string icon)
     {
-        uint replaces;
         lock (_lock)
         {
             var now = _time.GetTimestamp();
@@ -84,15 +84,22 @@ internal sealed partial class DesktopNotifier : IDisposable
             }
 
             _lastSent = now;
-            replaces = _lastId;
+            _previous = NotifyAsync(summary, body, icon, _previous);
         }
 
-        _ = NotifyAsync(summary, body, icon, replaces);
         return true;
     }
 
-    private async Task NotifyAsync(string summary, string body, string icon, uint replaces)
+    /// <summary>Sends after the previous notification has its id, so this one replaces it on screen.</summary>
+    private async Task NotifyAsync(string summary, string body, string icon, Task previous)
     {
+        await previous.ConfigureAwait(false);
+        uint replaces;
+        lock (_lock)
+        {
+            replaces = _lastId;
+        }
+
         try
         {
             MessageBuffer call;
