@@ -204,15 +204,20 @@ internal sealed partial class RouterBus : IAsyncDisposable
 
     // Events from the runtime. Each comes from one observer at a time; different kinds may overlap.
 
-    public void OnSystemState(SystemState state)
+    public void OnSystemState(SystemState state) => Announce(State.Update(state), state);
+
+    /// <summary>The state as read by asking, right after subscribing: taken only if no event has come yet.</summary>
+    public void RefreshSystemState(SystemState state)
     {
-        var previous = State.Update(state);
-        Efficiency.OnStateChanged(previous, state);
-        SystemStateChanged(previous, state);
+        if (State.TryRefresh(state, out var previous))
+        {
+            Announce(previous, state);
+        }
     }
 
-    private void SystemStateChanged(SystemState previous, SystemState state)
+    private void Announce(SystemState previous, SystemState state)
     {
+        Efficiency.OnStateChanged(previous, state);
         SystemStateObject.OnStateChanged(previous, state);
         Thermal.OnStateChanged();
     }
