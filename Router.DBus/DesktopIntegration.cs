@@ -135,7 +135,7 @@ public sealed class DesktopIntegration : IAsyncDisposable
         runtime.Observe<ThermalEvent>("dbus-thermal", bus.OnThermalEvent);
         _requests.Target = bus.Routing;
         // What was published between reading the initial state and subscribing above.
-        bus.OnSystemState(await runtime.GetSystemStateAsync(cancellationToken).ConfigureAwait(false));
+        bus.RefreshSystemState(await runtime.GetSystemStateAsync(cancellationToken).ConfigureAwait(false));
         foreach (var snapshot in await runtime.GetBackendsAsync(cancellationToken).ConfigureAwait(false))
         {
             bus.OnBackendSnapshot(snapshot);

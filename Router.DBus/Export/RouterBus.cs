@@ -107,9 +107,11 @@ internal sealed partial class RouterBus : IAsyncDisposable
         return service;
     }
 
-    private async Task<DBusConnection> ConnectAsync(CancellationToken cancellationToken)
+    private Task<DBusConnection> ConnectAsync(CancellationToken cancellationToken) => ConnectAsync(_address, cancellationToken);
+
+    private async Task<DBusConnection> ConnectAsync(string address, CancellationToken cancellationToken)
     {
-        var connection = new DBusConnection(new DBusConnectionOptions(_address) { AutoConnect = false });
+        var connection = new DBusConnection(new DBusConnectionOptions(address) { AutoConnect = false });
         try
         {
             await connection.ConnectAsync().AsTask().WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -156,7 +158,7 @@ internal sealed partial class RouterBus : IAsyncDisposable
                 await Task.Delay(delay, _time, stopping).ConfigureAwait(false);
                 try
                 {
-                    connection = await ConnectAsync(stopping).ConfigureAwait(false);
+                    connection = await ConnectAsync(WithoutGuid(_address), stopping).ConfigureAwait(false);
                     if (await TryTakeNameAsync(connection).ConfigureAwait(false))
                     {
                         break;
@@ -183,17 +185,39 @@ internal sealed partial class RouterBus : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The address without its <c>guid=</c>: a restarted bus has a new one, and a client that
+    /// insists on the old guid would never get back on.
+    /// </summary>
+    internal static string WithoutGuid(string address) =>
+        string.Join(';', address.Split(';').Select(static entry =>
+        {
+            var colon = entry.IndexOf(':', StringComparison.Ordinal);
+            if (colon < 0)
+            {
+                return entry;
+            }
+
+            var keys = entry[(colon + 1)..].Split(',').Where(static kv => !kv.StartsWith("guid=", StringComparison.Ordinal));
+            return entry[..(colon + 1)] + string.Join(',', keys);
+        }));
+
     // Events from the runtime. Each comes from one observer at a time; different kinds may overlap.
 
-    public void OnSystemState(SystemState state)
+    public void OnSystemState(SystemState state) => Announce(State.Update(state), state);
+
+    /// <summary>The state as read by asking, right after subscribing: taken only if no event has come yet.</summary>
+    public void RefreshSystemState(SystemState state)
     {
-        var previous = State.Update(state);
-        Efficiency.OnStateChanged(previous, state);
-        SystemStateChanged(previous, state);
+        if (State.TryRefresh(state, out var previous))
+        {
+            Announce(previous, state);
+        }
     }
 
-    private void SystemStateChanged(SystemState previous, SystemState state)
+    private void Announce(SystemState previous, SystemState state)
     {
+        Efficiency.OnStateChanged(previous, state);
         SystemStateObject.OnStateChanged(previous, state);
         Thermal.OnStateChanged();
     }

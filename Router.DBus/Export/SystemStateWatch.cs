@@ -18,6 +18,7 @@ internal sealed class SystemStateWatch
     private readonly Queue<SystemState> _recent = new();
     private readonly List<(SystemState State, TaskCompletionSource Seen)> _waiters = [];
     private SystemState _current;
+    private bool _updated;
 
     public SystemStateWatch(SystemState initial) => _current = initial;
 
@@ -30,6 +31,7 @@ internal sealed class SystemStateWatch
         List<TaskCompletionSource>? seen = null;
         lock (_lock)
         {
+            _updated = true;
             previous = _current;
             Volatile.Write(ref _current, state);
             _recent.Enqueue(state);
@@ -54,6 +56,26 @@ internal sealed class SystemStateWatch
         }
 
         return previous;
+    }
+
+    /// <summary>
+    /// Takes a state read by asking (not from the event stream), unless an event has already
+    /// brought one: any event is newer than a state read before it was subscribed to.
+    /// </summary>
+    public bool TryRefresh(SystemState state, out SystemState previous)
+    {
+        lock (_lock)
+        {
+            previous = _current;
+            if (_updated)
+            {
+                return false;
+            }
+
+            _updated = true;
+            Volatile.Write(ref _current, state);
+            return true;
+        }
     }
 
     /// <summary>Completes once <paramref name="state"/> has been taken (or after a short time, whichever is first).</summary>

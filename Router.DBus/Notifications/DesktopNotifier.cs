@@ -25,6 +25,7 @@ internal sealed partial class DesktopNotifier : IDisposable
     // Guarded by _lock.
     private long _lastSent = long.MinValue;
     private uint _lastId;
+    private Task _previous = Task.CompletedTask;
 
     private DesktopNotifier(DBusConnection connection, TimeProvider time, TimeSpan interval, ILogger logger)
     {
@@ -73,7 +74,6 @@ internal sealed partial class DesktopNotifier : IDisposable
     /// <summary>Sends one notification unless one went out less than the interval ago; true when sent.</summary>
     internal bool Send(string summary, string body, string icon)
     {
-        uint replaces;
         lock (_lock)
         {
             var now = _time.GetTimestamp();
@@ -84,15 +84,22 @@ internal sealed partial class DesktopNotifier : IDisposable
             }
 
             _lastSent = now;
-            replaces = _lastId;
+            _previous = NotifyAsync(summary, body, icon, _previous);
         }
 
-        _ = NotifyAsync(summary, body, icon, replaces);
         return true;
     }
 
-    private async Task NotifyAsync(string summary, string body, string icon, uint replaces)
+    /// <summary>Sends after the previous notification has its id, so this one replaces it on screen.</summary>
+    private async Task NotifyAsync(string summary, string body, string icon, Task previous)
     {
+        await previous.ConfigureAwait(false);
+        uint replaces;
+        lock (_lock)
+        {
+            replaces = _lastId;
+        }
+
         try
         {
             MessageBuffer call;
@@ -134,17 +141,4 @@ internal sealed partial class DesktopNotifier : IDisposable
     }
 
     public void Dispose() => _connection.Dispose();
-
-    /// <summary>Event ids 1550–1559: desktop notifications.</summary>
-    private static partial class Log
-    {
-        [LoggerMessage(EventId = 1550, Level = LogLevel.Information, Message = "Desktop notifications off: the session bus at {Address} cannot be reached ({Reason})")]
-        public static partial void Unreachable(ILogger logger, string address, string reason);
-
-        [LoggerMessage(EventId = 1551, Level = LogLevel.Debug, Message = "Desktop notification not sent (one went out less than the interval ago): {Summary}")]
-        public static partial void Dropped(ILogger logger, string summary);
-
-        [LoggerMessage(EventId = 1552, Level = LogLevel.Debug, Message = "Desktop notification not delivered: {Summary} ({Reason})")]
-        public static partial void NotSent(ILogger logger, string summary, string reason);
-    }
 }

@@ -57,6 +57,24 @@ public sealed class RouterBusTests : IClassFixture<RouterOnBus>, IAsyncLifetime
         ];
     }
 
+    /// <summary>Every property of every object is sent with the type the contract declares for it.</summary>
+    [Fact]
+    public async Task GetAll_EveryObject_EachPropertyHasItsContractType()
+    {
+        var contract = XDocument.Load(Path.Combine(ChildProcess.RepoRoot, "Router.DBus", "Interfaces", "ie.fio.OllamaProxy.xml"));
+        foreach (var name in Objects)
+        {
+            var outcome = await BusTools.BusctlAsync(Address, "--json=short", "call", BusTools.Name, $"{BusTools.Root}/{name}",
+                "org.freedesktop.DBus.Properties", "GetAll", "s", "ie.fio.OllamaProxy." + name);
+            Assert.True(outcome.ExitCode == 0, outcome.ToString());
+            using var json = JsonDocument.Parse(outcome.Output);
+            var sent = json.RootElement.GetProperty("data")[0].EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetProperty("type").GetString());
+            var declared = contract.Root!.Elements("interface").Single(i => (string)i.Attribute("name")! == "ie.fio.OllamaProxy." + name)
+                .Elements("property").ToDictionary(p => (string)p.Attribute("name")!, p => (string?)p.Attribute("type"));
+            Assert.Equal(declared.OrderBy(p => p.Key, StringComparer.Ordinal), sent.OrderBy(p => p.Key, StringComparer.Ordinal));
+        }
+    }
+
     [Fact]
     public async Task GetAll_Efficiency_ShowsTheRoutersModesAndPeerAnswers()
     {
