@@ -21,6 +21,8 @@ internal static partial class ConfigBinder
             Server = BindServer(reader.Child(ConfigSchema.Server), defaults.Server),
             Routing = BindRouting(reader.Child(ConfigSchema.Routing), defaults.Routing),
             Telemetry = BindTelemetry(reader.Child(ConfigSchema.Telemetry), defaults.Telemetry),
+            DBus = BindDBus(reader.Child(ConfigSchema.DBus), defaults.DBus),
+            Desktop = BindDesktop(reader.Child(ConfigSchema.Desktop), defaults.Desktop),
             Backends = BindBackends(reader, root),
             ActorSystemHocon = BindAkka(root, errors),
         };
@@ -151,7 +153,7 @@ internal static partial class ConfigBinder
         var mode = defaults.DefaultMode;
         if (section.OptionalString("default-mode") is { } modeText && section.Object.TryGet("default-mode", out var modeValue))
         {
-            if (TryParseMode(modeText, out var parsed))
+            if (WireNames.TryParseMode(modeText, out var parsed))
             {
                 mode = parsed;
             }
@@ -234,4 +236,38 @@ internal static partial class ConfigBinder
     /// without separators in any case (<c>UltraEfficiency</c>, <c>ultra_efficiency</c>).
     /// </summary>
     internal static bool TryParseMode(string text, out EfficiencyMode mode) => WireNames.TryParseMode(text, out mode);
+
+    private static DBusConfig BindDBus(SettingsReader? section, DBusConfig defaults)
+    {
+        if (section is null)
+        {
+            return defaults;
+        }
+
+        section.RejectUnknown(ConfigSchema.DBusKeys);
+        return defaults with
+        {
+            Enabled = section.Bool("enabled", defaults.Enabled),
+            RequireName = section.Bool("require-name", defaults.RequireName),
+            RequestRoutedSignal = section.Bool("request-routed-signal", defaults.RequestRoutedSignal),
+            RequestRoutedPerSecond = section.Int("request-routed-per-second", defaults.RequestRoutedPerSecond, 1, 1000,
+                "use 1 to 1000 signals a second; turn the signal off with request-routed-signal = false"),
+        };
+    }
+
+    private static DesktopConfig BindDesktop(SettingsReader? section, DesktopConfig defaults)
+    {
+        if (section is null)
+        {
+            return defaults;
+        }
+
+        section.RejectUnknown(ConfigSchema.DesktopKeys);
+        return defaults with
+        {
+            Notifications = section.Bool("notifications", defaults.Notifications),
+            NotificationInterval = section.Duration("notification-interval", defaults.NotificationInterval),
+            PowerState = section.Bool("power-state", defaults.PowerState),
+        };
+    }
 }

@@ -9,12 +9,14 @@ internal static class ConfigSchema
     public const string Server = "server";
     public const string Routing = "routing";
     public const string Telemetry = "telemetry";
+    public const string DBus = "dbus";
+    public const string Desktop = "desktop";
     public const string BackendDefaults = "backend-defaults";
     public const string Backends = "backends";
     /// <summary>Akka.NET's own settings, handed to the actor system as they are (not checked here).</summary>
     public const string Akka = "akka";
 
-    public static readonly string[] RootKeys = [Server, Routing, Telemetry, BackendDefaults, Backends, Akka];
+    public static readonly string[] RootKeys = [Server, Routing, Telemetry, DBus, Desktop, BackendDefaults, Backends, Akka];
 
     public static readonly string[] ServerKeys =
     [
@@ -37,6 +39,10 @@ internal static class ConfigSchema
         RoutingKeys.SelectMany(key => key == MaxQueueWait ? QueueLimitKeys.Select(p => key + "." + p) : [key]);
 
     public static readonly string[] TelemetryKeys = ["sysfs-root", "sample-interval", "otlp-endpoint", "nvidia-smi"];
+
+    public static readonly string[] DBusKeys = ["enabled", "require-name", "request-routed-signal", "request-routed-per-second"];
+
+    public static readonly string[] DesktopKeys = ["notifications", "notification-interval", "power-state"];
 
     public const string QueueLimits = "queue-limits";
     public const string Timeouts = "timeouts";

@@ -20,6 +20,8 @@ internal static class EnvironmentOverrides
         ApplySection(root, ConfigSchema.Server, ConfigSchema.ServerKeys, environment, used);
         ApplySection(root, ConfigSchema.Routing, [.. ConfigSchema.RoutingLeafPaths()], environment, used);
         ApplySection(root, ConfigSchema.Telemetry, ConfigSchema.TelemetryKeys, environment, used);
+        ApplySection(root, ConfigSchema.DBus, ConfigSchema.DBusKeys, environment, used);
+        ApplySection(root, ConfigSchema.Desktop, ConfigSchema.DesktopKeys, environment, used);
         var ids = ApplyBackends(root, environment, used);
 
         // A variable aimed at a backend that names none is a typo worth stopping for; other

@@ -9,6 +9,8 @@ public sealed record RouterConfig
     public ServerConfig Server { get; init; } = new();
     public RoutingConfig Routing { get; init; } = new();
     public TelemetryConfig Telemetry { get; init; } = new();
+    public DBusConfig DBus { get; init; } = new();
+    public DesktopConfig Desktop { get; init; } = new();
     public ImmutableArray<BackendConfig> Backends { get; init; } = ImmutableArray<BackendConfig>.Empty;
     /// <summary>
     /// The file's <c>akka { }</c> block as resolved HOCON text (empty when it has none), laid over
@@ -132,6 +134,34 @@ public sealed record TelemetryConfig
     /// <summary>Optional OTLP endpoint; null disables export.</summary>
     public Uri? OtlpEndpoint { get; init; }
     public bool NvidiaSmi { get; init; } = true;
+}
+
+/// <summary>The router on the session bus (ie.fio.OllamaProxy).</summary>
+public sealed record DBusConfig
+{
+    /// <summary>Export the router on the session bus when one is reachable (else D-Bus stays off, with one info line).</summary>
+    public bool Enabled { get; init; } = true;
+    /// <summary>
+    /// When another process owns the bus name: true stops the daemon with a message (the default:
+    /// two daemons of one user would answer the desktop from one and route from the other); false
+    /// runs on without D-Bus.
+    /// </summary>
+    public bool RequireName { get; init; } = true;
+    /// <summary>Send RequestRouted for each routed request (off by default; a script can turn it on at run time).</summary>
+    public bool RequestRoutedSignal { get; init; }
+    /// <summary>At most this many RequestRouted signals a second; requests beyond it are counted, not signalled.</summary>
+    public int RequestRoutedPerSecond { get; init; } = 10;
+}
+
+/// <summary>What the router reads from and tells the desktop.</summary>
+public sealed record DesktopConfig
+{
+    /// <summary>Send a desktop notification when Auto changes the mode in effect or a device crosses its thermal limit.</summary>
+    public bool Notifications { get; init; } = true;
+    /// <summary>At most one notification per this interval; the ones in between are dropped.</summary>
+    public TimeSpan NotificationInterval { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>Read AC, battery and the power profile from UPower and power-profiles-daemon on the system bus where they run (else sysfs).</summary>
+    public bool PowerState { get; init; } = true;
 }
 
 public sealed record BackendTimeouts

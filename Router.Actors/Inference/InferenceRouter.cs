@@ -215,7 +215,7 @@ internal sealed class InferenceRouter : IInferenceRouter
         {
             var power = _backends.TryGetValue(decision.BackendId, out var handle) ? handle.Config.PowerWatts : 0;
             var since = _time.GetUtcNow() - _time.GetElapsedTime(busySince);
-            _observer.OnRequestFinished(new RequestRecord(decision.BackendId, decision.Reason, request.Hints.Priority, outcome, stats, streaming, request.Model, since, power));
+            _observer.OnRequestFinished(new RequestRecord(decision.BackendId, decision.Reason, request.Hints.Priority, outcome, stats, streaming, request.Model, since, power) { RequestId = request.Hints.RequestId });
         }
 #pragma warning disable CA1031 // Metrics must never break a request.
         catch (Exception)

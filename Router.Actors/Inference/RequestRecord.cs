@@ -14,7 +14,11 @@ public sealed record RequestRecord(
     bool Streaming,
     string? Model,
     DateTimeOffset BusySince,
-    double ConfiguredPowerWatts);
+    double ConfiguredPowerWatts)
+{
+    /// <summary>The caller's request id (X-Request-ID, the WebSocket's request_id), when it gave one.</summary>
+    public string? RequestId { get; init; }
+}
 
 /// <summary>Sees every finished request (metrics, energy totals). Must be cheap and must not throw.</summary>
 public interface IRequestObserver

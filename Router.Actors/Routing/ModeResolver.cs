@@ -28,11 +28,22 @@ public sealed record ModeThresholds
 /// <param name="MaxTemperatureC">The machine's hottest temperature, or null when nothing is readable.</param>
 public readonly record struct ModeReadings(bool OnAcPower, double? BatteryPercent, double? MaxTemperatureC, bool Throttling)
 {
+    /// <summary>The desktop's power profile (<see cref="PowerProfiles"/>), or null without power-profiles-daemon.</summary>
+    public string? PowerProfile { get; init; }
+
     public static ModeReadings From(SystemState state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        return new ModeReadings(state.OnAcPower, state.BatteryPercent, state.MaxTemperatureC, state.Throttling);
+        return new ModeReadings(state.OnAcPower, state.BatteryPercent, state.MaxTemperatureC, state.Throttling) { PowerProfile = state.PowerProfile };
     }
+}
+
+/// <summary>power-profiles-daemon's profile names (its ActiveProfile property).</summary>
+public static class PowerProfiles
+{
+    public const string PowerSaver = "power-saver";
+    public const string Balanced = "balanced";
+    public const string Performance = "performance";
 }
 
 /// <summary>The mode in force and why, e.g. <c>battery 18% &lt; 20%: ultra-efficiency</c>.</summary>
@@ -40,9 +51,15 @@ public readonly record struct ModeResolution(EfficiencyMode EffectiveMode, strin
 
 /// <summary>
 /// Auto mode as a pure function of the user's mode, the mode Auto last chose and the readings.
-/// In order: throttling → Quiet; hot → Quiet; on AC (or no battery) → Performance; on battery
-/// ≥ 50 % → Balanced, 20–50 % → Efficiency, below 20 % → Ultra Efficiency.
+/// In order: throttling → Quiet; hot → Quiet; on battery below 20 % → Ultra Efficiency; the
+/// desktop's power profile power-saver → Efficiency (frugal), performance → Performance (fast);
+/// on AC (or no battery) → Performance; on battery ≥ 50 % → Balanced, 20–50 % → Efficiency.
 /// </summary>
+/// <remarks>
+/// The power profile is the user's own word on the whole machine (the GNOME or KDE power menu), so
+/// it outranks what AC and the battery's band would pick; heat and a nearly empty battery still
+/// come first, because they protect the machine and the last of its charge.
+/// </remarks>
 /// <remarks>
 /// Hysteresis: entering a more frugal or quieter mode happens at the threshold; leaving it needs
 /// the reading to clear the threshold by the margin (battery 3 %, temperature 5 °C), judged
@@ -80,6 +97,30 @@ public static class ModeResolver
             }
         }
 
+        // The margin applies only when leaving a more frugal mode, so each threshold is judged
+        // against where Auto was.
+        bool wasUltra = previousEffective == EfficiencyMode.UltraEfficiency;
+        bool wasFrugal = wasUltra || previousEffective == EfficiencyMode.Efficiency;
+        double ultraBelow = thresholds.UltraEfficiencyBelowPercent + (wasUltra ? thresholds.BatteryMarginPercent : 0);
+        double efficiencyBelow = thresholds.EfficiencyBelowPercent + (wasFrugal ? thresholds.BatteryMarginPercent : 0);
+
+        if (!readings.OnAcPower && readings.BatteryPercent is { } low && low < ultraBelow)
+        {
+            return new ModeResolution(
+                EfficiencyMode.UltraEfficiency,
+                low < thresholds.UltraEfficiencyBelowPercent
+                    ? Invariant($"battery {low:0.#}% < {thresholds.UltraEfficiencyBelowPercent:0.#}%: ultra-efficiency")
+                    : Invariant($"battery {low:0.#}% not yet {ultraBelow:0.#}%: ultra-efficiency"));
+        }
+
+        switch (readings.PowerProfile)
+        {
+            case PowerProfiles.PowerSaver:
+                return new ModeResolution(EfficiencyMode.Efficiency, "power profile power-saver: efficiency");
+            case PowerProfiles.Performance:
+                return new ModeResolution(EfficiencyMode.Performance, "power profile performance: performance");
+        }
+
         if (readings.OnAcPower)
         {
             return new ModeResolution(EfficiencyMode.Performance, "on AC and cool: performance");
@@ -88,22 +129,6 @@ public static class ModeResolver
         if (readings.BatteryPercent is not { } battery)
         {
             return new ModeResolution(EfficiencyMode.Balanced, "on battery, charge unknown: balanced");
-        }
-
-        // The margin applies only when leaving a more frugal mode, so each threshold is judged
-        // against where Auto was.
-        bool wasUltra = previousEffective == EfficiencyMode.UltraEfficiency;
-        bool wasFrugal = wasUltra || previousEffective == EfficiencyMode.Efficiency;
-        double ultraBelow = thresholds.UltraEfficiencyBelowPercent + (wasUltra ? thresholds.BatteryMarginPercent : 0);
-        double efficiencyBelow = thresholds.EfficiencyBelowPercent + (wasFrugal ? thresholds.BatteryMarginPercent : 0);
-
-        if (battery < ultraBelow)
-        {
-            return new ModeResolution(
-                EfficiencyMode.UltraEfficiency,
-                battery < thresholds.UltraEfficiencyBelowPercent
-                    ? Invariant($"battery {battery:0.#}% < {thresholds.UltraEfficiencyBelowPercent:0.#}%: ultra-efficiency")
-                    : Invariant($"battery {battery:0.#}% not yet {ultraBelow:0.#}%: ultra-efficiency"));
         }
 
         if (battery < efficiencyBelow)

@@ -25,6 +25,10 @@ public sealed record SystemState
     public bool OnAcPower { get; init; } = true;
     /// <summary>Battery charge 0..100, or null when the machine has no battery.</summary>
     public double? BatteryPercent { get; init; }
+    /// <summary>Time until the battery is empty, or null when unknown or not discharging.</summary>
+    public TimeSpan? TimeToEmpty { get; init; }
+    /// <summary>The desktop's power profile (power-profiles-daemon), or null without it. Read, never changed.</summary>
+    public string? PowerProfile { get; init; }
     public bool Throttling { get; init; }
     /// <summary>Hottest temperature on the machine, for Auto and Quiet.</summary>
     public double? MaxTemperatureC { get; init; }

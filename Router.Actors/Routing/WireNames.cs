@@ -22,6 +22,9 @@ public static class WireNames
     /// <summary>"performance, balanced, efficiency, quiet, ultra-efficiency, auto", for messages that list the valid modes.</summary>
     public static readonly string ValidModes = string.Join(", ", Modes.Select(ToWire));
 
+    /// <summary>Every mode id in menu order: performance, balanced, efficiency, quiet, ultra-efficiency, auto.</summary>
+    public static readonly ImmutableArray<string> ModeNames = [.. Modes.Select(ToWire)];
+
     public static string ToWire(Priority priority) => priority switch
     {
         Priority.BestEffort => "best-effort",

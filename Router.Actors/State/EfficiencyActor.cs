@@ -83,7 +83,7 @@ public sealed class EfficiencyActor : ReceiveActor
         var resolution = ModeResolver.Resolve(
             _state.Mode,
             previous.EffectiveMode,
-            new ModeReadings(_power.OnAcPower, _power.BatteryPercent, _thermal.MaxTemperatureC, _thermal.Throttling),
+            new ModeReadings(_power.OnAcPower, _power.BatteryPercent, _thermal.MaxTemperatureC, _thermal.Throttling) { PowerProfile = _power.PowerProfile },
             _thresholds);
 
         var thermals = ImmutableDictionary.CreateBuilder<string, DeviceThermal>();
@@ -99,6 +99,8 @@ public sealed class EfficiencyActor : ReceiveActor
             ModeReason = _state.Mode == EfficiencyMode.Auto ? resolution.Reason : userReason ?? previous.ModeReason,
             OnAcPower = _power.OnAcPower,
             BatteryPercent = _power.BatteryPercent,
+            TimeToEmpty = _power.TimeToEmpty,
+            PowerProfile = _power.PowerProfile,
             Throttling = _thermal.Throttling,
             MaxTemperatureC = _thermal.MaxTemperatureC,
             ThermalByBackend = thermals.ToImmutable(),

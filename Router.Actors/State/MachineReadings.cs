@@ -14,9 +14,19 @@ public sealed record PowerReading(
 {
     public static PowerReading Unknown(DateTimeOffset at) => new(true, null, ImmutableDictionary<string, double>.Empty, at);
 
+    /// <summary>Time until the battery is empty (UPower's TimeToEmpty); null when unknown or not discharging.</summary>
+    public TimeSpan? TimeToEmpty { get; init; }
+
+    /// <summary>
+    /// The desktop's power profile (power-profiles-daemon's ActiveProfile: <c>power-saver</c>,
+    /// <c>balanced</c>, <c>performance</c>); null without the daemon.
+    /// </summary>
+    public string? PowerProfile { get; init; }
+
     /// <summary>Equal readings are not republished; the timestamp does not count.</summary>
     public bool SameAs(PowerReading other) =>
         OnAcPower == other.OnAcPower && Nullable.Equals(BatteryPercent, other.BatteryPercent)
+        && Nullable.Equals(TimeToEmpty, other.TimeToEmpty) && string.Equals(PowerProfile, other.PowerProfile, StringComparison.Ordinal)
         && DictionaryEquals(MeasuredWattsByBackend, other.MeasuredWattsByBackend);
 
     internal static bool DictionaryEquals<TValue>(ImmutableDictionary<string, TValue> a, ImmutableDictionary<string, TValue> b)

@@ -96,6 +96,11 @@ internal static class CommandLine
                 GrpcPort = grpcPort,
             }, cancellationToken).ConfigureAwait(false);
         }
+        catch (Router.DBus.BusNameTakenException ex)
+        {
+            await Console.Error.WriteLineAsync("ollama-proxy: " + ex.Message).ConfigureAwait(false);
+            return ExitCodes.Failed;
+        }
         catch (IOException ex)
         {
             await Console.Error.WriteLineAsync($"ollama-proxy: cannot listen: {ex.Message} (is another router running? choose ports with --http-port/--grpc-port)").ConfigureAwait(false);

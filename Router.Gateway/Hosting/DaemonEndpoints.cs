@@ -92,7 +92,7 @@ internal static class DaemonEndpoints
             writer.WriteStartObject();
             writer.WriteString("backend", d.BackendId);
             writer.WriteString("reason", d.Reason);
-            writer.WriteString("effective_mode", EfficiencyModeNames.ToWire(d.EffectiveMode));
+            writer.WriteString("effective_mode", WireNames.ToWire(d.EffectiveMode));
             writer.WriteNumber("estimated_latency_ms", Math.Round(d.Estimate.LatencyMs, 1));
             writer.WriteNumber("estimated_power_w", Math.Round(d.Estimate.PowerWatts, 2));
             writer.WriteNumber("estimated_energy_wh", Math.Round(d.Estimate.EnergyWh, 6));
@@ -239,8 +239,8 @@ internal static class DaemonEndpoints
         await JsonAnswer.WriteAsync(context, StatusCodes.Status200OK, state, static (writer, s) =>
         {
             writer.WriteStartObject();
-            writer.WriteString("mode", EfficiencyModeNames.ToWire(s.Mode));
-            writer.WriteString("effective_mode", EfficiencyModeNames.ToWire(s.EffectiveMode));
+            writer.WriteString("mode", WireNames.ToWire(s.Mode));
+            writer.WriteString("effective_mode", WireNames.ToWire(s.EffectiveMode));
             writer.WriteString("reason", s.ModeReason);
             writer.WriteBoolean("on_ac_power", s.OnAcPower);
             JsonAnswer.WriteNumberOrNull(writer, "battery_percent", s.BatteryPercent);

@@ -16,6 +16,7 @@ using Router.Actors.Config;
 using Router.Actors.Inference;
 using Router.Actors.Routing;
 using Router.Actors.State;
+using Router.DBus;
 using Router.Gateway.Grpc;
 using Router.Gateway.Http;
 using Router.Gateway.Simulation;
@@ -41,10 +42,12 @@ internal sealed class RouterHost : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly IReadOnlyList<SimulatedBackend> _simulators;
     private readonly RouterTelemetry _telemetry;
+    private readonly DesktopIntegration _desktop;
 
     private RouterHost(WebApplication app, RouterRuntime runtime, RouterConfig config, IReadOnlyList<SimulatedBackend> simulators,
-        SimulatedMachine? machine, RouterTelemetry telemetry, Uri httpEndpoint, Uri grpcEndpoint)
+        SimulatedMachine? machine, RouterTelemetry telemetry, DesktopIntegration desktop, Uri httpEndpoint, Uri grpcEndpoint)
     {
+        _desktop = desktop;
         _app = app;
         Runtime = runtime;
         Config = config;
@@ -64,6 +67,8 @@ internal sealed class RouterHost : IAsyncDisposable
     /// <summary>The simulated battery, AC and temperatures, in simulation mode.</summary>
     public SimulatedMachine? Machine { get; }
     public IServiceProvider Services => _app.Services;
+    /// <summary>The session bus the router is exported on (ie.fio.OllamaProxy), or null when D-Bus is off.</summary>
+    public string? SessionBusAddress => _desktop.SessionBusAddress;
 
     public static async Task<RouterHost> StartAsync(RouterConfig config, RouterHostOptions options, CancellationToken cancellationToken = default)
     {
@@ -75,6 +80,7 @@ internal sealed class RouterHost : IAsyncDisposable
         SimulatedMachine? machine = null;
         RouterRuntime? runtime = null;
         RouterTelemetry? telemetry = null;
+        DesktopIntegration? desktop = null;
         WebApplication? app = null;
         try
         {
@@ -92,18 +98,37 @@ internal sealed class RouterHost : IAsyncDisposable
 
             telemetry = RouterTelemetry.Create(config, ref runtimeOptions);
             var sensors = LinuxSensors.UseUnlessSet(config, ref runtimeOptions, telemetry);
+            // Desktop (Router.DBus), before the runtime is built: UPower and power-profiles-daemon in
+            // front of the power source, and a request observer for the D-Bus objects.
+            (desktop, runtimeOptions) = await DesktopIntegration.PrepareAsync(config, runtimeOptions, options.DesktopBuses,
+                simulatedMachine: machine is not null, DesktopLoggers(options), cancellationToken).ConfigureAwait(false);
+            if (desktop.ReadsPowerFromDesktop)
+            {
+                telemetry.State.TakePowerFromSystemStateOnly();
+            }
+
             runtime = new RouterRuntime(config, runtimeOptions);
             var listeners = new Listeners();
             app = Build(config, options, runtime, machine, telemetry, sensors, listeners);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
-            return new RouterHost(app, runtime, config, simulators, machine, telemetry,
+            // Desktop (Router.DBus): the objects on the session bus, once the actors run. A second
+            // daemon of the user finds the bus name taken here and stops (its ports, the same as
+            // the first one's unless told otherwise, usually failed to bind already).
+            await desktop.StartAsync(runtime, app.Services.GetRequiredService<ILoggerFactory>(), telemetry.TotalEnergyWh, cancellationToken).ConfigureAwait(false);
+            return new RouterHost(app, runtime, config, simulators, machine, telemetry, desktop,
                 Endpoint(listeners.Http!, config), Endpoint(listeners.Grpc!, config));
         }
         catch
         {
             if (app is not null)
             {
+                await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
                 await app.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (desktop is not null)
+            {
+                await desktop.DisposeAsync().ConfigureAwait(false);
             }
 
             if (runtime is not null)
@@ -120,6 +145,15 @@ internal sealed class RouterHost : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>Loggers for what starts before the web host exists (its own log to the same console).</summary>
+    private static ILoggerFactory DesktopLoggers(RouterHostOptions options) => options.ConsoleLogging
+        ? LoggerFactory.Create(logging => logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss ";
+            }).SetMinimumLevel(LogLevel.Information))
+        : Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
 
     private static WebApplication Build(RouterConfig config, RouterHostOptions options, RouterRuntime runtime, SimulatedMachine? machine,
         RouterTelemetry telemetry, LinuxMachineSource? sensors, Listeners listeners)
@@ -288,9 +322,10 @@ internal sealed class RouterHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         // Stop accepting, let the surfaces finish (each open stream is cancelled and frees its
-        // slot), then Akka's coordinated shutdown stops the actors; then the simulated devices.
+        // slot), then Akka's coordinated shutdown stops the actors; then the desktop and the simulated devices.
         await _app.StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
+        await _desktop.DisposeAsync().ConfigureAwait(false);
         await Runtime.DisposeAsync().ConfigureAwait(false);
         _telemetry.Dispose();
         foreach (var simulator in _simulators)

@@ -15,6 +15,8 @@ internal sealed record RouterHostOptions
     public int? GrpcPort { get; init; }
     /// <summary>Replaces parts of the runtime (time, sources, clients) in tests.</summary>
     public RouterRuntimeOptions Runtime { get; init; } = new();
+    /// <summary>The desktop's buses; by default from the environment (tests give private ones).</summary>
+    public Router.DBus.DesktopBusAddresses? DesktopBuses { get; init; }
     /// <summary>Log to the console (the daemon) or not at all (tests).</summary>
     public bool ConsoleLogging { get; init; } = true;
 

@@ -48,6 +48,18 @@ internal sealed partial class RouterTelemetry : IRequestObserver, IDisposable
     /// <summary>Requests each backend finished in the last minute.</summary>
     public RequestRate RequestRate { get; }
 
+    /// <summary>Energy used by every configured backend so far, in watt-hours (measured where metered, else estimated).</summary>
+    public double TotalEnergyWh()
+    {
+        double total = 0;
+        foreach (var backend in _powerSources.Keys)
+        {
+            total += Energy.GetTotals(backend).WattHours;
+        }
+
+        return total;
+    }
+
     /// <summary>Creates the meter and the energy meter, and makes itself the runtime's request observer.</summary>
     public static RouterTelemetry Create(RouterConfig config, ref RouterRuntimeOptions runtime)
     {
@@ -83,7 +95,7 @@ internal sealed partial class RouterTelemetry : IRequestObserver, IDisposable
         runtime.Observe<SystemState>("metrics-system", OnSystemState);
         runtime.Observe<ThermalEvent>("log-thermal", e => LogThermalEvent(logger, e));
         runtime.Observe<EfficiencyModeChanged>("log-mode", e =>
-            Log.ModeChanged(logger, EfficiencyModeNames.ToWire(e.Mode), EfficiencyModeNames.ToWire(e.From), EfficiencyModeNames.ToWire(e.To), e.Reason));
+            Log.ModeChanged(logger, WireNames.ToWire(e.Mode), WireNames.ToWire(e.From), WireNames.ToWire(e.To), e.Reason));
 
         var system = await runtime.GetSystemStateAsync(cancellationToken).ConfigureAwait(false);
         var backends = await runtime.GetBackendsAsync(cancellationToken).ConfigureAwait(false);
@@ -103,7 +115,7 @@ internal sealed partial class RouterTelemetry : IRequestObserver, IDisposable
             }
         }
 
-        Log.ModeInEffect(logger, EfficiencyModeNames.ToWire(system.Mode), EfficiencyModeNames.ToWire(system.EffectiveMode), system.ModeReason);
+        Log.ModeInEffect(logger, WireNames.ToWire(system.Mode), WireNames.ToWire(system.EffectiveMode), system.ModeReason);
     }
 
     private void OnBackend(BackendSnapshot snapshot)

@@ -132,7 +132,7 @@ internal sealed class AdminEndpoints
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("mode", out var mode) || mode.ValueKind == JsonValueKind.Null)
             {
-                await HttpErrorMap.MissingField("mode", "one of " + EfficiencyModeNames.ValidList).WriteAsync(context, ApiFlavor.OpenAI).ConfigureAwait(false);
+                await HttpErrorMap.MissingField("mode", "one of " + WireNames.ValidModes).WriteAsync(context, ApiFlavor.OpenAI).ConfigureAwait(false);
                 return;
             }
             if (!JsonText.IsValid(mode))
@@ -147,15 +147,15 @@ internal sealed class AdminEndpoints
             await HttpErrorMap.MalformedJson(exception, body).WriteAsync(context, ApiFlavor.OpenAI).ConfigureAwait(false);
             return;
         }
-        if (!EfficiencyModeNames.TryParse(requested, out var parsed))
+        if (!WireNames.TryParseMode(requested, out var parsed))
         {
             await new HttpError(400, HttpErrorMap.InvalidRequest, "invalid_mode",
-                    $"'{requested}' is not an efficiency mode; use one of {EfficiencyModeNames.ValidList}.", "mode")
+                    $"'{requested}' is not an efficiency mode; use one of {WireNames.ValidModes}.", "mode")
                 .WriteAsync(context, ApiFlavor.OpenAI).ConfigureAwait(false);
             return;
         }
         var state = await _admin.SetModeAsync(parsed, context.RequestAborted).ConfigureAwait(false);
-        Log.ModeSet(_logger, EfficiencyModeNames.ToWire(state.Mode), EfficiencyModeNames.ToWire(state.EffectiveMode));
+        Log.ModeSet(_logger, WireNames.ToWire(state.Mode), WireNames.ToWire(state.EffectiveMode));
         await WriteEfficiencyAsync(context, state).ConfigureAwait(false);
     }
 
@@ -183,11 +183,13 @@ internal sealed class AdminEndpoints
         JsonAnswer.WriteAsync(context, StatusCodes.Status200OK, state, static (writer, system) =>
         {
             writer.WriteStartObject();
-            writer.WriteString("mode", EfficiencyModeNames.ToWire(system.Mode));
-            writer.WriteString("effective_mode", EfficiencyModeNames.ToWire(system.EffectiveMode));
+            writer.WriteString("mode", WireNames.ToWire(system.Mode));
+            writer.WriteString("effective_mode", WireNames.ToWire(system.EffectiveMode));
             writer.WriteString("reason", system.ModeReason);
             writer.WriteBoolean("on_ac_power", system.OnAcPower);
             JsonAnswer.WriteNumberOrNull(writer, "battery_percent", system.BatteryPercent);
+            JsonAnswer.WriteNumberOrNull(writer, "time_to_empty_s", system.TimeToEmpty is { } remaining ? Math.Round(remaining.TotalSeconds) : null);
+            if (system.PowerProfile is null) writer.WriteNull("power_profile"); else writer.WriteString("power_profile", system.PowerProfile);
             writer.WriteStartArray("valid_modes");
             foreach (var mode in WireNames.Modes) writer.WriteStringValue(WireNames.ToWire(mode));
             writer.WriteEndArray();

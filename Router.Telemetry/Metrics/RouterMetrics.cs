@@ -161,6 +161,10 @@ public sealed class RouterMetrics : IDisposable
                 "1 while the CPU is being thermally throttled.", [], () => Read(State.Throttling)),
             new(prometheus, Meter, "ollama_proxy_mode", "ollama_proxy.mode", null,
                 "Efficiency mode in effect: 1 for the mode in effect, 0 for the others.", ["mode"], ReadMode),
+            new(prometheus, Meter, "ollama_proxy_power_profile", "ollama_proxy.power_profile", null,
+                "The desktop's power profile (power-profiles-daemon's ActiveProfile): 1 for the active one; absent without the daemon.", ["profile"], ReadPowerProfile),
+            new(prometheus, Meter, "ollama_proxy_battery_time_to_empty_seconds", "ollama_proxy.battery.time_to_empty", "s",
+                "Seconds until the battery is empty, while discharging and known.", [], ReadTimeToEmpty),
         ];
         _registry.AddBeforeCollectCallback(() =>
         {
@@ -353,4 +357,10 @@ public sealed class RouterMetrics : IDisposable
             yield return new GaugeReading(mode == effective ? 1 : 0, label);
         }
     }
+
+    private IEnumerable<GaugeReading> ReadPowerProfile() =>
+        State.PowerProfile is { } profile ? [new GaugeReading(1, profile)] : [];
+
+    private IEnumerable<GaugeReading> ReadTimeToEmpty() =>
+        State.TimeToEmpty is { } remaining ? [new GaugeReading(remaining.TotalSeconds)] : [];
 }

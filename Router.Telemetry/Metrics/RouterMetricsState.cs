@@ -26,6 +26,9 @@ public sealed class RouterMetricsState
     private int _acOnline = Unknown;
     private int _throttling = Unknown;
     private int _effectiveMode = Unknown;
+    private string? _powerProfile;
+    private long _timeToEmptyTicks = Unknown;
+    private volatile bool _powerFromSystemState;
 
     // 1. Backends (from BackendActor snapshots).
 
@@ -115,9 +118,18 @@ public sealed class RouterMetricsState
             _power = power.ToImmutable();
         }
 
-        SetBattery(sample.Power.BatteryPercent);
-        SetAcOnline(sample.Power.IsAvailable ? sample.Power.OnAcPower : null);
+        if (!_powerFromSystemState)
+        {
+            SetBattery(sample.Power.BatteryPercent);
+            SetAcOnline(sample.Power.IsAvailable ? sample.Power.OnAcPower : null);
+        }
     }
+
+    /// <summary>
+    /// Battery and AC come from the system state only, not from sysfs samples: the desktop's UPower
+    /// says them, and a sysfs sample in between would show its own view for a moment.
+    /// </summary>
+    public void TakePowerFromSystemStateOnly() => _powerFromSystemState = true;
 
     /// <summary>Mode in effect, AC, battery, throttling and device temperatures as the system-state actors published them.</summary>
     public void UpdateSystemState(SystemState state)
@@ -127,6 +139,8 @@ public sealed class RouterMetricsState
         SetAcOnline(state.OnAcPower);
         SetBattery(state.BatteryPercent);
         SetThrottling(state.Throttling);
+        SetPowerProfile(state.PowerProfile);
+        SetTimeToEmpty(state.TimeToEmpty);
 
         var devices = ImmutableSortedDictionary.CreateBuilder<string, double>(StringComparer.Ordinal);
         foreach (var (backend, thermal) in state.ThermalByBackend)
@@ -180,6 +194,12 @@ public sealed class RouterMetricsState
     /// <summary>The mode in effect (never Auto: Auto resolves to one of the others).</summary>
     public void SetEffectiveMode(EfficiencyMode mode) => Volatile.Write(ref _effectiveMode, (int)mode);
 
+    /// <summary>power-profiles-daemon's active profile, or null without it.</summary>
+    public void SetPowerProfile(string? profile) => Volatile.Write(ref _powerProfile, profile);
+
+    /// <summary>Time until the battery is empty, or null when unknown or not discharging.</summary>
+    public void SetTimeToEmpty(TimeSpan? remaining) => Volatile.Write(ref _timeToEmptyTicks, remaining is { } r ? r.Ticks : Unknown);
+
     // 3. Reads for the observable instruments.
 
     internal IEnumerable<(string BackendId, BackendHealth Health, int InFlight, int[] Queue)> Backends()
@@ -209,6 +229,10 @@ public sealed class RouterMetricsState
     internal bool? AcOnline => Volatile.Read(ref _acOnline) is var v && v == Unknown ? null : v == 1;
 
     internal bool? Throttling => Volatile.Read(ref _throttling) is var v && v == Unknown ? null : v == 1;
+
+    internal string? PowerProfile => Volatile.Read(ref _powerProfile);
+
+    internal TimeSpan? TimeToEmpty => Volatile.Read(ref _timeToEmptyTicks) is var t && t == Unknown ? null : TimeSpan.FromTicks(t);
 
     internal EfficiencyMode? EffectiveMode => Volatile.Read(ref _effectiveMode) is var v && v == Unknown ? null : (EfficiencyMode)v;
 

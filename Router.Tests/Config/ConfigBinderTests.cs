@@ -45,7 +45,7 @@ public sealed class ConfigBinderTests
         "routing.max-queue-wait.urgent: unknown setting (test.conf:1); valid settings here: best-effort, normal, high, critical")]
     [InlineData(
         "servers.http-port = 1",
-        "servers: unknown setting (test.conf:1); did you mean server? valid settings here: server, routing, telemetry, backend-defaults, backends, akka")]
+        "servers: unknown setting (test.conf:1); did you mean server? valid settings here: server, routing, telemetry, dbus, desktop, backend-defaults, backends, akka")]
     [InlineData(
         "backends = [ { id = a, endpoint = \"http://localhost:1\", power-wats = 3 } ]",
         "backends[0].power-wats: unknown setting (test.conf:1); did you mean power-watts? valid settings here: id, type, name, hardware, enabled, endpoint, power-watts, avg-latency-ms, priority, max-concurrent, queue-limits, api-key, timeouts, health, sensors")]
@@ -106,6 +106,21 @@ public sealed class ConfigBinderTests
     [InlineData(
         "backends = [ { id = a, endpoint = \"http://localhost:1\", sensors.temperature = [x, { y = 1 }] } ]",
         "backends[0].sensors.temperature[1]: expected a string, got an object (test.conf:1)")]
+    [InlineData(
+        "dbus.enabled = perhaps",
+        "dbus.enabled: expected true or false, got \"perhaps\" (test.conf:1)")]
+    [InlineData(
+        "dbus.request-routed-per-second = 0",
+        "dbus.request-routed-per-second: 0 is out of range (test.conf:1); use 1 to 1000 signals a second; turn the signal off with request-routed-signal = false")]
+    [InlineData(
+        "dbus { bus-name = x }",
+        "dbus.bus-name: unknown setting (test.conf:1); valid settings here: enabled, require-name, request-routed-signal, request-routed-per-second")]
+    [InlineData(
+        "desktop.notification-interval = 0s",
+        "desktop.notification-interval: 0s is not a positive duration (test.conf:1); use a duration above zero, e.g. 5s")]
+    [InlineData(
+        "desktop { notification = false }",
+        "desktop.notification: unknown setting (test.conf:1); did you mean notifications? valid settings here: notifications, notification-interval, power-state")]
     public void Load_InvalidSetting_ErrorNamesPathOriginAndFix(string text, string expected)
     {
         var error = HoconTesting.Fails(text);
@@ -132,6 +147,25 @@ public sealed class ConfigBinderTests
         Assert.Contains("\n  - routing.default-mode: unknown mode \"turbo\" (test.conf:2)", error.Message, StringComparison.Ordinal);
         Assert.Contains("\n  - backends[0].power-watts: expected a number, got \"lots\" (test.conf:4)", error.Message, StringComparison.Ordinal);
         Assert.Contains("\n  - backends[1]: missing required setting \"endpoint\" (test.conf:5)", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_DesktopSettings_BoundWithDefaultsFromTheFile()
+    {
+        var defaults = ConfigLoader.LoadDefault();
+        Assert.True(defaults.DBus.Enabled);
+        Assert.True(defaults.DBus.RequireName);
+        Assert.False(defaults.DBus.RequestRoutedSignal);
+        Assert.True(defaults.Desktop.Notifications);
+        Assert.True(defaults.Desktop.PowerState);
+
+        var config = ConfigLoader.FromHoconText("""
+            dbus { enabled = false, require-name = false, request-routed-signal = true, request-routed-per-second = 3 }
+            desktop { notifications = false, notification-interval = 2m, power-state = false }
+            """, "test.conf", new Dictionary<string, string> { ["OLLAMA_PROXY_DBUS_ENABLED"] = "true" });
+
+        Assert.Equal(new DBusConfig { Enabled = true, RequireName = false, RequestRoutedSignal = true, RequestRoutedPerSecond = 3 }, config.DBus);
+        Assert.Equal(new DesktopConfig { Notifications = false, NotificationInterval = TimeSpan.FromMinutes(2), PowerState = false }, config.Desktop);
     }
 
     [Fact]

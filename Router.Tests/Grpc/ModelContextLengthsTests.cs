@@ -9,7 +9,7 @@ namespace Router.Tests.Grpc;
 
 public sealed class ModelContextLengthsTests
 {
-    private readonly ManualTimeProvider _time = new();
+    private readonly Microsoft.Extensions.Time.Testing.FakeTimeProvider _time = TestClock.Create();
     private readonly ShowingClient _client = new();
 
     private static readonly BackendSnapshot Backend = new()

@@ -144,7 +144,7 @@ public sealed class ModelAndAdminEndpointTests : IAsyncLifetime
 
         Assert.Equal(200, (int)response.StatusCode);
         Assert.Equal(expected, Assert.Single(_admin.ModesSet));
-        Assert.Equal(Router.Gateway.Http.EfficiencyModeNames.ToWire(expected), (await JsonAsync(response)).GetProperty("mode").GetString());
+        Assert.Equal(Router.Actors.Routing.WireNames.ToWire(expected), (await JsonAsync(response)).GetProperty("mode").GetString());
     }
 
     [Fact]

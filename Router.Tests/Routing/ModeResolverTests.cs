@@ -70,6 +70,43 @@ public sealed class ModeResolverTests
         Assert.Equal(reason, resolution.Reason);
     }
 
+    /// <summary>
+    /// The desktop's power profile: power-saver makes Auto frugal, performance fast; heat and a
+    /// nearly empty battery still come first; balanced (or no profile daemon) changes nothing.
+    /// </summary>
+    [Theory]
+    [InlineData("power-saver", true, null, 50.0, false, EfficiencyMode.Efficiency, "power profile power-saver: efficiency")]
+    [InlineData("power-saver", false, 80.0, 50.0, false, EfficiencyMode.Efficiency, "power profile power-saver: efficiency")]
+    [InlineData("power-saver", false, 35.0, 50.0, false, EfficiencyMode.Efficiency, "power profile power-saver: efficiency")]
+    [InlineData("power-saver", false, 15.0, 50.0, false, EfficiencyMode.UltraEfficiency, "battery 15% < 20%: ultra-efficiency")]
+    [InlineData("power-saver", true, null, 85.0, false, EfficiencyMode.Quiet, "temperature 85 °C ≥ 80 °C: quiet")]
+    [InlineData("performance", false, 35.0, 50.0, false, EfficiencyMode.Performance, "power profile performance: performance")]
+    [InlineData("performance", false, 80.0, 50.0, false, EfficiencyMode.Performance, "power profile performance: performance")]
+    [InlineData("performance", false, 15.0, 50.0, false, EfficiencyMode.UltraEfficiency, "battery 15% < 20%: ultra-efficiency")]
+    [InlineData("performance", true, null, 50.0, true, EfficiencyMode.Quiet, "throttling: quiet")]
+    [InlineData("balanced", false, 80.0, 50.0, false, EfficiencyMode.Balanced, "battery 80% ≥ 50%: balanced")]
+    [InlineData("balanced", true, null, 50.0, false, EfficiencyMode.Performance, "on AC and cool: performance")]
+    [InlineData(null, false, 80.0, 50.0, false, EfficiencyMode.Balanced, "battery 80% ≥ 50%: balanced")]
+    public void Resolve_PowerProfile_SteersAutoBelowHeatAndLowBattery(string? profile, bool onAc, double? battery, double? temperature, bool throttling, EfficiencyMode expected, string reason)
+    {
+        var readings = new ModeReadings(onAc, battery, temperature, throttling) { PowerProfile = profile };
+
+        var resolution = ModeResolver.Resolve(EfficiencyMode.Auto, EfficiencyMode.Balanced, readings, ModeThresholds.Default);
+
+        Assert.Equal(expected, resolution.EffectiveMode);
+        Assert.Equal(reason, resolution.Reason);
+    }
+
+    [Fact]
+    public void Resolve_PowerProfileOnUserSelectedMode_Ignored()
+    {
+        var resolution = ModeResolver.Resolve(EfficiencyMode.Performance, EfficiencyMode.Performance,
+            new ModeReadings(true, null, 40, false) { PowerProfile = PowerProfiles.PowerSaver }, ModeThresholds.Default);
+
+        Assert.Equal(EfficiencyMode.Performance, resolution.EffectiveMode);
+        Assert.Equal(ModeResolver.UserSelectedReason, resolution.Reason);
+    }
+
     /// <summary>Sequences of readings fed one after another, each resolved against the previous result.</summary>
     public static TheoryData<string, (bool OnAc, double? Battery, double? TemperatureC, bool Throttling)[], EfficiencyMode[]> Sequences => new()
     {

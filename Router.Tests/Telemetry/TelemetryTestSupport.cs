@@ -87,19 +87,13 @@ internal sealed class DenyingSysfsAccess(Func<string, bool> denied) : ISysfsAcce
     public IReadOnlyList<string> List(string directory, string pattern) => SysfsAccess.Instance.List(directory, pattern);
 }
 
-/// <summary>A clock that moves only when told to.</summary>
-internal sealed class ManualTimeProvider : TimeProvider
+/// <summary>Where the telemetry tests' clocks (FakeTimeProvider) start.</summary>
+internal static class TestClock
 {
-    private DateTimeOffset _now;
+    public static readonly DateTimeOffset Start = new(2026, 1, 15, 12, 0, 0, TimeSpan.Zero);
 
-    public ManualTimeProvider(DateTimeOffset? start = null)
-    {
-        _now = start ?? new DateTimeOffset(2026, 1, 15, 12, 0, 0, TimeSpan.Zero);
-    }
-
-    public override DateTimeOffset GetUtcNow() => _now;
-
-    public void Advance(TimeSpan by) => _now += by;
+    /// <summary>A clock that moves only when told to, at <see cref="Start"/>.</summary>
+    public static Microsoft.Extensions.Time.Testing.FakeTimeProvider Create() => new(Start);
 }
 
 /// <summary>An executable shell script in a temporary directory, removed on dispose.</summary>

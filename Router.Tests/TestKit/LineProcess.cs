@@ -75,14 +75,20 @@ internal sealed class LineProcess : IAsyncDisposable
     }
 
     /// <summary>Waits for the next stdout line that starts with <paramref name="prefix"/>.</summary>
-    public async Task<string> WaitForLineAsync(string prefix, TimeSpan timeout)
+    public Task<string> WaitForLineAsync(string prefix, TimeSpan timeout) =>
+        WaitForLineAsync(line => line.StartsWith(prefix, StringComparison.Ordinal), $"a line starting with '{prefix}'", timeout);
+
+    /// <summary>Waits for the next stdout line that <paramref name="match"/> accepts.</summary>
+    /// <param name="what">The line looked for, for the failure message.</param>
+    public async Task<string> WaitForLineAsync(Func<string, bool> match, string what, TimeSpan timeout)
     {
+        ArgumentNullException.ThrowIfNull(match);
         using var cts = new CancellationTokenSource(timeout);
         try
         {
             await foreach (var line in _lines.Reader.ReadAllAsync(cts.Token))
             {
-                if (line.StartsWith(prefix, StringComparison.Ordinal))
+                if (match(line))
                 {
                     return line;
                 }
@@ -90,10 +96,25 @@ internal sealed class LineProcess : IAsyncDisposable
         }
         catch (OperationCanceledException)
         {
-            throw new TimeoutException($"No line starting with '{prefix}' within {timeout}. stdout:\n{Stdout}\nstderr:\n{Stderr}");
+            throw new TimeoutException($"No {what} within {timeout} from {_what}. stdout:\n{Stdout}\nstderr:\n{Stderr}");
         }
 
-        throw new InvalidOperationException($"{_what} ended without a line starting with '{prefix}'. stdout:\n{Stdout}\nstderr:\n{Stderr}");
+        throw new InvalidOperationException($"{_what} ended without {what}. stdout:\n{Stdout}\nstderr:\n{Stderr}");
+    }
+
+    /// <summary>
+    /// Waits until stdout contains <paramref name="text"/>, whether it was printed already (lines
+    /// consumed by earlier waits included) or comes later. For log lines, whose order against
+    /// other output is not fixed.
+    /// </summary>
+    public async Task WaitForTextAsync(string text, TimeSpan timeout)
+    {
+        if (Stdout.Contains(text, StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        await WaitForLineAsync(line => line.Contains(text, StringComparison.Ordinal) || Stdout.Contains(text, StringComparison.Ordinal), $"'{text}'", timeout);
     }
 
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
@@ -111,6 +132,8 @@ internal sealed class LineProcess : IAsyncDisposable
 
         return _process.ExitCode;
     }
+
+    public bool HasExited => _process.HasExited;
 
     public ValueTask DisposeAsync()
     {

@@ -6,7 +6,7 @@ namespace Router.Tests.Telemetry.Energy;
 
 public sealed class EnergyMeterTests
 {
-    private readonly ManualTimeProvider _time = new();
+    private readonly Microsoft.Extensions.Time.Testing.FakeTimeProvider _time = TestClock.Create();
 
     [Theory]
     [InlineData(30.0, 60.0, 0.5)]

@@ -4,7 +4,7 @@ namespace Router.Tests.Telemetry.Metrics;
 
 public sealed class RequestRateTests
 {
-    private readonly ManualTimeProvider _time = new(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
+    private readonly Microsoft.Extensions.Time.Testing.FakeTimeProvider _time = new(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
 
     [Fact]
     public void PerMinute_RequestsWithinTheLastMinute_Counted()

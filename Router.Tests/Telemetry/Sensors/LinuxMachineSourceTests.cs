@@ -9,7 +9,7 @@ namespace Router.Tests.Telemetry.Sensors;
 public sealed class LinuxMachineSourceTests
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);
-    private readonly ManualTimeProvider _time = new();
+    private readonly Microsoft.Extensions.Time.Testing.FakeTimeProvider _time = TestClock.Create();
 
     private static readonly BackendConfig[] Backends =
     [

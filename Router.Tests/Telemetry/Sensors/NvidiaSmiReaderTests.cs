@@ -5,7 +5,7 @@ namespace Router.Tests.Telemetry.Sensors;
 
 public sealed class NvidiaSmiReaderTests
 {
-    private readonly ManualTimeProvider _time = new();
+    private readonly Microsoft.Extensions.Time.Testing.FakeTimeProvider _time = TestClock.Create();
 
     [Fact]
     public async Task ReadAsync_FakeNvidiaSmi_ParsesEveryGpuAndNotAvailableFields()

@@ -5,7 +5,7 @@ namespace Router.Tests.Telemetry.Sensors;
 public sealed class RaplReaderTests
 {
     private const string Package = "class/powercap/intel-rapl:0/energy_uj";
-    private readonly ManualTimeProvider _time = new();
+    private readonly Microsoft.Extensions.Time.Testing.FakeTimeProvider _time = TestClock.Create();
 
     [Fact]
     public void Read_TwoReadings_WattsFromCounterDelta()

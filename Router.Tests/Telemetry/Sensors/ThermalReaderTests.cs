@@ -6,7 +6,7 @@ namespace Router.Tests.Telemetry.Sensors;
 
 public sealed class ThermalReaderTests
 {
-    private readonly ManualTimeProvider _time = new();
+    private readonly Microsoft.Extensions.Time.Testing.FakeTimeProvider _time = TestClock.Create();
 
     [Fact]
     public void Read_LaptopTree_ReportsZonesHwmonLabelsAndFans()

@@ -4,7 +4,7 @@ namespace Router.Tests.Telemetry.Sensors;
 
 public sealed class ThrottleReaderTests
 {
-    private readonly ManualTimeProvider _time = new();
+    private readonly Microsoft.Extensions.Time.Testing.FakeTimeProvider _time = TestClock.Create();
 
     [Fact]
     public void Read_TwoCpus_SumsCoreAndPackageCounters()

@@ -1,9 +1,8 @@
 using Router.Actors.Routing;
-using Router.Gateway.Http;
 
-namespace Router.Tests.Http;
+namespace Router.Tests.Routing;
 
-public sealed class EfficiencyModeNamesTests
+public sealed class WireNamesModeParsingTests
 {
     [Theory]
     [InlineData("performance", EfficiencyMode.Performance)]
@@ -17,7 +16,7 @@ public sealed class EfficiencyModeNamesTests
     [InlineData(" auto ", EfficiencyMode.Auto)]
     public void TryParse_AnySpelling_FindsMode(string text, EfficiencyMode expected)
     {
-        Assert.True(EfficiencyModeNames.TryParse(text, out var mode));
+        Assert.True(WireNames.TryParseMode(text, out var mode));
         Assert.Equal(expected, mode);
     }
 
@@ -28,7 +27,7 @@ public sealed class EfficiencyModeNamesTests
     [InlineData("ultra-efficiency-plus")]
     public void TryParse_NotAMode_Fails(string text)
     {
-        Assert.False(EfficiencyModeNames.TryParse(text, out _));
+        Assert.False(WireNames.TryParseMode(text, out _));
     }
 
     [Fact]
@@ -36,9 +35,9 @@ public sealed class EfficiencyModeNamesTests
     {
         foreach (var mode in Enum.GetValues<EfficiencyMode>())
         {
-            Assert.True(EfficiencyModeNames.TryParse(EfficiencyModeNames.ToWire(mode), out var parsed));
+            Assert.True(WireNames.TryParseMode(WireNames.ToWire(mode), out var parsed));
             Assert.Equal(mode, parsed);
         }
-        Assert.Equal("performance, balanced, efficiency, quiet, ultra-efficiency, auto", EfficiencyModeNames.ValidList);
+        Assert.Equal("performance, balanced, efficiency, quiet, ultra-efficiency, auto", WireNames.ValidModes);
     }
 }
