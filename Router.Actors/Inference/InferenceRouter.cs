@@ -4,6 +4,8 @@ using System.Threading.Channels;
 using Router.Actors.Backends;
 using Router.Actors.Config;
 using Akka.Actor;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Router.Actors.Routing;
 
 namespace Router.Actors.Inference;
@@ -20,7 +22,7 @@ internal sealed record BackendHandle(BackendConfig Config, IBackendClient Client
 /// arrived the request belongs to that backend; the slot is released exactly once when the
 /// answer ends, fails, or the caller goes away.
 /// </summary>
-internal sealed class InferenceRouter : IInferenceRouter
+internal sealed partial class InferenceRouter : IInferenceRouter
 {
     private readonly RoutingTable _table;
     private readonly ScoringOptions _scoring;
@@ -217,14 +219,18 @@ internal sealed class InferenceRouter : IInferenceRouter
             var since = _time.GetUtcNow() - _time.GetElapsedTime(busySince);
             _observer.OnRequestFinished(new RequestRecord(decision.BackendId, decision.Reason, request.Hints.Priority, outcome, stats, streaming, request.Model, since, power) { RequestId = request.Hints.RequestId });
         }
-#pragma warning disable CA1031 // Metrics must never break a request.
-        catch (Exception)
+#pragma warning disable CA1031 // Metrics must never break a request: the failure is logged, the request goes on.
+        catch (Exception exception)
 #pragma warning restore CA1031
         {
+            Log.ObserverFailed(Logger, decision.BackendId, request.Hints.RequestId, exception);
         }
     }
 
     internal TimeProvider Time => _time;
+
+    /// <summary>Set by the host once its loggers exist; until then nothing is logged.</summary>
+    internal ILogger Logger { get; set; } = NullLogger.Instance;
 
     /// <summary>
     /// The attempts of one request: routing with exclusions, admission, and the bookkeeping of

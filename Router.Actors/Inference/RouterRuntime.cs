@@ -166,7 +166,7 @@ public sealed class RouterRuntime : IRouterAdmin, IAsyncDisposable
         registry.Register<ThermalActor>(thermal);
         registry.Register<BackendsSupervisor>(backends);
         _actors = new Actors(efficiency, publisher, power, thermal, backends);
-        _materializer = system.Materializer(namePrefix: "token-stream");
+        _materializer = TokenStreams.CreateMaterializer(system);
 
         var started = Task.WhenAll(_backends.Values.Select(h => h.Slots.Started));
         try
@@ -202,6 +202,13 @@ public sealed class RouterRuntime : IRouterAdmin, IAsyncDisposable
     /// <summary>The running actor of one backend, for tests and tools (probe now, snapshot); null if unknown or not running.</summary>
     public IActorRef? GetBackendActor(string backendId) =>
         _backends.TryGetValue(backendId, out var handle) ? handle.Slots.Current?.Actor : null;
+
+    /// <summary>Where the request path logs what it must not let fail a request (a broken observer); the host sets it once its loggers exist.</summary>
+    public void UseLogger(Microsoft.Extensions.Logging.ILoggerFactory loggers)
+    {
+        ArgumentNullException.ThrowIfNull(loggers);
+        ((InferenceRouter)Router).Logger = loggers.CreateLogger("Router.Requests");
+    }
 
     /// <summary>Samples power and temperatures now instead of at the next interval.</summary>
     public void SampleNow()

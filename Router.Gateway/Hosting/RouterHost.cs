@@ -205,6 +205,7 @@ internal sealed class RouterHost : IAsyncDisposable
                 await runtime.StartActorsAsync(system).ConfigureAwait(false);
                 // Before the listeners open, so that metrics, logs and gRPC health see every request.
                 var loggers = services.GetRequiredService<ILoggerFactory>();
+                runtime.UseLogger(loggers);
                 RouterHostLog.Attach(runtime, loggers.CreateLogger("Router"));
                 await telemetry.AttachAsync(runtime, loggers, sensors, CancellationToken.None).ConfigureAwait(false);
                 GrpcHealthBridge.Attach(services, runtime);
