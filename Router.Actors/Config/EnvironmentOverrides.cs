@@ -20,6 +20,7 @@ internal static class EnvironmentOverrides
         ApplySection(root, ConfigSchema.Server, ConfigSchema.ServerKeys, environment, used);
         ApplySection(root, ConfigSchema.Routing, ConfigSchema.RoutingKeys, environment, used);
         ApplySection(root, ConfigSchema.Telemetry, ConfigSchema.TelemetryKeys, environment, used);
+        ApplySection(root, ConfigSchema.Cluster, [.. ConfigSchema.ClusterLeafPaths()], environment, used);
         var ids = ApplyBackends(root, environment, used);
 
         // A variable aimed at a backend that names none is a typo worth stopping for; other
@@ -56,7 +57,7 @@ internal static class EnvironmentOverrides
             if (environment.TryGetValue(name, out var value))
             {
                 used.Add(name);
-                root.Fields[section] = With(root.TryGet(section, out var existing) ? existing as HoconObject : null, [key], Override(name, value));
+                root.Fields[section] = With(root.TryGet(section, out var existing) ? existing as HoconObject : null, key.Split('.'), Override(name, value));
             }
         }
     }

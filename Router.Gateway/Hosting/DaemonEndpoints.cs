@@ -38,6 +38,7 @@ internal static class DaemonEndpoints
         });
 
         app.MapGet("/explain", context => ExplainAsync(context, runtime.Router));
+        app.MapGet("/cluster", context => FleetEndpoints.ClusterAsync(context, runtime));
 
         if (machine is not null)
         {
@@ -89,6 +90,7 @@ internal static class DaemonEndpoints
         {
             writer.WriteStartObject();
             writer.WriteString("backend", d.BackendId);
+            if (Router.Actors.Fleet.FleetHeaders.NodeOf(d.BackendId) is { } node) writer.WriteString("node", node); else writer.WriteNull("node");
             writer.WriteString("reason", d.Reason);
             writer.WriteString("effective_mode", EfficiencyModeNames.ToWire(d.EffectiveMode));
             writer.WriteNumber("estimated_latency_ms", Math.Round(d.Estimate.LatencyMs, 1));

@@ -13,6 +13,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Router.Actors.Config;
+using Router.Actors.Fleet;
 using Router.Actors.Inference;
 using Router.Actors.Routing;
 using Router.Actors.State;
@@ -61,6 +62,8 @@ internal sealed class RouterHost : IAsyncDisposable
     /// <summary>The simulated battery, AC and temperatures, in simulation mode.</summary>
     public SimulatedMachine? Machine { get; }
     public IServiceProvider Services => _app.Services;
+    /// <summary>This router's place in the fleet, when <c>cluster.enabled</c>.</summary>
+    public FleetNode? Fleet { get; private set; }
 
     public static async Task<RouterHost> StartAsync(RouterConfig config, RouterHostOptions options, CancellationToken cancellationToken = default)
     {
@@ -93,8 +96,15 @@ internal sealed class RouterHost : IAsyncDisposable
             var listeners = new Listeners();
             app = Build(config, options, runtime, machine, telemetry, sensors, listeners);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
-            return new RouterHost(app, runtime, config, simulators, machine, telemetry,
+            var host = new RouterHost(app, runtime, config, simulators, machine, telemetry,
                 Endpoint(listeners.Http!, config), Endpoint(listeners.Grpc!, config));
+            // Fleet (cluster { }): joined once the HTTP listener is bound, since peers forward to its port.
+            if (config.Cluster.Enabled)
+            {
+                host.Fleet = await FleetNode.StartAsync(runtime, host.HttpEndpoint, app.Services.GetRequiredService<ILoggerFactory>(), cancellationToken).ConfigureAwait(false);
+            }
+
+            return host;
         }
         catch
         {
@@ -170,6 +180,7 @@ internal sealed class RouterHost : IAsyncDisposable
         var app = builder.Build();
         app.Use(KeepListenersApart);
         app.UseBrowserOrigins();
+        app.UseFleetForwarding();
         DaemonEndpoints.Map(app, runtime, telemetry, machine);
         app.MapHttpSurfaces();
         app.MapRouterGrpc();
@@ -249,6 +260,12 @@ internal sealed class RouterHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // The fleet first: peers drop this node's backends at once instead of after their failure detector.
+        if (Fleet is not null)
+        {
+            await Fleet.DisposeAsync().ConfigureAwait(false);
+        }
+
         // Stop accepting, let the surfaces finish (each open stream is cancelled and frees its
         // slot), then Akka's coordinated shutdown stops the actors; then the simulated devices.
         await _app.StopAsync().ConfigureAwait(false);
