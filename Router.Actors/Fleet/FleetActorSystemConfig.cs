@@ -41,6 +41,9 @@ internal static class FleetActorSystemConfig
                   hostname = {{Quote(cluster.Hostname)}}
                   port = {{cluster.Port}}
                   enable-ssl = {{(cluster.Ssl.Enabled ? "on" : "off")}}
+                  # The fleet's traffic is light (views, pings); batching would hold a ping back for
+                  # up to tens of milliseconds and spoil the round trip routing adds to estimates.
+                  batching.enabled = off
             """);
         if (cluster.Ssl.Enabled)
         {

@@ -150,7 +150,9 @@ internal sealed class FleetDirectoryActor : ReceiveActor, IWithTimers
         var conflicts = ImmutableDictionary.CreateBuilder<string, string>();
         foreach (var member in members.OrderBy(m => m.Address, StringComparer.Ordinal))
         {
-            if (member.View is not { } view)
+            // An unreachable or departing member claims nothing: a restarted node (same name, new
+            // address) takes its name over while its old incarnation waits to be downed.
+            if (member.View is not { } view || !member.Reachable || member.Status is not ("up" or "weakly-up"))
             {
                 continue;
             }
@@ -162,10 +164,6 @@ internal sealed class FleetDirectoryActor : ReceiveActor, IWithTimers
             }
 
             owners[view.Node] = member.Address;
-            if (!member.Reachable || member.Status is not ("up" or "weakly-up"))
-            {
-                continue;
-            }
 
             foreach (var backend in view.Backends)
             {
