@@ -23,7 +23,8 @@ namespace Router.Actors.Routing;
 /// dropped when any Healthy or Degraded backend also passed them. At start-up, before the first
 /// probes, requests still get served.</item>
 /// <item>A cost per candidate (see <see cref="Cost"/>); lowest wins, ties broken by higher
-/// <see cref="BackendSnapshot.ConfiguredPriority"/>, then by id.</item>
+/// <see cref="BackendSnapshot.ConfiguredPriority"/>, then by the shorter round trip (this
+/// router's own backends before a fleet node's), then by id.</item>
 /// </list>
 /// </remarks>
 public static partial class Scorer
@@ -249,6 +250,12 @@ public static partial class Scorer
         if (x.ConfiguredPriority != y.ConfiguredPriority)
         {
             return x.ConfiguredPriority > y.ConfiguredPriority;
+        }
+
+        // Fleet: of two equal devices, the nearer (this router's own first) saves the network.
+        if (x.NetworkRoundTripMs != y.NetworkRoundTripMs)
+        {
+            return x.NetworkRoundTripMs < y.NetworkRoundTripMs;
         }
 
         return string.CompareOrdinal(x.Id, y.Id) < 0;

@@ -39,7 +39,7 @@ public sealed class ConfigBinderTests
         "server.htp-port: unknown setting (test.conf:2); did you mean http-port? valid settings here: host, http-port, grpc-port, max-request-body, grpc-max-message, inline-io, allowed-origins")]
     [InlineData(
         "servers.http-port = 1",
-        "servers: unknown setting (test.conf:1); did you mean server? valid settings here: server, routing, telemetry, backend-defaults, backends, akka")]
+        "servers: unknown setting (test.conf:1); did you mean server? valid settings here: server, routing, telemetry, backend-defaults, backends, cluster, akka")]
     [InlineData(
         "backends = [ { id = a, endpoint = \"http://localhost:1\", power-wats = 3 } ]",
         "backends[0].power-wats: unknown setting (test.conf:1); did you mean power-watts? valid settings here: id, type, name, hardware, enabled, endpoint, power-watts, avg-latency-ms, priority, max-concurrent, queue-limits, api-key, timeouts, health, sensors")]
