@@ -75,6 +75,18 @@ public sealed class FleetProcessTests(ITestOutputHelper output)
             }
 
             output.WriteLine("2.");
+            // The CLI shows the fleet: its members, and the other nodes' backends by node/backend.
+            var cluster = await CliProcess.RunAsync(StartLimit, a.Http.BaseAddress, "cluster");
+            Assert.True(cluster.ExitCode == 0, cluster.ToString());
+            foreach (var node in new[] { "node-a *", "node-b", "node-c" })
+            {
+                Assert.Contains(cluster.Output.Split('\n'), line => line.StartsWith(node, StringComparison.Ordinal) && line.Contains(" up ", StringComparison.Ordinal));
+            }
+
+            var listed = await CliProcess.RunAsync(StartLimit, a.Http.BaseAddress, "backends");
+            Assert.True(listed.ExitCode == 0, listed.ToString());
+            Assert.Contains(listed.Output.Split('\n'), line => line.StartsWith("node-c/ollama-nvidia ", StringComparison.Ordinal) && line.Contains("healthy", StringComparison.Ordinal));
+
             // 2. B dies in the middle of a stream A forwarded to it: the stream ends with the documented error, nothing hangs.
             using (var stream = await a.StartStreamAsync("""{"model":"llama3.2:1b","prompt":"a long story","stream":true,"options":{"num_predict":100000}}""", "node-b/ollama-cpu"))
             {
@@ -139,6 +151,32 @@ public sealed class FleetProcessTests(ITestOutputHelper output)
         {
             await b.DisposeAsync();
         }
+    }
+
+    [Fact]
+    public async Task BeyondLoopbackWithoutTls_RefusesToStart_ExitCode2()
+    {
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = AppContext.BaseDirectory };
+        foreach (var arg in new[] { CliProcess.GatewayDll, "--simulate", "--http-port", "0", "--grpc-port", "0" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("OLLAMA_PROXY_", StringComparison.Ordinal)).ToList())
+        {
+            start.Environment.Remove(key);
+        }
+
+        start.Environment["OLLAMA_PROXY_SERVER_HOST"] = "0.0.0.0";
+        start.Environment["OLLAMA_PROXY_CLUSTER_ENABLED"] = "true";
+        start.Environment["OLLAMA_PROXY_CLUSTER_SHARED_SECRET"] = Secret;
+        start.Environment["OLLAMA_PROXY_CLUSTER_HOSTNAME"] = "0.0.0.0";
+
+        var outcome = await ChildProcess.RunAsync(start, StartLimit, "ollama-proxy with the fleet on 0.0.0.0 and no TLS");
+
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains("cluster.hostname: remoting would listen on 0.0.0.0, beyond this machine, without TLS", outcome.Errors, StringComparison.Ordinal);
+        Assert.Contains("cluster.insecure = true", outcome.Errors, StringComparison.Ordinal);
     }
 
     private static string Header(HttpResponseMessage response, string name) =>

@@ -236,6 +236,8 @@ internal sealed class ComputeService(IInferenceRouter router, IRouterAdmin admin
             Type = backend.Type,
             Name = backend.Name,
             Hardware = backend.Hardware,
+            Node = backend.Node ?? "",
+            NetworkRoundTripMs = backend.NetworkRoundTripMs,
             Status = new BackendStatus
             {
                 State = HealthName(backend.Health),
