@@ -67,6 +67,10 @@ internal static class FleetActorSystemConfig
                   active-strategy = {{cluster.SplitBrain.Strategy}}
                   stable-after = {{Millis(cluster.SplitBrain.StableAfter)}}
                   keep-oldest.down-if-alone = {{(cluster.SplitBrain.DownIfAlone ? "on" : "off")}}
+                  # Akka downs every node when reachability keeps changing for a while. The fleet
+                  # holds no shared state that a split could corrupt, so flapping (a loaded machine,
+                  # a wobbly network) must not take the whole fleet down; the sides decide as usual.
+                  down-all-when-unstable = off
                 }
                 failure-detector {
                   heartbeat-interval = {{Millis(cluster.FailureDetector.HeartbeatInterval)}}

@@ -84,10 +84,12 @@ public sealed partial class FleetNode : IAsyncDisposable
         {
             node.StartFleetSystem();
         }
-        catch
+        catch (Exception e)
         {
             system.Stop(directory);
-            throw;
+            // Most often the port: say which, and what to do, as for the HTTP and gRPC listeners.
+            throw new IOException($"the fleet cannot listen on {config.Hostname}:{config.Port} ({e.GetBaseException().Message}); "
+                + "set cluster.port to a free port (0 lets the system choose one)", e);
         }
 
         node._supervision = node.SuperviseAsync();
@@ -107,7 +109,8 @@ public sealed partial class FleetNode : IAsyncDisposable
             : null;
     }
 
-    private void StartFleetSystem()
+    /// <param name="peers">When joining again: the members last seen, tried before founding a fleet anew (for a node without configured seeds).</param>
+    private void StartFleetSystem(IReadOnlyList<Address>? peers = null)
     {
         var config = FleetActorSystemConfig.For(_config).WithFallback(DistributedPubSub.DefaultConfig());
         ActorSystemSetup setup;
@@ -137,7 +140,15 @@ public sealed partial class FleetNode : IAsyncDisposable
             }
         }
 
-        if (seeds.Count == 0)
+        if (seeds.Count == 0 && peers is { Count: > 0 })
+        {
+            // A founder the fleet downed: itself first, so Akka asks the members it knew and joins
+            // them if one answers, and founds a fleet anew only if none does within seed-node-timeout.
+            seeds.Add(cluster.SelfAddress);
+            seeds.AddRange(peers);
+            cluster.JoinSeedNodes(seeds);
+        }
+        else if (seeds.Count == 0)
         {
             // No seed: this node founds the fleet; the others name it as their seed.
             cluster.Join(cluster.SelfAddress);
@@ -164,13 +175,14 @@ public sealed partial class FleetNode : IAsyncDisposable
 
             var reason = $"the fleet removed this node (downed); joining again in {_config.RejoinAfter.TotalSeconds:0.#} s";
             Log.Downed(_log, Settings.NodeName, _config.RejoinAfter.TotalSeconds);
+            var peers = await LastSeenPeersAsync().ConfigureAwait(false);
             _directory.Tell(new FleetMemberStopped(reason));
             while (!_stopping.IsCancellationRequested)
             {
                 try
                 {
                     await Task.Delay(_config.RejoinAfter, _stopping.Token).ConfigureAwait(false);
-                    StartFleetSystem();
+                    StartFleetSystem(peers);
                     break;
                 }
                 catch (OperationCanceledException)
@@ -185,6 +197,28 @@ public sealed partial class FleetNode : IAsyncDisposable
                 }
             }
         }
+    }
+
+    private async Task<List<Address>> LastSeenPeersAsync()
+    {
+        var peers = new List<Address>();
+        try
+        {
+            var status = await GetStatusAsync(_stopping.Token).ConfigureAwait(false);
+            foreach (var member in status.Members)
+            {
+                if (!member.Self && FleetAddresses.TryParseSeed(member.Address, out var address, out _))
+                {
+                    peers.Add(address);
+                }
+            }
+        }
+        catch (Exception e) when (e is AskTimeoutException or OperationCanceledException)
+        {
+            // Nothing known: join as configured.
+        }
+
+        return peers;
     }
 
     /// <summary>Leaves the fleet gracefully (peers drop this node's backends at once), then stops the fleet system.</summary>

@@ -122,7 +122,9 @@ internal static class AdminCommands
         var list = json?["backends"] as JsonArray ?? json as JsonArray ?? [];
         // A fleet node's backends read node/backend: the column widens for them.
         var idWidth = Math.Max(16, list.Max(b => b?["id"]?.ToString().Length ?? 0));
-        Console.WriteLine($"{"ID".PadRight(idWidth)} {"HW",-7} {"STATE",-10} {"W",5} {"MS",6} {"RTT",5} {"FLIGHT",6} {"QUEUE C/H/N/B",-14} MODELS");
+        // The round trip to a fleet node is a column of its own only when the list has such backends.
+        var fleet = list.Any(b => b?["node"] is not null);
+        Console.WriteLine($"{"ID".PadRight(idWidth)} {"HW",-7} {"STATE",-10} {"W",5} {"MS",6}{(fleet ? $" {"RTT",5}" : "")} {"FLIGHT",6} {"QUEUE C/H/N/B",-14} MODELS");
         foreach (var backend in list)
         {
             // Queue depth per priority, critical first: "critical/high/normal/best-effort".
@@ -130,7 +132,7 @@ internal static class AdminCommands
             var models = backend?["models"] is JsonArray m ? string.Join(", ", m.Select(x => x?.ToString())) : "";
             var characteristics = backend?["characteristics"];
             var roundTrip = backend?["node"] is null ? "-" : backend?["network_round_trip_ms"]?.GetValue<double>().ToString("0.0", CultureInfo.InvariantCulture);
-            Console.WriteLine($"{(backend?["id"]?.ToString() ?? "").PadRight(idWidth)} {backend?["hardware"],-7} {backend?["health"],-10} {characteristics?["power_watts"],5} {characteristics?["avg_latency_ms"],6} {roundTrip,5} {backend?["metrics"]?["in_flight"],6} {queue,-14} {models}");
+            Console.WriteLine($"{(backend?["id"]?.ToString() ?? "").PadRight(idWidth)} {backend?["hardware"],-7} {backend?["health"],-10} {characteristics?["power_watts"],5} {characteristics?["avg_latency_ms"],6}{(fleet ? $" {roundTrip,5}" : "")} {backend?["metrics"]?["in_flight"],6} {queue,-14} {models}");
         }
 
         return ExitCodes.Ok;

@@ -12,7 +12,7 @@ namespace Router.Tests.EndToEnd;
 /// Three daemons as users run them (<c>ollama-proxy --simulate</c>, each with its own simulated
 /// devices), on loopback ports, forming one fleet. Node A keeps only its CPU; B and C have all
 /// four devices. The failure detector and the split-brain resolver run with test timings
-/// (heartbeats every 200 ms, 1 s of silence, decisions after 1 s of stability), set through the
+/// (heartbeats every 200 ms, 2 s of silence, decisions after 1 s of stability), set through the
 /// environment as a user would set them in cluster { }.
 /// </summary>
 /// <remarks>
@@ -219,7 +219,7 @@ public sealed class FleetProcessTests(ITestOutputHelper output)
             start.Environment["OLLAMA_PROXY_CLUSTER_PORT"] = "0";
             start.Environment["OLLAMA_PROXY_CLUSTER_SHARED_SECRET"] = Secret;
             start.Environment["OLLAMA_PROXY_CLUSTER_FAILURE_DETECTOR_HEARTBEAT_INTERVAL"] = "200ms";
-            start.Environment["OLLAMA_PROXY_CLUSTER_FAILURE_DETECTOR_ACCEPTABLE_HEARTBEAT_PAUSE"] = "1s";
+            start.Environment["OLLAMA_PROXY_CLUSTER_FAILURE_DETECTOR_ACCEPTABLE_HEARTBEAT_PAUSE"] = "2s";
             start.Environment["OLLAMA_PROXY_CLUSTER_SPLIT_BRAIN_RESOLVER_STABLE_AFTER"] = "1s";
             start.Environment["OLLAMA_PROXY_CLUSTER_PUBLISH_INTERVAL"] = "500ms";
             start.Environment["OLLAMA_PROXY_CLUSTER_ROUND_TRIP_INTERVAL"] = "500ms";
