@@ -13,10 +13,11 @@ internal static class ConfigSchema
     public const string Desktop = "desktop";
     public const string BackendDefaults = "backend-defaults";
     public const string Backends = "backends";
+    public const string Cluster = "cluster";
     /// <summary>Akka.NET's own settings, handed to the actor system as they are (not checked here).</summary>
     public const string Akka = "akka";
 
-    public static readonly string[] RootKeys = [Server, Routing, Telemetry, DBus, Desktop, BackendDefaults, Backends, Akka];
+    public static readonly string[] RootKeys = [Server, Routing, Telemetry, DBus, Desktop, BackendDefaults, Backends, Cluster, Akka];
 
     public static readonly string[] ServerKeys =
     [
@@ -43,6 +44,47 @@ internal static class ConfigSchema
     public static readonly string[] DBusKeys = ["enabled", "require-name", "request-routed-signal", "request-routed-per-second"];
 
     public static readonly string[] DesktopKeys = ["notifications", "notification-interval", "power-state"];
+
+    public const string ClusterSsl = "ssl";
+    public const string ClusterFailureDetector = "failure-detector";
+    public const string ClusterSplitBrain = "split-brain-resolver";
+
+    public static readonly string[] ClusterKeys =
+    [
+        "enabled", "node-name", "hostname", "port", "seed-nodes", "roles", "insecure", "shared-secret",
+        "battery-energy-weight", "http-endpoint", "rejoin-after", "round-trip-interval", "publish-interval",
+        ClusterSsl, ClusterFailureDetector, ClusterSplitBrain,
+    ];
+
+    public static readonly string[] ClusterSslKeys = ["certificate", "password", "suppress-validation"];
+    public static readonly string[] ClusterFailureDetectorKeys = ["heartbeat-interval", "acceptable-heartbeat-pause"];
+    public static readonly string[] ClusterSplitBrainKeys = ["strategy", "stable-after", "down-if-alone"];
+    public static readonly string[] SplitBrainStrategies = ["keep-majority", "keep-oldest"];
+
+    /// <summary>Every leaf setting of the cluster section as a relative path, e.g. <c>ssl.certificate</c>.</summary>
+    public static IEnumerable<string> ClusterLeafPaths()
+    {
+        foreach (var key in ClusterKeys)
+        {
+            string[]? children = key switch
+            {
+                ClusterSsl => ClusterSslKeys,
+                ClusterFailureDetector => ClusterFailureDetectorKeys,
+                ClusterSplitBrain => ClusterSplitBrainKeys,
+                _ => null,
+            };
+            if (children is null)
+            {
+                yield return key;
+                continue;
+            }
+
+            foreach (var child in children)
+            {
+                yield return key + "." + child;
+            }
+        }
+    }
 
     public const string QueueLimits = "queue-limits";
     public const string Timeouts = "timeouts";

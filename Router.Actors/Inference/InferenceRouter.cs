@@ -26,12 +26,12 @@ internal sealed partial class InferenceRouter : IInferenceRouter
 {
     private readonly RoutingTable _table;
     private readonly ScoringOptions _scoring;
-    private readonly FrozenDictionary<string, BackendHandle> _backends;
+    private readonly BackendDirectory _backends;
     private readonly RoutingConfig _routing;
     private readonly TimeProvider _time;
     private readonly IRequestObserver? _observer;
 
-    public InferenceRouter(RoutingTable table, ScoringOptions scoring, FrozenDictionary<string, BackendHandle> backends, RoutingConfig routing, TimeProvider time, IRequestObserver? observer)
+    public InferenceRouter(RoutingTable table, ScoringOptions scoring, BackendDirectory backends, RoutingConfig routing, TimeProvider time, IRequestObserver? observer)
     {
         _table = table;
         _scoring = scoring;
@@ -306,6 +306,12 @@ internal sealed partial class InferenceRouter : IInferenceRouter
                 {
                     _excluded = _excluded.Add(decision.BackendId);
                     continue;
+                }
+
+                // Fleet: a peer queues the forwarded request at its priority, so the hints travel with it.
+                if (handle.Client is Fleet.ForwardingClient)
+                {
+                    backendRequest = backendRequest with { Hints = _request.Hints };
                 }
 
                 if (handle.Slots.Current is not { } incarnation)

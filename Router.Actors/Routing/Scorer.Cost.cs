@@ -20,17 +20,22 @@ public static partial class Scorer
     /// <item>Efficiency and Quiet put candidates with a queue wait beyond
     /// <see cref="ScoringOptions.FrugalMaxWaitMs"/> last.</item>
     /// </list>
-    /// Every cost is then multiplied by the heat factor and, for a Degraded backend, its penalty.
+    /// Wherever energy or power counts, a battery-powered candidate's counts
+    /// <see cref="ScoringOptions.BatteryEnergyWeight"/> times when other candidates run on mains
+    /// (fleet nodes on different power). Every cost is then multiplied by the heat factor and, for a
+    /// Degraded backend, its penalty.
     /// </summary>
     private static void Cost(ReadOnlySpan<int> candidates, IReadOnlyList<BackendSnapshot> backends, ReadOnlySpan<Estimate> estimates, Span<double> costs, in Inputs inputs)
     {
         RoutingHints hints = inputs.Request.Hints;
         ScoringOptions options = inputs.Options;
+        bool mixedPower = MixedPower(candidates, backends, inputs.State);
 
         foreach (int i in candidates)
         {
             BackendSnapshot backend = backends[i];
             Estimate estimate = estimates[i];
+            double battery = mixedPower && OnBattery(backend, inputs.State) ? options.BatteryEnergyWeight : 1;
             double cost;
             if (hints.LatencyCritical)
             {
@@ -38,7 +43,7 @@ public static partial class Scorer
             }
             else if (hints.PreferPowerEfficiency)
             {
-                cost = backend.PowerWatts;
+                cost = backend.PowerWatts * battery;
             }
             else
             {
@@ -46,13 +51,13 @@ public static partial class Scorer
                 {
                     EfficiencyMode.Performance => estimate.CompletionMs,
                     EfficiencyMode.Efficiency =>
-                        estimate.EnergyWh(backend.PowerWatts)
+                        (estimate.EnergyWh(backend.PowerWatts) * battery)
                         + (inputs.InteractiveBudgetMs is { } budget && estimate.LatencyMs > budget ? OutsideBudgetCost : 0)
                         + FrugalWaitCost(in estimate, options),
-                    EfficiencyMode.UltraEfficiency => estimate.EnergyWh(backend.PowerWatts),
-                    EfficiencyMode.Quiet => backend.PowerWatts + FrugalWaitCost(in estimate, options),
+                    EfficiencyMode.UltraEfficiency => estimate.EnergyWh(backend.PowerWatts) * battery,
+                    EfficiencyMode.Quiet => (backend.PowerWatts * battery) + FrugalWaitCost(in estimate, options),
                     _ => (options.BalancedLatencyWeightPerSecond * estimate.CompletionMs / 1000)
-                        + (options.BalancedPowerWeightPerWatt * backend.PowerWatts)
+                        + (options.BalancedPowerWeightPerWatt * backend.PowerWatts * battery)
                         + (options.BalancedQueueWeightPerRequest * estimate.QueueAhead),
                 };
             }
@@ -65,6 +70,25 @@ public static partial class Scorer
 
             costs[i] = cost;
         }
+    }
+
+    /// <summary>Whether some candidates draw on a battery and others on mains.</summary>
+    private static bool MixedPower(ReadOnlySpan<int> candidates, IReadOnlyList<BackendSnapshot> backends, SystemState state)
+    {
+        bool battery = false, mains = false;
+        foreach (int i in candidates)
+        {
+            if (OnBattery(backends[i], state))
+            {
+                battery = true;
+            }
+            else
+            {
+                mains = true;
+            }
+        }
+
+        return battery && mains;
     }
 
     private static double FrugalWaitCost(in Estimate estimate, ScoringOptions options) =>

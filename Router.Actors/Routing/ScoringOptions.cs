@@ -89,6 +89,20 @@ public sealed record ScoringOptions
     /// </summary>
     public Priority? CriticalPreemptsBelow { get; init; }
 
+    /// <summary>
+    /// When a request's candidates draw on both a battery and mains power (fleet nodes), the energy
+    /// (or power) of a battery-powered candidate counts this many times. Candidates on one kind of
+    /// power are compared as before, so a single machine routes exactly as without a fleet.
+    /// </summary>
+    public double BatteryEnergyWeight { get; init; } = 3;
+
+    /// <summary>Options from the routing and fleet configuration, defaults elsewhere.</summary>
+    public static ScoringOptions FromConfig(RouterConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return FromConfig(config.Routing) with { BatteryEnergyWeight = config.Cluster.BatteryEnergyWeight };
+    }
+
     /// <summary>Options from the routing configuration, defaults elsewhere.</summary>
     public static ScoringOptions FromConfig(RoutingConfig config)
     {

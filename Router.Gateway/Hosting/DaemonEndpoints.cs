@@ -39,6 +39,7 @@ internal static class DaemonEndpoints
         });
 
         routes.Map(HttpMethods.Get, "/explain", context => ExplainAsync(context, runtime.Router));
+        routes.Map(HttpMethods.Get, "/cluster", context => FleetEndpoints.ClusterAsync(context, runtime));
 
         if (machine is not null)
         {
@@ -91,6 +92,7 @@ internal static class DaemonEndpoints
         {
             writer.WriteStartObject();
             writer.WriteString("backend", d.BackendId);
+            if (Router.Actors.Fleet.FleetHeaders.NodeOf(d.BackendId) is { } node) writer.WriteString("node", node); else writer.WriteNull("node");
             writer.WriteString("reason", d.Reason);
             writer.WriteString("effective_mode", WireNames.ToWire(d.EffectiveMode));
             writer.WriteNumber("estimated_latency_ms", Math.Round(d.Estimate.LatencyMs, 1));

@@ -13,6 +13,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Router.Actors.Config;
+using Router.Actors.Fleet;
 using Router.Actors.Inference;
 using Router.Actors.Routing;
 using Router.Actors.State;
@@ -69,6 +70,8 @@ internal sealed class RouterHost : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
     /// <summary>The session bus the router is exported on (ie.fio.OllamaProxy), or null when D-Bus is off.</summary>
     public string? SessionBusAddress => _desktop.SessionBusAddress;
+    /// <summary>This router's place in the fleet, when <c>cluster.enabled</c>.</summary>
+    public FleetNode? Fleet { get; private set; }
 
     public static async Task<RouterHost> StartAsync(RouterConfig config, RouterHostOptions options, CancellationToken cancellationToken = default)
     {
@@ -115,8 +118,15 @@ internal sealed class RouterHost : IAsyncDisposable
             // daemon of the user finds the bus name taken here and stops (its ports, the same as
             // the first one's unless told otherwise, usually failed to bind already).
             await desktop.StartAsync(runtime, app.Services.GetRequiredService<ILoggerFactory>(), telemetry.TotalEnergyWh, cancellationToken).ConfigureAwait(false);
-            return new RouterHost(app, runtime, config, simulators, machine, telemetry, desktop,
+            var host = new RouterHost(app, runtime, config, simulators, machine, telemetry, desktop,
                 Endpoint(listeners.Http!, config), Endpoint(listeners.Grpc!, config));
+            // Fleet (cluster { }): joined once the HTTP listener is bound, since peers forward to its port.
+            if (config.Cluster.Enabled)
+            {
+                host.Fleet = await FleetNode.StartAsync(runtime, host.HttpEndpoint, app.Services.GetRequiredService<ILoggerFactory>(), cancellationToken).ConfigureAwait(false);
+            }
+
+            return host;
         }
         catch
         {
@@ -219,6 +229,9 @@ internal sealed class RouterHost : IAsyncDisposable
         app.Use(RefuseNewWorkWhileStopping(app.Services.GetRequiredService<ShutdownDrain>()));
         // Who may call: on the HTTP port the Host, the browser's Origin and the API key; on the gRPC
         // port the API key, answered as gRPC.
+        // A peer's forwarded request (hop header) carries the fleet's secret instead of a key; one
+        // with the right secret is taken as authenticated by the access control below.
+        app.UseWhen(context => !IsOnGrpcListener(context), http => http.UseFleetForwarding());
         app.UseWhen(IsOnGrpcListener, grpc => grpc.UseGrpcAccessControl());
         app.UseWhen(context => !IsOnGrpcListener(context), http => http.UseAccessControl());
         app.MapHttpSurfaces(routes => DaemonEndpoints.Map(routes, runtime, telemetry, machine));
@@ -322,6 +335,12 @@ internal sealed class RouterHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // The fleet first: peers drop this node's backends at once instead of after their failure detector.
+        if (Fleet is not null)
+        {
+            await Fleet.DisposeAsync().ConfigureAwait(false);
+        }
+
         // Stop accepting, let the surfaces finish (each open stream is cancelled and frees its
         // slot), then Akka's coordinated shutdown stops the actors; then the desktop and the simulated devices.
         await _app.StopAsync().ConfigureAwait(false);

@@ -4,7 +4,7 @@ using Router.Gateway.Simulation;
 
 namespace Router.Gateway.Hosting;
 
-/// <summary>Points the configured backends at the simulated devices of the same hardware kind.</summary>
+/// <summary>Points the configured backends at the simulated devices of the same hardware kind (a backend the configuration disables stays disabled).</summary>
 internal static class SimulationSetup
 {
     public static RouterConfig PointAt(RouterConfig config, IReadOnlyList<SimulatedBackend> simulators)
@@ -22,7 +22,7 @@ internal static class SimulationSetup
                 }
             }
 
-            backends.Add(match is null ? backend : backend with { Endpoint = match.Endpoint, Type = "ollama", Enabled = true });
+            backends.Add(match is null ? backend : backend with { Endpoint = match.Endpoint, Type = "ollama" });
         }
 
         return config with { Backends = backends.MoveToImmutable() };

@@ -45,7 +45,7 @@ public sealed class ConfigBinderTests
         "routing.max-queue-wait.urgent: unknown setting (test.conf:1); valid settings here: best-effort, normal, high, critical")]
     [InlineData(
         "servers.http-port = 1",
-        "servers: unknown setting (test.conf:1); did you mean server? valid settings here: server, routing, telemetry, dbus, desktop, backend-defaults, backends, akka")]
+        "servers: unknown setting (test.conf:1); did you mean server? valid settings here: server, routing, telemetry, dbus, desktop, backend-defaults, backends, cluster, akka")]
     [InlineData(
         "backends = [ { id = a, endpoint = \"http://localhost:1\", power-wats = 3 } ]",
         "backends[0].power-wats: unknown setting (test.conf:1); did you mean power-watts? valid settings here: id, type, name, hardware, enabled, endpoint, power-watts, avg-latency-ms, priority, max-concurrent, queue-limits, api-key, timeouts, health, sensors")]
