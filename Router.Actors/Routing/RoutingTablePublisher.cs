@@ -60,6 +60,9 @@ public sealed class RoutingTablePublisher : ReceiveActor
         {
             _remote = m.Backends.IsDefault ? ImmutableArray<BackendSnapshot>.Empty : m.Backends;
             Publish();
+            // The fleet tells this actor directly (from its own actor system); surfaces outside
+            // routing (D-Bus) follow the router's event stream, so the news goes on there.
+            Context.System.EventStream.Publish(new RemoteBackendsChanged(_remote));
         });
         Receive<GetRoutingView>(_ => Sender.Tell(new RoutingView(ImmutableArray.Create(_backends).AddRange(_remote), _state)));
     }

@@ -214,6 +214,38 @@ public sealed class RouterBusTests : IClassFixture<RouterOnBus>, IAsyncLifetime
     }
 
     [Fact]
+    public async Task FleetBackends_ListedWithTheirNodeAndGoneWhenTheNodeIs()
+    {
+        var publisher = Akka.Hosting.ActorRegistry.For(_router.Host.Runtime.System).Get<Router.Actors.Routing.RoutingTablePublisher>();
+        var desktop = new Router.Actors.Routing.BackendSnapshot
+        {
+            Id = "desktop/ollama-nvidia", Name = "Ollama on the desktop's GPU", Hardware = "nvidia", Health = Router.Actors.Routing.BackendHealth.Healthy,
+            PowerWatts = 55, AvgLatencyMs = 150, Node = "desktop", NetworkRoundTripMs = 0.8, Version = 1,
+        };
+        await using var monitor = await SignalMonitor.StartAsync(Address);
+        try
+        {
+            // What the fleet tells the routing table when another node publishes its backends.
+            publisher.Tell(new Router.Actors.Routing.RemoteBackendsChanged([desktop]), Akka.Actor.ActorRefs.NoSender);
+            await monitor.WaitForAsync("Backends", "org.freedesktop.DBus.Properties.PropertiesChanged", "'Count': <uint32 5>");
+
+            var list = await BusTools.BusctlAsync(Address, "--json=short", "call", BusTools.Name, BusTools.Root + "/Backends", "ie.fio.OllamaProxy.Backends", "ListBackends");
+            using var json = JsonDocument.Parse(list.Output);
+            var row = json.RootElement.GetProperty("data")[0].EnumerateArray().Last();
+            Assert.Equal("desktop/ollama-nvidia", row[0].GetString());
+            Assert.Equal(150.8, row[6].GetDouble(), 3); // its latency with the round trip to its node
+            var one = await BusTools.CallAsync(Address, "Backends", "ie.fio.OllamaProxy.Backends.GetBackend", "desktop/ollama-nvidia");
+            Assert.True(one.ExitCode == 0, one.ToString());
+            Assert.Contains("'node': <'desktop'>", one.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            publisher.Tell(new Router.Actors.Routing.RemoteBackendsChanged([]), Akka.Actor.ActorRefs.NoSender);
+            await monitor.WaitForAsync("Backends", "org.freedesktop.DBus.Properties.PropertiesChanged", "'Count': <uint32 4>");
+        }
+    }
+
+    [Fact]
     public async Task BackendGoesDown_SignalsItsHealthAndTheCount()
     {
         await using var monitor = await SignalMonitor.StartAsync(Address);
