@@ -7,6 +7,10 @@ namespace Router.Gateway.Hosting;
 /// <summary>Points the configured backends at the simulated devices of the same hardware kind.</summary>
 internal static class SimulationSetup
 {
+    /// <summary>
+    /// Each backend of a simulated hardware kind goes to that device, and reads its temperature and
+    /// power from the simulated laptop's sensors for it (<see cref="SimulatedLaptop.SensorsFor"/>).
+    /// </summary>
     public static RouterConfig PointAt(RouterConfig config, IReadOnlyList<SimulatedBackend> simulators)
     {
         var backends = ImmutableArray.CreateBuilder<BackendConfig>(config.Backends.Length);
@@ -22,9 +26,34 @@ internal static class SimulationSetup
                 }
             }
 
-            backends.Add(match is null ? backend : backend with { Endpoint = match.Endpoint, Type = "ollama", Enabled = true });
+            backends.Add(match is null ? backend : backend with
+            {
+                Endpoint = match.Endpoint,
+                Type = "ollama",
+                Enabled = true,
+                Sensors = SimulatedLaptop.SensorsFor(backend.Sensors, match.Profile.Hardware),
+            });
         }
 
         return config with { Backends = backends.MoveToImmutable() };
+    }
+
+    /// <summary>The laptop around the simulated devices, each with the backend it serves (a config from <see cref="PointAt"/>).</summary>
+    public static SimulatedLaptop Laptop(RouterConfig config, IReadOnlyList<SimulatedBackend> simulators, double timeScale, TimeProvider time)
+    {
+        var devices = new List<(string, SimulatedBackend)>();
+        foreach (var backend in config.Backends)
+        {
+            foreach (var simulator in simulators)
+            {
+                if (backend.Endpoint == simulator.Endpoint)
+                {
+                    devices.Add((backend.Id, simulator));
+                    break;
+                }
+            }
+        }
+
+        return new SimulatedLaptop(devices, timeScale, time);
     }
 }
