@@ -87,7 +87,7 @@ internal sealed class RouterHost : IAsyncDisposable
             if (options.Simulate)
             {
                 simulators = await SimulatedFleet.StartDefaultAsync(options.SimulationTimeScale, cancellationToken: cancellationToken).ConfigureAwait(false);
-                config = SimulationSetup.PointAt(config, simulators);
+                config = SimulationSetup.PointAt(config, simulators, laptopSensors: true);
             }
 
             telemetry = RouterTelemetry.Create(config, ref runtimeOptions);

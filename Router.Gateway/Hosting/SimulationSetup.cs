@@ -7,11 +7,9 @@ namespace Router.Gateway.Hosting;
 /// <summary>Points the configured backends at the simulated devices of the same hardware kind.</summary>
 internal static class SimulationSetup
 {
-    /// <summary>
-    /// Each backend of a simulated hardware kind goes to that device, and reads its temperature and
-    /// power from the simulated laptop's sensors for it (<see cref="SimulatedLaptop.SensorsFor"/>).
-    /// </summary>
-    public static RouterConfig PointAt(RouterConfig config, IReadOnlyList<SimulatedBackend> simulators)
+    /// <summary>Each backend of a simulated hardware kind goes to that device.</summary>
+    /// <param name="laptopSensors">The backends also read their temperature and power from the simulated laptop's sensors for their device (<see cref="SimulatedLaptop.SensorsFor"/>), as in --simulate; false keeps the configured sensors (a machine read from sysfs).</param>
+    public static RouterConfig PointAt(RouterConfig config, IReadOnlyList<SimulatedBackend> simulators, bool laptopSensors = false)
     {
         var backends = ImmutableArray.CreateBuilder<BackendConfig>(config.Backends.Length);
         foreach (var backend in config.Backends)
@@ -31,7 +29,7 @@ internal static class SimulationSetup
                 Endpoint = match.Endpoint,
                 Type = "ollama",
                 Enabled = true,
-                Sensors = SimulatedLaptop.SensorsFor(backend.Sensors, match.Profile.Hardware),
+                Sensors = laptopSensors ? SimulatedLaptop.SensorsFor(backend.Sensors, match.Profile.Hardware) : backend.Sensors,
             });
         }
 
