@@ -199,6 +199,7 @@ internal static partial class ConfigBinder
             CriticalPreemptsBelow = preemptBelow,
             MaxQueueWait = BindQueueWaits(section.Child(ConfigSchema.MaxQueueWait), defaults.MaxQueueWait),
             PanicThreshold = section.Double("panic-threshold", defaults.PanicThreshold, 0, 1),
+            WaitBudget = BindQueueWaits(section.Child(ConfigSchema.WaitBudget), defaults.WaitBudget),
         };
     }
 

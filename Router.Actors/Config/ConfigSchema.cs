@@ -26,18 +26,19 @@ internal static class ConfigSchema
     ];
 
     public const string MaxQueueWait = "max-queue-wait";
+    public const string WaitBudget = "wait-budget";
 
 
     public static readonly string[] RoutingKeys =
     [
         "default-mode", "power-aware", "auto-optimize", "max-attempts", "aging-interval",
         "min-samples-for-live-metrics", "default-expected-tokens", "critical-preempts-below",
-        MaxQueueWait, "panic-threshold",
+        MaxQueueWait, "panic-threshold", WaitBudget,
     ];
 
     /// <summary>Every leaf setting of <c>routing</c> as a relative path, e.g. <c>max-queue-wait.normal</c> (for environment overrides).</summary>
     public static IEnumerable<string> RoutingLeafPaths() =>
-        RoutingKeys.SelectMany(key => key == MaxQueueWait ? QueueLimitKeys.Select(p => key + "." + p) : [key]);
+        RoutingKeys.SelectMany(key => key is MaxQueueWait or WaitBudget ? QueueLimitKeys.Select(p => key + "." + p) : [key]);
 
     public static readonly string[] TelemetryKeys = ["sysfs-root", "sample-interval", "otlp-endpoint", "nvidia-smi"];
 

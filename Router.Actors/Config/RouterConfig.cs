@@ -106,6 +106,16 @@ public sealed record RoutingConfig
     public QueueWaits MaxQueueWait { get; init; } = new(TimeSpan.FromSeconds(120), TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(15));
 
     /// <summary>
+    /// The longest expected queue wait the scorer accepts per priority before it prefers another
+    /// device (<see cref="Routing.ScoringOptions.WaitBudget"/>): a preference at routing time, where
+    /// <see cref="MaxQueueWait"/> is the bound at which a request already queued moves on.
+    /// </summary>
+    public QueueWaits WaitBudget { get; init; } = DefaultWaitBudget;
+
+    /// <summary>The default wait budget: see hocon/router.conf (routing.wait-budget) for why these figures.</summary>
+    public static readonly QueueWaits DefaultWaitBudget = new(TimeSpan.FromSeconds(100), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(500));
+
+    /// <summary>
     /// The largest share of backends that may be ejected at once (Envoy's panic threshold): a
     /// backend whose failures would eject it past this share stays in service, so failures that
     /// are really the requests' own can never take the whole router down. 0.5 by default.

@@ -368,15 +368,17 @@ internal sealed partial class InferenceRouter : IInferenceRouter
         }
 
         /// <summary>
-        /// How long this request may wait in a backend's queue: its priority's bound, shortened by
-        /// its own latency budget (the time since it arrived already counts against that).
+        /// How long this request may wait in a backend's queue: what is left of its priority's bound
+        /// (routing.max-queue-wait) and of its own latency budget. Both count from its arrival, across
+        /// every device it tries, so a request is served or refused within its priority's bound.
         /// </summary>
         private TimeSpan QueueWait()
         {
-            var wait = _router._routing.QueueWaitFor(_request.Hints.Priority);
+            var elapsed = _router._time.GetElapsedTime(_started);
+            var wait = _router._routing.QueueWaitFor(_request.Hints.Priority) - elapsed;
             if (_request.Hints.MaxLatencyMs is { } budget)
             {
-                var left = TimeSpan.FromMilliseconds(budget) - _router._time.GetElapsedTime(_started);
+                var left = TimeSpan.FromMilliseconds(budget) - elapsed;
                 wait = left < wait ? left : wait;
             }
 

@@ -354,11 +354,7 @@ public static partial class Scorer
             // Auto is resolved by the efficiency actor before routing; should an unresolved Auto
             // arrive, Balanced is the mode that surprises nobody.
             Mode = state.EffectiveMode == EfficiencyMode.Auto ? EfficiencyMode.Balanced : state.EffectiveMode;
-            InteractiveBudgetMs =
-                Mode == EfficiencyMode.Efficiency && state.Mode == EfficiencyMode.Auto
-                && request.Hints.MaxLatencyMs is null && Priority >= Priority.Normal
-                    ? options.AutoEfficiencyLatencyBudgetMs
-                    : null;
+            WaitBudgetMs = options.WaitBudget is { } waitBudget ? waitBudget.For(Priority).TotalMilliseconds : null;
         }
 
         public RouteRequest Request { get; }
@@ -370,6 +366,7 @@ public static partial class Scorer
         public Priority Priority { get; }
         public int Tokens { get; }
         public EfficiencyMode Mode { get; }
-        public double? InteractiveBudgetMs { get; }
+        /// <summary>The longest expected queue wait the request's priority accepts before a candidate loses its place (<see cref="WithWaitBudget"/>).</summary>
+        public double? WaitBudgetMs { get; }
     }
 }

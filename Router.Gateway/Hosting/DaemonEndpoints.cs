@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Router.Actors.Inference;
 using Router.Actors.Routing;
 using Router.Actors.State;
+using Router.Gateway.Simulation;
 using Router.Gateway.Http;
 using Router.Telemetry.Metrics;
 
@@ -30,7 +31,7 @@ internal static class DaemonEndpoints
     ];
 
     /// <summary>Adds the daemon's routes to the HTTP port's route table (see <see cref="HttpSurfaces.MapHttpSurfaces(Microsoft.AspNetCore.Routing.IEndpointRouteBuilder, Action{HttpRouteTable}?)"/>).</summary>
-    public static void Map(HttpRouteTable routes, RouterRuntime runtime, RouterTelemetry telemetry, SimulatedMachine? machine)
+    public static void Map(HttpRouteTable routes, RouterRuntime runtime, RouterTelemetry telemetry, SimulatedLaptop? machine)
     {
         routes.Map(HttpMethods.Get, "/metrics", async context =>
         {
@@ -103,32 +104,29 @@ internal static class DaemonEndpoints
         }).ConfigureAwait(false);
     }
 
-    private static async Task WriteMachineAsync(HttpContext context, SimulatedMachine machine)
-    {
-        var thermal = await machine.ReadThermalAsync(context.RequestAborted).ConfigureAwait(false);
-        await JsonAnswer.WriteAsync(context, StatusCodes.Status200OK, (machine, thermal), static (writer, s) =>
+    private static Task WriteMachineAsync(HttpContext context, SimulatedLaptop machine) =>
+        JsonAnswer.WriteAsync(context, StatusCodes.Status200OK, machine, static (writer, m) =>
         {
             writer.WriteStartObject();
-            writer.WriteBoolean("on_ac_power", s.machine.OnAcPower);
-            JsonAnswer.WriteNumberOrNull(writer, "battery_percent", s.machine.BatteryPercent);
-            writer.WriteBoolean("throttling", s.thermal.Throttling);
+            writer.WriteBoolean("on_ac_power", m.OnAcPower);
+            JsonAnswer.WriteNumberOrNull(writer, "battery_percent", m.BatteryPercent);
+            writer.WriteBoolean("throttling", m.Throttling);
             writer.WriteStartObject("temperatures");
-            foreach (var (backend, celsius) in s.thermal.TemperatureByBackend)
+            foreach (var (backend, celsius) in m.Temperatures())
             {
                 writer.WriteNumber(backend, celsius);
             }
 
             writer.WriteEndObject();
             writer.WriteEndObject();
-        }).ConfigureAwait(false);
-    }
+        });
 
     /// <summary>
     /// Applies <c>{"on_ac_power": bool, "battery_percent": 0..100 | null, "throttling": bool,
     /// "temperatures": {"backend-id": celsius | null}}</c>; every field is optional, and nothing
     /// changes unless the whole body is valid.
     /// </summary>
-    private static async Task SetMachineAsync(HttpContext context, SimulatedMachine machine, RouterRuntime runtime, StatePublished published)
+    private static async Task SetMachineAsync(HttpContext context, SimulatedLaptop machine, RouterRuntime runtime, StatePublished published)
     {
         var body = await RequestBody.ReadOrAnswerAsync(context, runtime.Config.Server.MaxRequestBodyBytes, ApiFlavor.OpenAI).ConfigureAwait(false);
         if (body is null) return;
@@ -253,7 +251,7 @@ internal static class DaemonEndpoints
     /// <summary>How long POST /simulation waits for the change to show in the published state; it answers with what it has then.</summary>
     private static readonly TimeSpan ChangeShowsWithin = TimeSpan.FromSeconds(5);
 
-    private static async Task<SystemState> AfterChangeAsync(RouterRuntime runtime, SimulatedMachine machine, Task changed, StatePublished published, CancellationToken cancellationToken)
+    private static async Task<SystemState> AfterChangeAsync(RouterRuntime runtime, SimulatedLaptop machine, Task changed, StatePublished published, CancellationToken cancellationToken)
     {
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limit.CancelAfter(ChangeShowsWithin);

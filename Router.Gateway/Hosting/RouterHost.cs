@@ -46,7 +46,7 @@ internal sealed class RouterHost : IAsyncDisposable
     private readonly DesktopIntegration _desktop;
 
     private RouterHost(WebApplication app, RouterRuntime runtime, RouterConfig config, IReadOnlyList<SimulatedBackend> simulators,
-        SimulatedMachine? machine, RouterTelemetry telemetry, DesktopIntegration desktop, Uri httpEndpoint, Uri grpcEndpoint)
+        SimulatedLaptop? machine, RouterTelemetry telemetry, DesktopIntegration desktop, Uri httpEndpoint, Uri grpcEndpoint)
     {
         _desktop = desktop;
         _app = app;
@@ -65,8 +65,8 @@ internal sealed class RouterHost : IAsyncDisposable
     public Uri GrpcEndpoint { get; }
     /// <summary>The simulated devices, in simulation mode (else empty).</summary>
     public IReadOnlyList<SimulatedBackend> Simulators => _simulators;
-    /// <summary>The simulated battery, AC and temperatures, in simulation mode.</summary>
-    public SimulatedMachine? Machine { get; }
+    /// <summary>The simulated laptop (battery, AC, temperatures, fans, throttling), in simulation mode.</summary>
+    public SimulatedLaptop? Machine { get; }
     public IServiceProvider Services => _app.Services;
     /// <summary>The session bus the router is exported on (ie.fio.OllamaProxy), or null when D-Bus is off.</summary>
     public string? SessionBusAddress => _desktop.SessionBusAddress;
@@ -80,7 +80,7 @@ internal sealed class RouterHost : IAsyncDisposable
         config = options.Apply(config);
         var runtimeOptions = options.Runtime;
         IReadOnlyList<SimulatedBackend> simulators = [];
-        SimulatedMachine? machine = null;
+        SimulatedLaptop? machine = null;
         RouterRuntime? runtime = null;
         RouterTelemetry? telemetry = null;
         DesktopIntegration? desktop = null;
@@ -90,17 +90,29 @@ internal sealed class RouterHost : IAsyncDisposable
             if (options.Simulate)
             {
                 simulators = await SimulatedFleet.StartDefaultAsync(options.SimulationTimeScale, cancellationToken: cancellationToken).ConfigureAwait(false);
-                config = SimulationSetup.PointAt(config, simulators);
-                machine = new SimulatedMachine(runtimeOptions.TimeProvider);
-                runtimeOptions = runtimeOptions with
-                {
-                    PowerSource = runtimeOptions.PowerSource ?? machine,
-                    ThermalSource = runtimeOptions.ThermalSource ?? machine,
-                };
+                config = SimulationSetup.PointAt(config, simulators, laptopSensors: true);
             }
 
             telemetry = RouterTelemetry.Create(config, ref runtimeOptions);
-            var sensors = LinuxSensors.UseUnlessSet(config, ref runtimeOptions, telemetry);
+            // Simulation: the simulated laptop is read through the same path as the real machine's
+            // sysfs (LinuxMachineSource), so its samples feed the actors, the energy meter and /metrics.
+            LinuxMachineSource? sensors;
+            if (options.Simulate)
+            {
+                machine = SimulationSetup.Laptop(config, simulators, options.SimulationTimeScale, runtimeOptions.TimeProvider);
+                sensors = new LinuxMachineSource(machine, config.Backends, runtimeOptions.TimeProvider, config.Telemetry.SampleInterval,
+                    telemetry.Energy, telemetry.State);
+                runtimeOptions = runtimeOptions with
+                {
+                    PowerSource = runtimeOptions.PowerSource ?? sensors,
+                    ThermalSource = runtimeOptions.ThermalSource ?? sensors,
+                };
+            }
+            else
+            {
+                sensors = LinuxSensors.UseUnlessSet(config, ref runtimeOptions, telemetry);
+            }
+
             // Desktop (Router.DBus), before the runtime is built: UPower and power-profiles-daemon in
             // front of the power source, and a request observer for the D-Bus objects.
             (desktop, runtimeOptions) = await DesktopIntegration.PrepareAsync(config, runtimeOptions, options.DesktopBuses,
@@ -165,7 +177,7 @@ internal sealed class RouterHost : IAsyncDisposable
             }).SetMinimumLevel(LogLevel.Information))
         : Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
 
-    private static WebApplication Build(RouterConfig config, RouterHostOptions options, RouterRuntime runtime, SimulatedMachine? machine,
+    private static WebApplication Build(RouterConfig config, RouterHostOptions options, RouterRuntime runtime, SimulatedLaptop? machine,
         RouterTelemetry telemetry, LinuxMachineSource? sensors, Listeners listeners)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions

@@ -41,6 +41,9 @@ public sealed class ConfigBinderTests
         "routing.panic-threshold = 2",
         "routing.panic-threshold: 2 is out of range (test.conf:1); use a value from 0 to 1")]
     [InlineData(
+        "routing.wait-budget { urgent = 1s }",
+        "routing.wait-budget.urgent: unknown setting (test.conf:1); valid settings here: best-effort, normal, high, critical")]
+    [InlineData(
         "routing.max-queue-wait { urgent = 1s }",
         "routing.max-queue-wait.urgent: unknown setting (test.conf:1); valid settings here: best-effort, normal, high, critical")]
     [InlineData(
