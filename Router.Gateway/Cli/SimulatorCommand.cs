@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using Router.Gateway.Simulation;
 
 namespace Router.Gateway.Cli;
@@ -55,12 +56,18 @@ internal static class SimulatorCommand
             return ExitCodes.Failed;
         }
 
+        // The program runs its commands without System.CommandLine's signal handling (the daemon's host
+        // handles SIGTERM itself), so this command listens for the signals on its own: without it a
+        // SIGTERM (a script's cleanup, systemctl) left the process running.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         await using (backend.ConfigureAwait(false))
         {
             Console.WriteLine($"simulated backend {profile.Name} listening: {backend.Endpoint}");
             try
             {
-                await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -69,5 +76,11 @@ internal static class SimulatorCommand
         }
 
         return ExitCodes.Ok;
+
+        void Stop(PosixSignalContext signal)
+        {
+            signal.Cancel = true;
+            stop.Cancel();
+        }
     }
 }

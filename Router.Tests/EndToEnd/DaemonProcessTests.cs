@@ -191,6 +191,32 @@ public sealed class DaemonProcessTests
         Assert.Equal(0, await daemon.WaitForExitAsync(StartLimit));
     }
 
+    [Fact]
+    public async Task SimulateBackend_Sigterm_StopsListeningAndExitsZero()
+    {
+        // Benchmarks run simulated devices as processes of their own and stop them with SIGTERM.
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = AppContext.BaseDirectory };
+        foreach (var arg in new[] { CliProcess.GatewayDll, "simulate-backend", "--hardware", "npu", "--port", "0", "--time-scale", "0" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        await using var device = LineProcess.Start(start, "ollama-proxy simulate-backend");
+        var listening = await device.WaitForLineAsync("simulated backend", StartLimit);
+        var endpoint = new Uri(listening[(listening.IndexOf("http://", StringComparison.Ordinal))..]);
+        using (var client = new HttpClient { BaseAddress = endpoint })
+        {
+            Assert.Contains("llama3.2:1b", await client.GetStringAsync(new Uri("/api/tags", UriKind.Relative)), StringComparison.Ordinal);
+        }
+
+        using (var kill = Process.Start("kill", ["-TERM", device.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        Assert.Equal(0, await device.WaitForExitAsync(StartLimit));
+    }
+
     private static LineProcess StartDaemon(string? inlineIo, params (string Name, string Value)[] environment) =>
         StartDaemon(inlineIo, "0.1", environment);
 
