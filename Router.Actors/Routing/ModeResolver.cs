@@ -21,6 +21,14 @@ public sealed record ModeThresholds
 
     /// <summary>Degrees below <see cref="HotC"/> the machine must cool before Auto leaves Quiet.</summary>
     public double TemperatureMarginC { get; init; } = 5;
+
+    /// <summary>
+    /// How long the machine must stay below <see cref="HotC"/> − <see cref="TemperatureMarginC"/>
+    /// (and not throttle) before Auto leaves the Quiet it chose for heat. A device out of use cools
+    /// within seconds, so without it Auto would go back to the hot device while the load that heated
+    /// it still runs, and flap between Quiet and the faster mode.
+    /// </summary>
+    public TimeSpan QuietHold { get; init; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>The readings Auto follows.</summary>
@@ -30,6 +38,16 @@ public readonly record struct ModeReadings(bool OnAcPower, double? BatteryPercen
 {
     /// <summary>The desktop's power profile (<see cref="PowerProfiles"/>), or null without power-profiles-daemon.</summary>
     public string? PowerProfile { get; init; }
+
+    /// <summary>The backend whose device reads <see cref="MaxTemperatureC"/>, when it is a backend's; it names the heat in the reason.</summary>
+    public string? HottestBackend { get; init; }
+
+    /// <summary>
+    /// How long the machine has been cool (below the temperature at which Auto leaves Quiet, and not
+    /// throttling) since Auto went Quiet for heat or throttling; null when the caller does not track
+    /// it, and Auto leaves Quiet as soon as the machine is cool.
+    /// </summary>
+    public TimeSpan? CoolFor { get; init; }
 
     public static ModeReadings From(SystemState state)
     {
@@ -63,7 +81,8 @@ public readonly record struct ModeResolution(EfficiencyMode EffectiveMode, strin
 /// <remarks>
 /// Hysteresis: entering a more frugal or quieter mode happens at the threshold; leaving it needs
 /// the reading to clear the threshold by the margin (battery 3 %, temperature 5 °C), judged
-/// against the previous effective mode. A battery that reads 19.9, 20.1, 19.9 … stays in Ultra
+/// against the previous effective mode. Quiet also holds until the machine has stayed cool for
+/// <see cref="ModeThresholds.QuietHold"/> (<see cref="ModeReadings.CoolFor"/>). A battery that reads 19.9, 20.1, 19.9 … stays in Ultra
 /// Efficiency until it reaches 23 %. AC and throttling are on/off signals and need no margin.
 /// </remarks>
 public static class ModeResolver
@@ -85,16 +104,24 @@ public static class ModeResolver
 
         if (readings.MaxTemperatureC is { } temperature)
         {
+            string what = readings.HottestBackend ?? "temperature";
             if (temperature >= thresholds.HotC)
             {
-                return new ModeResolution(EfficiencyMode.Quiet, Invariant($"temperature {temperature:0.#} °C ≥ {thresholds.HotC:0.#} °C: quiet"));
+                return new ModeResolution(EfficiencyMode.Quiet, Invariant($"{what} {temperature:0.#} °C ≥ {thresholds.HotC:0.#} °C: quiet"));
             }
 
             double coolBelow = thresholds.HotC - thresholds.TemperatureMarginC;
             if (previousEffective == EfficiencyMode.Quiet && temperature > coolBelow)
             {
-                return new ModeResolution(EfficiencyMode.Quiet, Invariant($"temperature {temperature:0.#} °C not yet below {coolBelow:0.#} °C: quiet"));
+                return new ModeResolution(EfficiencyMode.Quiet, Invariant($"{what} {temperature:0.#} °C not yet below {coolBelow:0.#} °C: quiet"));
             }
+        }
+
+        if (previousEffective == EfficiencyMode.Quiet && readings.CoolFor is { } coolFor && coolFor < thresholds.QuietHold)
+        {
+            // Worded without the seconds so far: the reason changes (and is republished) only with the mode.
+            return new ModeResolution(EfficiencyMode.Quiet, Invariant(
+                $"cooled below {thresholds.HotC - thresholds.TemperatureMarginC:0.#} °C: quiet until cool for {thresholds.QuietHold.TotalSeconds:0.#} s"));
         }
 
         // The margin applies only when leaving a more frugal mode, so each threshold is judged

@@ -15,6 +15,8 @@ public static class RouteReasons
     public const string ModeEfficiency = "mode-efficiency";
     public const string ModeQuiet = "mode-quiet";
     public const string ModeUltraEfficiency = "mode-ultra-efficiency";
+    /// <summary>A critical request on a device the mode's caps leave out: nothing within them could serve it within its wait budget.</summary>
+    public const string CriticalBeyondMode = "critical-beyond-mode";
 }
 
 /// <summary>The estimates behind a choice.</summary>

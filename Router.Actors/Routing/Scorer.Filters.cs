@@ -92,6 +92,39 @@ public static partial class Scorer
         _ => true,
     };
 
+    /// <summary>
+    /// Rule "critical work is not refused for the mode": a critical request keeps the devices the
+    /// mode's caps leave out (Quiet's power and heat, Ultra Efficiency's 10 W) when none within the
+    /// caps is left, or none within them can start it within its wait budget while one beyond them
+    /// can. They still pass every other filter: the request's own limits, the device's temperature
+    /// limit, its queue. Quiet and Ultra Efficiency trade speed for heat and charge; a critical
+    /// request refused or kept waiting for them would trade away the work that matters most.
+    /// </summary>
+    /// <param name="withinCap">The candidates the mode's caps keep.</param>
+    /// <param name="all">Every candidate the filter saw.</param>
+    private static bool CriticalOutrunsModeCap(ReadOnlySpan<int> withinCap, ReadOnlySpan<int> all, ReadOnlySpan<Estimate> estimates, in Inputs inputs)
+    {
+        if (inputs.Priority != Priority.Critical || inputs.Target is not null || withinCap.Length == all.Length)
+        {
+            return false;
+        }
+
+        return withinCap.IsEmpty || (!AnyWithinWaitBudget(withinCap, estimates, in inputs) && AnyWithinWaitBudget(all, estimates, in inputs));
+    }
+
+    private static bool AnyWithinWaitBudget(ReadOnlySpan<int> candidates, ReadOnlySpan<Estimate> estimates, in Inputs inputs)
+    {
+        foreach (int i in candidates)
+        {
+            if (inputs.WaitBudgetMs is not { } budget || estimates[i].WaitMs <= budget)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private static bool IsQueueFull(BackendSnapshot backend, Priority priority)
     {
         int p = (int)priority;

@@ -104,6 +104,11 @@ public static partial class Scorer
                 }
             }
 
+            if (filter == Filter.ModeCap && CriticalOutrunsModeCap(next[..kept], current[..count], estimates, in inputs))
+            {
+                continue;
+            }
+
             if (kept == 0)
             {
                 return Fail(filter, current[..count], backends, estimates, in inputs);
@@ -285,7 +290,7 @@ public static partial class Scorer
 
         return new RoutingDecision(
             backends[chosen].Id,
-            ReasonFor(ordered.Length, in inputs),
+            ReasonFor(ordered.Length, inputs.Target is null && !WithinModeCap(backends[chosen], in inputs), in inputs),
             alternatives,
             estimates[chosen].ToRouteEstimate(backends[chosen].PowerWatts),
             inputs.Mode)
@@ -297,9 +302,10 @@ public static partial class Scorer
 
     /// <summary>
     /// The reason a user would give: a retry says fallback; a named device says explicit-target;
-    /// a single survivor decided nothing, so only-candidate; then the hint that chose, else the mode.
+    /// critical work on a device the mode leaves out says critical-beyond-mode; a single survivor
+    /// decided nothing, so only-candidate; then the hint that chose, else the mode.
     /// </summary>
-    private static string ReasonFor(int candidates, in Inputs inputs)
+    private static string ReasonFor(int candidates, bool beyondModeCap, in Inputs inputs)
     {
         RoutingHints hints = inputs.Request.Hints;
         if (!inputs.Request.ExcludedBackendIds.IsDefaultOrEmpty)
@@ -310,6 +316,11 @@ public static partial class Scorer
         if (inputs.Target is not null)
         {
             return RouteReasons.ExplicitTarget;
+        }
+
+        if (beyondModeCap)
+        {
+            return RouteReasons.CriticalBeyondMode;
         }
 
         if (candidates == 1)

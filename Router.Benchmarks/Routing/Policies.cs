@@ -23,6 +23,7 @@ internal sealed class ScorerPolicy : IRoutingPolicy
     private readonly EfficiencyMode _mode;
     private readonly ScoringOptions _options;
     private EfficiencyMode _effective;
+    private double? _coolSinceMs;
 
     public ScorerPolicy(EfficiencyMode mode, ScoringOptions? options = null, string? name = null)
     {
@@ -52,8 +53,16 @@ internal sealed class ScorerPolicy : IRoutingPolicy
             hottest = Math.Max(hottest, temperature);
         }
 
-        var readings = new ModeReadings(environment.OnAc, environment.BatteryPercent, hottest, Throttling: false);
-        _effective = ModeResolver.Resolve(_mode, _effective, readings, ModeThresholds.Default).EffectiveMode;
+        // Auto's hold in Quiet, as the efficiency actor keeps it: how long the machine has been cool
+        // since Auto went quiet for heat.
+        var thresholds = ModeThresholds.Default;
+        bool cool = hottest <= thresholds.HotC - thresholds.TemperatureMarginC;
+        _coolSinceMs = _mode == EfficiencyMode.Auto && _effective == EfficiencyMode.Quiet && cool ? _coolSinceMs ?? environment.NowMs : null;
+        var readings = new ModeReadings(environment.OnAc, environment.BatteryPercent, hottest, Throttling: false)
+        {
+            CoolFor = _coolSinceMs is { } since ? TimeSpan.FromMilliseconds(environment.NowMs - since) : null,
+        };
+        _effective = ModeResolver.Resolve(_mode, _effective, readings, thresholds).EffectiveMode;
         RequestsByEffectiveMode[_effective] = RequestsByEffectiveMode.GetValueOrDefault(_effective) + 1;
 
         var state = SystemState.Default with

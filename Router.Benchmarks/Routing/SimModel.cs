@@ -23,7 +23,7 @@ internal sealed record DeviceProfile(string Id, string Hardware, double TtftMs, 
     [
         new("ollama-npu", "npu", 800, 15, 600, 3, 15),
         new("ollama-igpu", "igpu", 350, 30, 1200, 12, 35),
-        new("ollama-nvidia", "nvidia", 150, 80, 6000, 55, 42),
+        new("ollama-nvidia", "nvidia", 150, 80, 6000, 55, 47),
         new("ollama-cpu", "cpu", 1200, 10, 250, 28, 45),
     ];
 

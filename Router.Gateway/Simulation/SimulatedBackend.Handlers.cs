@@ -154,16 +154,17 @@ public sealed partial class SimulatedBackend
 
         MarkLoaded(generation.Model);
         var synthesizer = new TextSynthesizer(generation.Model, generation.Prompt);
-        await DelayAsync(Profile.TimeToFirstToken, token).ConfigureAwait(false);
+        var pace = new GenerationPace(_options.TimeScale, _options.TimeProvider);
+        await pace.WaitAsync(Profile.TimeToFirstToken, token).ConfigureAwait(false);
 
         var timing = new GenerationTiming(Profile, TextSynthesizer.CountTokens(generation.Prompt), generation.MaxTokens);
         string id = NextCompletionId(api);
         return generation.Stream
-            ? await StreamTokensAsync(context, generation, synthesizer, timing, id, token).ConfigureAwait(false)
-            : await AnswerWholeAsync(context, generation, synthesizer, timing, id, token).ConfigureAwait(false);
+            ? await StreamTokensAsync(context, generation, synthesizer, timing, pace, id, token).ConfigureAwait(false)
+            : await AnswerWholeAsync(context, generation, synthesizer, timing, pace, id, token).ConfigureAwait(false);
     }
 
-    private async Task<bool> StreamTokensAsync(HttpContext context, Generation generation, TextSynthesizer synthesizer, GenerationTiming timing, string id, CancellationToken token)
+    private async Task<bool> StreamTokensAsync(HttpContext context, Generation generation, TextSynthesizer synthesizer, GenerationTiming timing, GenerationPace pace, string id, CancellationToken token)
     {
         bool sse = generation.Api is GenerationApi.OpenAIChat or GenerationApi.OpenAICompletion;
         HttpResponse response = context.Response;
@@ -189,10 +190,10 @@ public sealed partial class SimulatedBackend
 
                 if (i > 0)
                 {
-                    await DelayAsync(timing.PerToken, token).ConfigureAwait(false);
+                    await pace.WaitAsync(timing.PerToken, token).ConfigureAwait(false);
                 }
 
-                await SlowTokenAsync(token).ConfigureAwait(false);
+                await SlowTokenAsync(pace, token).ConfigureAwait(false);
                 string text = synthesizer.NextToken(i);
                 WriteFrame(output, json, sse, w => WriteTokenChunk(w, generation, id, text));
                 await FlushAsync(output, token).ConfigureAwait(false);
@@ -226,7 +227,7 @@ public sealed partial class SimulatedBackend
     /// text one token at a time, then the fields after it. The client still gets one JSON object,
     /// but the simulator never holds more than a flush's worth of it, however long the answer.
     /// </summary>
-    private async Task<bool> AnswerWholeAsync(HttpContext context, Generation generation, TextSynthesizer synthesizer, GenerationTiming timing, string id, CancellationToken token)
+    private async Task<bool> AnswerWholeAsync(HttpContext context, Generation generation, TextSynthesizer synthesizer, GenerationTiming timing, GenerationPace pace, string id, CancellationToken token)
     {
         if (Faults.DropAfterTokens >= 0)
         {
@@ -258,10 +259,10 @@ public sealed partial class SimulatedBackend
 
                 if (i > 0)
                 {
-                    await DelayAsync(timing.PerToken, token).ConfigureAwait(false);
+                    await pace.WaitAsync(timing.PerToken, token).ConfigureAwait(false);
                 }
 
-                await SlowTokenAsync(token).ConfigureAwait(false);
+                await SlowTokenAsync(pace, token).ConfigureAwait(false);
                 json.WriteStringValueSegment(synthesizer.NextToken(i), isFinalSegment: false);
                 Interlocked.Increment(ref _tokensWritten);
             }
@@ -525,10 +526,10 @@ public sealed partial class SimulatedBackend
         return Task.Delay(simulated * scale, _options.TimeProvider, token);
     }
 
-    private Task SlowTokenAsync(CancellationToken token)
+    private Task SlowTokenAsync(GenerationPace pace, CancellationToken token)
     {
         TimeSpan slow = Faults.SlowTokenDelay;
-        return slow > TimeSpan.Zero ? Task.Delay(slow, _options.TimeProvider, token) : Task.CompletedTask;
+        return slow > TimeSpan.Zero ? pace.WaitUnscaledAsync(slow, token) : Task.CompletedTask;
     }
 
     private async ValueTask FlushAsync(PipeWriter output, CancellationToken token)

@@ -170,4 +170,29 @@ public sealed class ModeResolverTests
 
         Assert.Equal(EfficiencyMode.UltraEfficiency, resolution.EffectiveMode);
     }
+
+    [Theory]
+    [InlineData(0.0, EfficiencyMode.Quiet, "cooled below 75 °C: quiet until cool for 30 s")]
+    [InlineData(29.9, EfficiencyMode.Quiet, "cooled below 75 °C: quiet until cool for 30 s")]
+    [InlineData(30.0, EfficiencyMode.Performance, "on AC and cool: performance")]
+    public void Resolve_AutoQuietForHeat_HoldsUntilCoolForTheHold(double coolForSeconds, EfficiencyMode expected, string reason)
+    {
+        var readings = new ModeReadings(true, null, 41, false) { CoolFor = TimeSpan.FromSeconds(coolForSeconds) };
+
+        var resolution = ModeResolver.Resolve(EfficiencyMode.Auto, EfficiencyMode.Quiet, readings, ModeThresholds.Default);
+
+        Assert.Equal(expected, resolution.EffectiveMode);
+        Assert.Equal(reason, resolution.Reason);
+    }
+
+    [Fact]
+    public void Resolve_HotDeviceNamed_ReasonNamesIt()
+    {
+        var readings = new ModeReadings(true, null, 86.4, false) { HottestBackend = "ollama-nvidia" };
+
+        var resolution = ModeResolver.Resolve(EfficiencyMode.Auto, EfficiencyMode.Performance, readings, ModeThresholds.Default);
+
+        Assert.Equal(EfficiencyMode.Quiet, resolution.EffectiveMode);
+        Assert.Equal("ollama-nvidia 86.4 °C ≥ 80 °C: quiet", resolution.Reason);
+    }
 }

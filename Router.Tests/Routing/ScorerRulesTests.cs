@@ -253,4 +253,49 @@ public sealed class ScorerRulesTests
         // NVIDIA: 55 W × 1.75 s = 27 mWh; the CPU: 28 W × 14 s = 109 mWh.
         Assert.Equal(Nvidia, decision.BackendId);
     }
+
+    /// <summary>
+    /// Issue 17 (Auto under overload): Quiet with the frugal devices queued up left a critical voice
+    /// turn (first token within 1 s) nowhere to go, and refused it, while the NVIDIA GPU, warm but
+    /// under its limit, sat idle.
+    /// </summary>
+    [Fact]
+    public void Route_QuietWithFrugalDevicesQueued_CriticalGoesBeyondTheModeNormalDoesNot()
+    {
+        var backends = DefaultBackends()
+            .Select(b => b.Id is Npu or Igpu ? b with { InFlight = 1, QueueDepthByPriority = Queue(critical: 3) } : b)
+            .ToArray();
+        var state = InMode(EfficiencyMode.Quiet);
+        RoutingHints voice(Priority priority) => Hints(priority) with { MaxLatencyMs = 1000 };
+
+        var critical = Routed(Scorer.Route(Request(voice(Priority.Critical)), backends, state, ScoringOptions.Default));
+        var normal = Failed(Scorer.Route(Request(voice(Priority.Normal)), backends, state, ScoringOptions.Default));
+
+        Assert.Equal(Nvidia, critical.BackendId);
+        Assert.Equal(RouteReasons.CriticalBeyondMode, critical.Reason);
+        Assert.Equal(RouteFailureKind.ExcludedByMode, normal.Kind);
+    }
+
+    [Fact]
+    public void Route_UltraEfficiencyWithNpuDown_CriticalServedBeyondTheModeByTheLeastEnergy()
+    {
+        var backends = With(Npu, b => b with { Health = BackendHealth.Unhealthy });
+
+        var decision = Routed(Scorer.Route(Request(Hints(Priority.Critical)), backends, InMode(EfficiencyMode.UltraEfficiency), ScoringOptions.Default));
+
+        Assert.Equal(RouteReasons.CriticalBeyondMode, decision.Reason);
+        Assert.DoesNotContain(Npu, decision.Alternatives);
+    }
+
+    [Theory]
+    [InlineData(EfficiencyMode.Quiet)]
+    [InlineData(EfficiencyMode.UltraEfficiency)]
+    public void Route_CriticalWithAFreeDeviceWithinTheMode_StaysWithinIt(EfficiencyMode mode)
+    {
+        var decision = Routed(Scorer.Route(Request(Hints(Priority.Critical)), DefaultBackends(), InMode(mode), ScoringOptions.Default));
+
+        Assert.Equal(Npu, decision.BackendId);
+        Assert.NotEqual(RouteReasons.CriticalBeyondMode, decision.Reason);
+        Assert.DoesNotContain(Nvidia, decision.Alternatives);
+    }
 }
