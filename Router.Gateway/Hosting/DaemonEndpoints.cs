@@ -30,7 +30,7 @@ internal static class DaemonEndpoints
     ];
 
     /// <summary>Adds the daemon's routes to the HTTP port's route table (see <see cref="HttpSurfaces.MapHttpSurfaces(Microsoft.AspNetCore.Routing.IEndpointRouteBuilder, Action{HttpRouteTable}?)"/>).</summary>
-    public static void Map(HttpRouteTable routes, RouterRuntime runtime, RouterTelemetry telemetry, SimulatedMachine? machine)
+    public static void Map(HttpRouteTable routes, RouterRuntime runtime, RouterTelemetry telemetry, SimulatedMachine? machine, SimulationFaults? faults)
     {
         routes.Map(HttpMethods.Get, "/metrics", async context =>
         {
@@ -43,8 +43,8 @@ internal static class DaemonEndpoints
         if (machine is not null)
         {
             var published = new StatePublished(runtime);
-            routes.Map(HttpMethods.Get, "/simulation", context => WriteMachineAsync(context, machine));
-            routes.Map(HttpMethods.Post, "/simulation", context => SetMachineAsync(context, machine, runtime, published));
+            routes.Map(HttpMethods.Get, "/simulation", context => WriteMachineAsync(context, machine, faults));
+            routes.Map(HttpMethods.Post, "/simulation", context => SetMachineAsync(context, machine, faults, runtime, published));
         }
     }
 
@@ -101,10 +101,10 @@ internal static class DaemonEndpoints
         }).ConfigureAwait(false);
     }
 
-    private static async Task WriteMachineAsync(HttpContext context, SimulatedMachine machine)
+    private static async Task WriteMachineAsync(HttpContext context, SimulatedMachine machine, SimulationFaults? faults)
     {
         var thermal = await machine.ReadThermalAsync(context.RequestAborted).ConfigureAwait(false);
-        await JsonAnswer.WriteAsync(context, StatusCodes.Status200OK, (machine, thermal), static (writer, s) =>
+        await JsonAnswer.WriteAsync(context, StatusCodes.Status200OK, (machine, thermal, faults), static (writer, s) =>
         {
             writer.WriteStartObject();
             writer.WriteBoolean("on_ac_power", s.machine.OnAcPower);
@@ -117,16 +117,18 @@ internal static class DaemonEndpoints
             }
 
             writer.WriteEndObject();
+            s.faults?.Write(writer);
             writer.WriteEndObject();
         }).ConfigureAwait(false);
     }
 
     /// <summary>
     /// Applies <c>{"on_ac_power": bool, "battery_percent": 0..100 | null, "throttling": bool,
-    /// "temperatures": {"backend-id": celsius | null}}</c>; every field is optional, and nothing
-    /// changes unless the whole body is valid.
+    /// "temperatures": {"backend-id": celsius | null}, "faults": {"backend-id": {…} | null}}</c>
+    /// (faults: see <see cref="SimulationFaults"/>); every field is optional, and nothing changes
+    /// unless the whole body is valid.
     /// </summary>
-    private static async Task SetMachineAsync(HttpContext context, SimulatedMachine machine, RouterRuntime runtime, StatePublished published)
+    private static async Task SetMachineAsync(HttpContext context, SimulatedMachine machine, SimulationFaults? faults, RouterRuntime runtime, StatePublished published)
     {
         var body = await RequestBody.ReadOrAnswerAsync(context, runtime.Config.Server.MaxRequestBodyBytes, ApiFlavor.OpenAI).ConfigureAwait(false);
         if (body is null) return;
@@ -141,6 +143,7 @@ internal static class DaemonEndpoints
             return;
         }
 
+        Func<Task>? applyFaults = null;
         using (document)
         {
             var changes = new List<Action>();
@@ -205,6 +208,15 @@ internal static class DaemonEndpoints
                         }
 
                         break;
+                    case "faults" when faults is not null:
+                        if (!faults.TryRead(value, out var apply, out var faultError))
+                        {
+                            await faultError!.WriteAsync(context, ApiFlavor.OpenAI).ConfigureAwait(false);
+                            return;
+                        }
+
+                        applyFaults = apply;
+                        break;
                     case "on_ac_power" or "throttling":
                         problem = "must be true or false";
                         break;
@@ -212,7 +224,7 @@ internal static class DaemonEndpoints
                         problem = "must be an object of backend id to degrees Celsius";
                         break;
                     default:
-                        await HttpErrorMap.InvalidField(name, "is not a simulation setting; use on_ac_power, battery_percent, throttling or temperatures")
+                        await HttpErrorMap.InvalidField(name, "is not a simulation setting; use on_ac_power, battery_percent, throttling, temperatures or faults")
                             .WriteAsync(context, ApiFlavor.OpenAI).ConfigureAwait(false);
                         return;
                 }
@@ -230,20 +242,36 @@ internal static class DaemonEndpoints
             }
         }
 
+        if (applyFaults is not null)
+        {
+            try
+            {
+                await applyFaults().ConfigureAwait(false);
+            }
+            catch (IOException ex)
+            {
+                // A device told to accept connections again could not take its port back.
+                await new HttpError(503, HttpErrorMap.Unavailable, "simulator_unavailable", "A simulated device could not listen again: " + ex.Message)
+                    .WriteAsync(context, ApiFlavor.OpenAI).ConfigureAwait(false);
+                return;
+            }
+        }
+
         // Sample now rather than at the next interval, and answer once the state the actors publish
         // has taken the change in (the samplers and the efficiency actor work on their own time):
         // the answer is the state after the change, with the mode Auto chose for it.
         var changed = published.Next();
         runtime.SampleNow();
         var state = await AfterChangeAsync(runtime, machine, changed, published, context.RequestAborted).ConfigureAwait(false);
-        await JsonAnswer.WriteAsync(context, StatusCodes.Status200OK, state, static (writer, s) =>
+        await JsonAnswer.WriteAsync(context, StatusCodes.Status200OK, (state, faults), static (writer, s) =>
         {
             writer.WriteStartObject();
-            writer.WriteString("mode", WireNames.ToWire(s.Mode));
-            writer.WriteString("effective_mode", WireNames.ToWire(s.EffectiveMode));
-            writer.WriteString("reason", s.ModeReason);
-            writer.WriteBoolean("on_ac_power", s.OnAcPower);
-            JsonAnswer.WriteNumberOrNull(writer, "battery_percent", s.BatteryPercent);
+            writer.WriteString("mode", WireNames.ToWire(s.state.Mode));
+            writer.WriteString("effective_mode", WireNames.ToWire(s.state.EffectiveMode));
+            writer.WriteString("reason", s.state.ModeReason);
+            writer.WriteBoolean("on_ac_power", s.state.OnAcPower);
+            JsonAnswer.WriteNumberOrNull(writer, "battery_percent", s.state.BatteryPercent);
+            s.faults?.Write(writer);
             writer.WriteEndObject();
         }).ConfigureAwait(false);
     }

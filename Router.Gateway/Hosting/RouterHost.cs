@@ -78,6 +78,7 @@ internal sealed class RouterHost : IAsyncDisposable
         var runtimeOptions = options.Runtime;
         IReadOnlyList<SimulatedBackend> simulators = [];
         SimulatedMachine? machine = null;
+        SimulationFaults? faults = null;
         RouterRuntime? runtime = null;
         RouterTelemetry? telemetry = null;
         DesktopIntegration? desktop = null;
@@ -88,6 +89,7 @@ internal sealed class RouterHost : IAsyncDisposable
             {
                 simulators = await SimulatedFleet.StartDefaultAsync(options.SimulationTimeScale, cancellationToken: cancellationToken).ConfigureAwait(false);
                 config = SimulationSetup.PointAt(config, simulators);
+                faults = SimulationFaults.For(config, simulators);
                 machine = new SimulatedMachine(runtimeOptions.TimeProvider);
                 runtimeOptions = runtimeOptions with
                 {
@@ -109,7 +111,7 @@ internal sealed class RouterHost : IAsyncDisposable
 
             runtime = new RouterRuntime(config, runtimeOptions);
             var listeners = new Listeners();
-            app = Build(config, options, runtime, machine, telemetry, sensors, listeners);
+            app = Build(config, options, runtime, machine, faults, telemetry, sensors, listeners);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             // Desktop (Router.DBus): the objects on the session bus, once the actors run. A second
             // daemon of the user finds the bus name taken here and stops (its ports, the same as
@@ -156,7 +158,7 @@ internal sealed class RouterHost : IAsyncDisposable
         : Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
 
     private static WebApplication Build(RouterConfig config, RouterHostOptions options, RouterRuntime runtime, SimulatedMachine? machine,
-        RouterTelemetry telemetry, LinuxMachineSource? sensors, Listeners listeners)
+        SimulationFaults? faults, RouterTelemetry telemetry, LinuxMachineSource? sensors, Listeners listeners)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -220,7 +222,7 @@ internal sealed class RouterHost : IAsyncDisposable
         // port the API key, answered as gRPC.
         app.UseWhen(IsOnGrpcListener, grpc => grpc.UseGrpcAccessControl());
         app.UseWhen(context => !IsOnGrpcListener(context), http => http.UseAccessControl());
-        app.MapHttpSurfaces(routes => DaemonEndpoints.Map(routes, runtime, telemetry, machine));
+        app.MapHttpSurfaces(routes => DaemonEndpoints.Map(routes, runtime, telemetry, machine, faults));
         app.MapRouterGrpc();
         return app;
     }

@@ -92,6 +92,75 @@ public sealed class DaemonEndpointsTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task Simulation_Faults_SwitchTheNamedDeviceAndShowInTheAnswer()
+    {
+        var nvidia = _host.Simulators.Single(s => s.Profile.Hardware == "nvidia");
+        using var direct = new HttpClient { BaseAddress = nvidia.Endpoint, Timeout = TimeSpan.FromSeconds(20) };
+
+        var (status, answer) = await PostAsync("/simulation", """{"faults":{"ollama-nvidia":{"error_status":503,"slow_token_ms":5,"drop_after_tokens":3}}}"""u8.ToArray());
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        var faults = JsonDocument.Parse(answer).RootElement.GetProperty("faults");
+        Assert.Equal(503, faults.GetProperty("ollama-nvidia").GetProperty("error_status").GetInt32());
+        Assert.Equal(3, faults.GetProperty("ollama-nvidia").GetProperty("drop_after_tokens").GetInt32());
+        Assert.Equal(5, faults.GetProperty("ollama-nvidia").GetProperty("slow_token_ms").GetDouble());
+        Assert.Equal(0, faults.GetProperty("ollama-npu").GetProperty("error_status").GetInt32());
+        using (var version = await direct.GetAsync(new Uri("/api/version", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, version.StatusCode);
+        }
+
+        // Refusing stops the device's listener; accepting brings it back on the same port.
+        (status, _) = await PostAsync("/simulation", """{"faults":{"ollama-nvidia":{"refuse_connections":true}}}"""u8.ToArray());
+        Assert.Equal(HttpStatusCode.OK, status);
+        await Assert.ThrowsAsync<HttpRequestException>(() => direct.GetAsync(new Uri("/api/version", UriKind.Relative)));
+        using (var shown = await _http.GetAsync(new Uri("/simulation", UriKind.Relative)))
+        {
+            var device = JsonDocument.Parse(await shown.Content.ReadAsStringAsync()).RootElement.GetProperty("faults").GetProperty("ollama-nvidia");
+            Assert.True(device.GetProperty("refuse_connections").GetBoolean());
+            Assert.Equal(503, device.GetProperty("error_status").GetInt32());
+        }
+
+        // null clears every fault of the device, the refusal included.
+        (status, answer) = await PostAsync("/simulation", """{"faults":{"ollama-nvidia":null}}"""u8.ToArray());
+        Assert.Equal(HttpStatusCode.OK, status);
+        var cleared = JsonDocument.Parse(answer).RootElement.GetProperty("faults").GetProperty("ollama-nvidia");
+        Assert.False(cleared.GetProperty("refuse_connections").GetBoolean());
+        Assert.Equal(0, cleared.GetProperty("error_status").GetInt32());
+        Assert.Equal(JsonValueKind.Null, cleared.GetProperty("drop_after_tokens").ValueKind);
+        using (var version = await direct.GetAsync(new Uri("/api/version", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.OK, version.StatusCode);
+        }
+    }
+
+    [Theory]
+    [InlineData("""{"faults":{"ollama-gpu":{"hang":true}}}""", "faults.ollama-gpu", "ollama-nvidia")]
+    [InlineData("""{"faults":{"ollama-nvidia":{"hang":true,"error_status":200}}}""", "faults.ollama-nvidia.error_status", "400 to 599")]
+    [InlineData("""{"faults":{"ollama-nvidia":{"hang":"yes"}}}""", "faults.ollama-nvidia.hang", "true or false")]
+    [InlineData("""{"faults":{"ollama-nvidia":{"hang":true,"slow_token_ms":-1}}}""", "faults.ollama-nvidia.slow_token_ms", "milliseconds")]
+    [InlineData("""{"faults":{"ollama-nvidia":{"drop_after_tokens":1.5}}}""", "faults.ollama-nvidia.drop_after_tokens", "tokens")]
+    [InlineData("""{"faults":{"ollama-nvidia":{"hang":true,"explode":true}}}""", "faults.ollama-nvidia.explode", "refuse_connections")]
+    [InlineData("""{"faults":{"ollama-nvidia":true}}""", "faults.ollama-nvidia", "null to clear")]
+    [InlineData("""{"faults":[{"ollama-nvidia":{"hang":true}}]}""", "faults", "backend id")]
+    [InlineData("""{"faults":{"ollama-nvidia\ud800":null}}""", "faults", "UTF-8")]
+    [InlineData("""{"on_ac_power":false,"faults":{"ollama-nvidia":{"hang":true,"refuse_connections":1}}}""", "faults.ollama-nvidia.refuse_connections", "true or false")]
+    public async Task Simulation_BadFaults_400NamingTheField_NothingChanges(string json, string field, string says)
+    {
+        var (status, body) = await PostAsync("/simulation", Encoding.UTF8.GetBytes(json));
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        var error = JsonDocument.Parse(body).RootElement.GetProperty("error");
+        Assert.Equal(field, error.GetProperty("param").GetString());
+        Assert.Contains(says, error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        var nvidia = _host.Simulators.Single(s => s.Profile.Hardware == "nvidia").Faults;
+        Assert.False(nvidia.Hang);
+        Assert.False(nvidia.RefuseConnections);
+        Assert.Equal(0, nvidia.ErrorStatus);
+        Assert.True(_host.Machine!.OnAcPower);
+    }
+
     [Theory]
     [InlineData("POST", "/metrics", "GET")]
     [InlineData("POST", "/explain", "GET")]
