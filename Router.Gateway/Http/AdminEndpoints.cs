@@ -130,6 +130,11 @@ internal sealed class AdminEndpoints
         {
             using var document = JsonDocument.Parse(body);
             var root = document.RootElement;
+            if (root.ValueKind == JsonValueKind.Object && JsonText.TryFindInvalidName(root, out var badName))
+            {
+                await HttpErrorMap.InvalidName(badName).WriteAsync(context, ApiFlavor.OpenAI).ConfigureAwait(false);
+                return;
+            }
             if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("mode", out var mode) || mode.ValueKind == JsonValueKind.Null)
             {
                 await HttpErrorMap.MissingField("mode", "one of " + WireNames.ValidModes).WriteAsync(context, ApiFlavor.OpenAI).ConfigureAwait(false);
