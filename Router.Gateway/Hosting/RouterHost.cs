@@ -294,14 +294,20 @@ internal sealed class RouterHost : IAsyncDisposable
     }
 
     /// <summary>Once the stop has begun, a request that arrives is refused (503, or UNAVAILABLE on gRPC): only the work in flight drains.</summary>
-    private static Func<HttpContext, RequestDelegate, Task> RefuseNewWorkWhileStopping(ShutdownDrain drain) => (context, next) =>
+    internal static Func<HttpContext, RequestDelegate, Task> RefuseNewWorkWhileStopping(ShutdownDrain drain) => (context, next) =>
     {
         if (!drain.IsStopping)
         {
             return next(context);
         }
 
-        context.Response.Headers.Connection = "close";
+        // HTTP/1.1: no more requests on this connection. HTTP/2 has no such header (Kestrel would
+        // strip it with a warning per call); its GOAWAY tells the client instead.
+        if (!HttpProtocol.IsHttp2(context.Request.Protocol))
+        {
+            context.Response.Headers.Connection = "close";
+        }
+
         if (context.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true)
         {
             // Trailers-only: the status in the headers, as a gRPC server answers a call it will not serve.
