@@ -132,6 +132,7 @@ public sealed class DesktopIntegration : IAsyncDisposable
         runtime.Observe<SystemState>("dbus-system-state", bus.OnSystemState);
         runtime.Observe<BackendSnapshot>("dbus-backends", bus.OnBackendSnapshot);
         runtime.Observe<BackendHealthChanged>("dbus-backend-health", bus.OnBackendHealthChanged);
+        runtime.Observe<RemoteBackendsChanged>("dbus-fleet-backends", bus.OnRemoteBackends);
         runtime.Observe<ThermalEvent>("dbus-thermal", bus.OnThermalEvent);
         _requests.Target = bus.Routing;
         // What was published between reading the initial state and subscribing above.

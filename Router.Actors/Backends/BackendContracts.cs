@@ -19,7 +19,14 @@ public enum BackendApi
 /// A request as the backend receives it: <paramref name="Body"/> is JSON in the API's own format
 /// (passed through unchanged from the client where the API matches), with the model chosen.
 /// </summary>
-public sealed record BackendRequest(BackendApi Api, ReadOnlyMemory<byte> Body, bool Stream);
+public sealed record BackendRequest(BackendApi Api, ReadOnlyMemory<byte> Body, bool Stream)
+{
+    /// <summary>
+    /// The request's routing hints, set only for a backend that routes further (a fleet peer, which
+    /// queues the request at its priority); null otherwise.
+    /// </summary>
+    public Routing.RoutingHints? Hints { get; init; }
+}
 
 /// <summary>Token counts and backend-reported timings, as far as the backend reports them.</summary>
 public sealed record BackendUsage(int PromptTokens, int CompletionTokens)

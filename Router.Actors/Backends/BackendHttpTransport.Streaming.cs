@@ -23,14 +23,16 @@ internal sealed partial class BackendHttpTransport
     /// Starts a streaming call. A reader loop parses frames as they arrive and writes one event per
     /// frame to a bounded channel; when the channel is full the loop stops reading the socket.
     /// </summary>
-    public ChannelReader<StreamEvent> Stream(string path, ReadOnlyMemory<byte> body, BackendApi api, StreamFraming framing, CancellationToken cancellationToken)
+    public ChannelReader<StreamEvent> Stream(string path, ReadOnlyMemory<byte> body, BackendApi api, StreamFraming framing, CancellationToken cancellationToken,
+        IReadOnlyList<KeyValuePair<string, string>>? headers = null)
     {
         Channel<StreamEvent> channel = Channel.CreateBounded<StreamEvent>(StreamChannelOptions);
-        _ = PumpAsync(path, body, api, framing, channel.Writer, cancellationToken);
+        _ = PumpAsync(path, body, api, framing, channel.Writer, cancellationToken, headers);
         return channel.Reader;
     }
 
-    private async Task PumpAsync(string path, ReadOnlyMemory<byte> body, BackendApi api, StreamFraming framing, ChannelWriter<StreamEvent> writer, CancellationToken cancellationToken)
+    private async Task PumpAsync(string path, ReadOnlyMemory<byte> body, BackendApi api, StreamFraming framing, ChannelWriter<StreamEvent> writer, CancellationToken cancellationToken,
+        IReadOnlyList<KeyValuePair<string, string>>? headers)
     {
         // Yield at once so the caller gets its channel before any I/O starts.
         await Task.Yield();
@@ -41,7 +43,7 @@ internal sealed partial class BackendHttpTransport
         PipeReader? reader = null;
         try
         {
-            using HttpRequestMessage request = CreateRequest(HttpMethod.Post, path, body);
+            using HttpRequestMessage request = CreateRequest(HttpMethod.Post, path, body, headers);
             timeout.CancelAfter(_timeouts.FirstByte);
             try
             {

@@ -37,7 +37,9 @@ internal sealed partial class BackendHttpTransport : IDisposable
     private readonly BackendTimeouts _timeouts;
     private readonly TimeProvider _time;
 
-    public BackendHttpTransport(string backendId, Uri endpoint, BackendTimeouts timeouts, string? apiKey, TimeProvider time)
+    /// <param name="headers">Sent with every request (a fleet peer's target, hop and secret headers).</param>
+    public BackendHttpTransport(string backendId, Uri endpoint, BackendTimeouts timeouts, string? apiKey, TimeProvider time,
+        IEnumerable<KeyValuePair<string, string>>? headers = null)
     {
         BackendId = backendId;
         _timeouts = timeouts;
@@ -72,6 +74,11 @@ internal sealed partial class BackendHttpTransport : IDisposable
         {
             _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
         }
+
+        foreach (var (name, value) in headers ?? [])
+        {
+            _http.DefaultRequestHeaders.TryAddWithoutValidation(name, value);
+        }
     }
 
     public string BackendId { get; }
@@ -84,11 +91,11 @@ internal sealed partial class BackendHttpTransport : IDisposable
     /// </summary>
     public async Task<Result<BackendResponse, BackendError>> SendAsync(
         HttpMethod method, string path, ReadOnlyMemory<byte> body, BackendApi? api, CancellationToken cancellationToken,
-        TimeSpan? firstByteTimeout = null)
+        TimeSpan? firstByteTimeout = null, IReadOnlyList<KeyValuePair<string, string>>? headers = null)
     {
         using var timeout = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
-        using HttpRequestMessage request = CreateRequest(method, path, body);
+        using HttpRequestMessage request = CreateRequest(method, path, body, headers);
 
         timeout.CancelAfter(firstByteTimeout ?? _timeouts.FirstByte);
         HttpResponseMessage response;
@@ -154,13 +161,21 @@ internal sealed partial class BackendHttpTransport : IDisposable
             : result.Error;
     }
 
-    private HttpRequestMessage CreateRequest(HttpMethod method, string path, ReadOnlyMemory<byte> body)
+    private HttpRequestMessage CreateRequest(HttpMethod method, string path, ReadOnlyMemory<byte> body, IReadOnlyList<KeyValuePair<string, string>>? headers = null)
     {
         var request = new HttpRequestMessage(method, BackendPaths.Relative(path))
         {
             Version = HttpVersion.Version11,
             VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
         };
+        if (headers is not null)
+        {
+            foreach (var (name, value) in headers)
+            {
+                request.Headers.TryAddWithoutValidation(name, value);
+            }
+        }
+
         if (!body.IsEmpty || method == HttpMethod.Post)
         {
             var content = new ReadOnlyMemoryContent(body);

@@ -16,7 +16,7 @@ internal static partial class ConfigBinder
         var reader = new SettingsReader(root, "", errors);
         reader.RejectUnknown(ConfigSchema.RootKeys);
         var defaults = new RouterConfig();
-        return new RouterConfig
+        var config = new RouterConfig
         {
             Server = BindServer(reader.Child(ConfigSchema.Server), defaults.Server),
             Routing = BindRouting(reader.Child(ConfigSchema.Routing), defaults.Routing),
@@ -24,8 +24,11 @@ internal static partial class ConfigBinder
             DBus = BindDBus(reader.Child(ConfigSchema.DBus), defaults.DBus),
             Desktop = BindDesktop(reader.Child(ConfigSchema.Desktop), defaults.Desktop),
             Backends = BindBackends(reader, root),
+            Cluster = BindCluster(reader.Child(ConfigSchema.Cluster), defaults.Cluster),
             ActorSystemHocon = BindAkka(root, errors),
         };
+        CheckPeersCanReach(config, reader);
+        return config;
     }
 
     /// <summary>The <c>akka { }</c> block as resolved HOCON text for the actor system; Akka checks it itself.</summary>
@@ -196,6 +199,7 @@ internal static partial class ConfigBinder
             CriticalPreemptsBelow = preemptBelow,
             MaxQueueWait = BindQueueWaits(section.Child(ConfigSchema.MaxQueueWait), defaults.MaxQueueWait),
             PanicThreshold = section.Double("panic-threshold", defaults.PanicThreshold, 0, 1),
+            WaitBudget = BindQueueWaits(section.Child(ConfigSchema.WaitBudget), defaults.WaitBudget),
         };
     }
 

@@ -13,10 +13,11 @@ internal static class ConfigSchema
     public const string Desktop = "desktop";
     public const string BackendDefaults = "backend-defaults";
     public const string Backends = "backends";
+    public const string Cluster = "cluster";
     /// <summary>Akka.NET's own settings, handed to the actor system as they are (not checked here).</summary>
     public const string Akka = "akka";
 
-    public static readonly string[] RootKeys = [Server, Routing, Telemetry, DBus, Desktop, BackendDefaults, Backends, Akka];
+    public static readonly string[] RootKeys = [Server, Routing, Telemetry, DBus, Desktop, BackendDefaults, Backends, Cluster, Akka];
 
     public static readonly string[] ServerKeys =
     [
@@ -25,24 +26,66 @@ internal static class ConfigSchema
     ];
 
     public const string MaxQueueWait = "max-queue-wait";
+    public const string WaitBudget = "wait-budget";
 
 
     public static readonly string[] RoutingKeys =
     [
         "default-mode", "power-aware", "auto-optimize", "max-attempts", "aging-interval",
         "min-samples-for-live-metrics", "default-expected-tokens", "critical-preempts-below",
-        MaxQueueWait, "panic-threshold",
+        MaxQueueWait, "panic-threshold", WaitBudget,
     ];
 
     /// <summary>Every leaf setting of <c>routing</c> as a relative path, e.g. <c>max-queue-wait.normal</c> (for environment overrides).</summary>
     public static IEnumerable<string> RoutingLeafPaths() =>
-        RoutingKeys.SelectMany(key => key == MaxQueueWait ? QueueLimitKeys.Select(p => key + "." + p) : [key]);
+        RoutingKeys.SelectMany(key => key is MaxQueueWait or WaitBudget ? QueueLimitKeys.Select(p => key + "." + p) : [key]);
 
     public static readonly string[] TelemetryKeys = ["sysfs-root", "sample-interval", "otlp-endpoint", "nvidia-smi"];
 
     public static readonly string[] DBusKeys = ["enabled", "require-name", "request-routed-signal", "request-routed-per-second"];
 
     public static readonly string[] DesktopKeys = ["notifications", "notification-interval", "power-state"];
+
+    public const string ClusterSsl = "ssl";
+    public const string ClusterFailureDetector = "failure-detector";
+    public const string ClusterSplitBrain = "split-brain-resolver";
+
+    public static readonly string[] ClusterKeys =
+    [
+        "enabled", "node-name", "hostname", "port", "seed-nodes", "roles", "insecure", "shared-secret",
+        "battery-energy-weight", "http-endpoint", "rejoin-after", "round-trip-interval", "publish-interval",
+        ClusterSsl, ClusterFailureDetector, ClusterSplitBrain,
+    ];
+
+    public static readonly string[] ClusterSslKeys = ["certificate", "password", "suppress-validation"];
+    public static readonly string[] ClusterFailureDetectorKeys = ["heartbeat-interval", "acceptable-heartbeat-pause"];
+    public static readonly string[] ClusterSplitBrainKeys = ["strategy", "stable-after", "down-if-alone"];
+    public static readonly string[] SplitBrainStrategies = ["keep-majority", "keep-oldest"];
+
+    /// <summary>Every leaf setting of the cluster section as a relative path, e.g. <c>ssl.certificate</c>.</summary>
+    public static IEnumerable<string> ClusterLeafPaths()
+    {
+        foreach (var key in ClusterKeys)
+        {
+            string[]? children = key switch
+            {
+                ClusterSsl => ClusterSslKeys,
+                ClusterFailureDetector => ClusterFailureDetectorKeys,
+                ClusterSplitBrain => ClusterSplitBrainKeys,
+                _ => null,
+            };
+            if (children is null)
+            {
+                yield return key;
+                continue;
+            }
+
+            foreach (var child in children)
+            {
+                yield return key + "." + child;
+            }
+        }
+    }
 
     public const string QueueLimits = "queue-limits";
     public const string Timeouts = "timeouts";

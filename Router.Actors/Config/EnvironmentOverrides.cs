@@ -22,6 +22,7 @@ internal static class EnvironmentOverrides
         ApplySection(root, ConfigSchema.Telemetry, ConfigSchema.TelemetryKeys, environment, used);
         ApplySection(root, ConfigSchema.DBus, ConfigSchema.DBusKeys, environment, used);
         ApplySection(root, ConfigSchema.Desktop, ConfigSchema.DesktopKeys, environment, used);
+        ApplySection(root, ConfigSchema.Cluster, [.. ConfigSchema.ClusterLeafPaths()], environment, used);
         var ids = ApplyBackends(root, environment, used);
 
         // A variable aimed at a backend that names none is a typo worth stopping for; other

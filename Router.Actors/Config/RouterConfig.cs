@@ -12,6 +12,8 @@ public sealed record RouterConfig
     public DBusConfig DBus { get; init; } = new();
     public DesktopConfig Desktop { get; init; } = new();
     public ImmutableArray<BackendConfig> Backends { get; init; } = ImmutableArray<BackendConfig>.Empty;
+    /// <summary>The fleet: this router and those of other machines as one Akka.Cluster. Off by default.</summary>
+    public ClusterConfig Cluster { get; init; } = new();
     /// <summary>
     /// The file's <c>akka { }</c> block as resolved HOCON text (empty when it has none), laid over
     /// the router's Akka defaults when the actor system starts.
@@ -102,6 +104,16 @@ public sealed record RoutingConfig
     /// out every first-byte timeout ahead of it.
     /// </summary>
     public QueueWaits MaxQueueWait { get; init; } = new(TimeSpan.FromSeconds(120), TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(15));
+
+    /// <summary>
+    /// The longest expected queue wait the scorer accepts per priority before it prefers another
+    /// device (<see cref="Routing.ScoringOptions.WaitBudget"/>): a preference at routing time, where
+    /// <see cref="MaxQueueWait"/> is the bound at which a request already queued moves on.
+    /// </summary>
+    public QueueWaits WaitBudget { get; init; } = DefaultWaitBudget;
+
+    /// <summary>The default wait budget: see hocon/router.conf (routing.wait-budget) for why these figures.</summary>
+    public static readonly QueueWaits DefaultWaitBudget = new(TimeSpan.FromSeconds(100), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(500));
 
     /// <summary>
     /// The largest share of backends that may be ejected at once (Envoy's panic threshold): a
@@ -220,4 +232,79 @@ public sealed record BackendConfig
     public BackendTimeouts Timeouts { get; init; } = new();
     public HealthCheckConfig Health { get; init; } = new();
     public SensorConfig Sensors { get; init; } = new();
+}
+
+/// <summary>
+/// The fleet (<c>cluster { }</c>): routers on several machines form one Akka.Cluster, share their
+/// backends, and forward a request to the machine whose device is the better choice.
+/// </summary>
+public sealed record ClusterConfig
+{
+    /// <summary>The default remoting port when the configuration names none.</summary>
+    public const int DefaultPort = 4053;
+
+    /// <summary>Off: the router opens no port beyond HTTP and gRPC and sees only its own backends.</summary>
+    public bool Enabled { get; init; }
+    /// <summary>How this machine is named in the fleet (<c>node/backend</c>); the host name when not set.</summary>
+    public string NodeName { get; init; } = "";
+    /// <summary>Where remoting listens and what peers connect to. Loopback unless configured otherwise.</summary>
+    public string Hostname { get; init; } = "127.0.0.1";
+    public int Port { get; init; } = DefaultPort;
+    /// <summary>
+    /// Nodes to join, as <c>host:port</c> (or full <c>akka.tcp://…</c> addresses). Empty: this node
+    /// founds a fleet of its own, which others join by naming it.
+    /// </summary>
+    public ImmutableArray<string> SeedNodes { get; init; } = ImmutableArray<string>.Empty;
+    public ImmutableArray<string> Roles { get; init; } = ImmutableArray<string>.Empty;
+    /// <summary>Allows remoting beyond loopback without TLS (a trusted network, or one encrypted below, such as WireGuard).</summary>
+    public bool Insecure { get; init; }
+    /// <summary>Carried by every forwarded HTTP request; a node refuses forwarded requests without it.</summary>
+    public string SharedSecret { get; init; } = "";
+    /// <summary>
+    /// Energy drawn from a battery counts this many times the same energy from mains when the
+    /// candidates of a request run on both (so a laptop on battery prefers a mains-powered
+    /// machine's device). 1 makes them equal.
+    /// </summary>
+    public double BatteryEnergyWeight { get; init; } = 3;
+    /// <summary>The URL peers forward requests to; null: <c>http://hostname:http-port</c>.</summary>
+    public Uri? HttpEndpoint { get; init; }
+    public ClusterSslConfig Ssl { get; init; } = new();
+    public FailureDetectorConfig FailureDetector { get; init; } = new();
+    public SplitBrainConfig SplitBrain { get; init; } = new();
+    /// <summary>How long a node the fleet downed waits before it tries to join again.</summary>
+    public TimeSpan RejoinAfter { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>How often each node measures its round trip to every other node.</summary>
+    public TimeSpan RoundTripInterval { get; init; } = TimeSpan.FromSeconds(2);
+    /// <summary>How often a node republishes its backends even when nothing changed (heals lost updates, greets late joiners).</summary>
+    public TimeSpan PublishInterval { get; init; } = TimeSpan.FromSeconds(2);
+}
+
+/// <summary>TLS for remoting: a PKCS#12 certificate (with its private key) every node trusts.</summary>
+public sealed record ClusterSslConfig
+{
+    /// <summary>Path of the PKCS#12 (.pfx/.p12) file; empty: no TLS.</summary>
+    public string Certificate { get; init; } = "";
+    public string Password { get; init; } = "";
+    /// <summary>Accept certificates that do not chain to a trusted root (a fleet's own self-signed certificate).</summary>
+    public bool SuppressValidation { get; init; }
+    public bool Enabled => Certificate.Length > 0;
+}
+
+/// <summary>Akka.Cluster's failure detector: how soon an unreachable node's backends leave routing.</summary>
+public sealed record FailureDetectorConfig
+{
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>Silence tolerated before a node counts as unreachable (its backends leave routing then).</summary>
+    public TimeSpan AcceptableHeartbeatPause { get; init; } = TimeSpan.FromSeconds(3);
+}
+
+/// <summary>Akka.Cluster's split-brain resolver: which side of a partition stays, and when.</summary>
+public sealed record SplitBrainConfig
+{
+    /// <summary><c>keep-majority</c> (three or more machines) or <c>keep-oldest</c> (two).</summary>
+    public string Strategy { get; init; } = "keep-majority";
+    /// <summary>How long membership must be stable before the resolver downs the unreachable side.</summary>
+    public TimeSpan StableAfter { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>keep-oldest only: the oldest node, alone on its side, downs itself instead of the others.</summary>
+    public bool DownIfAlone { get; init; }
 }

@@ -4,6 +4,8 @@ using System.Threading.Channels;
 using Router.Actors.Backends;
 using Router.Actors.Config;
 using Akka.Actor;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Router.Actors.Routing;
 
 namespace Router.Actors.Inference;
@@ -20,16 +22,16 @@ internal sealed record BackendHandle(BackendConfig Config, IBackendClient Client
 /// arrived the request belongs to that backend; the slot is released exactly once when the
 /// answer ends, fails, or the caller goes away.
 /// </summary>
-internal sealed class InferenceRouter : IInferenceRouter
+internal sealed partial class InferenceRouter : IInferenceRouter
 {
     private readonly RoutingTable _table;
     private readonly ScoringOptions _scoring;
-    private readonly FrozenDictionary<string, BackendHandle> _backends;
+    private readonly BackendDirectory _backends;
     private readonly RoutingConfig _routing;
     private readonly TimeProvider _time;
     private readonly IRequestObserver? _observer;
 
-    public InferenceRouter(RoutingTable table, ScoringOptions scoring, FrozenDictionary<string, BackendHandle> backends, RoutingConfig routing, TimeProvider time, IRequestObserver? observer)
+    public InferenceRouter(RoutingTable table, ScoringOptions scoring, BackendDirectory backends, RoutingConfig routing, TimeProvider time, IRequestObserver? observer)
     {
         _table = table;
         _scoring = scoring;
@@ -217,14 +219,18 @@ internal sealed class InferenceRouter : IInferenceRouter
             var since = _time.GetUtcNow() - _time.GetElapsedTime(busySince);
             _observer.OnRequestFinished(new RequestRecord(decision.BackendId, decision.Reason, request.Hints.Priority, outcome, stats, streaming, request.Model, since, power) { RequestId = request.Hints.RequestId });
         }
-#pragma warning disable CA1031 // Metrics must never break a request.
-        catch (Exception)
+#pragma warning disable CA1031 // Metrics must never break a request: the failure is logged, the request goes on.
+        catch (Exception exception)
 #pragma warning restore CA1031
         {
+            Log.ObserverFailed(Logger, decision.BackendId, request.Hints.RequestId, exception);
         }
     }
 
     internal TimeProvider Time => _time;
+
+    /// <summary>Set by the host once its loggers exist; until then nothing is logged.</summary>
+    internal ILogger Logger { get; set; } = NullLogger.Instance;
 
     /// <summary>
     /// The attempts of one request: routing with exclusions, admission, and the bookkeeping of
@@ -302,6 +308,12 @@ internal sealed class InferenceRouter : IInferenceRouter
                     continue;
                 }
 
+                // Fleet: a peer queues the forwarded request at its priority, so the hints travel with it.
+                if (handle.Client is Fleet.ForwardingClient)
+                {
+                    backendRequest = backendRequest with { Hints = _request.Hints };
+                }
+
                 if (handle.Slots.Current is not { } incarnation)
                 {
                     _excluded = _excluded.Add(decision.BackendId);
@@ -356,15 +368,17 @@ internal sealed class InferenceRouter : IInferenceRouter
         }
 
         /// <summary>
-        /// How long this request may wait in a backend's queue: its priority's bound, shortened by
-        /// its own latency budget (the time since it arrived already counts against that).
+        /// How long this request may wait in a backend's queue: what is left of its priority's bound
+        /// (routing.max-queue-wait) and of its own latency budget. Both count from its arrival, across
+        /// every device it tries, so a request is served or refused within its priority's bound.
         /// </summary>
         private TimeSpan QueueWait()
         {
-            var wait = _router._routing.QueueWaitFor(_request.Hints.Priority);
+            var elapsed = _router._time.GetElapsedTime(_started);
+            var wait = _router._routing.QueueWaitFor(_request.Hints.Priority) - elapsed;
             if (_request.Hints.MaxLatencyMs is { } budget)
             {
-                var left = TimeSpan.FromMilliseconds(budget) - _router._time.GetElapsedTime(_started);
+                var left = TimeSpan.FromMilliseconds(budget) - elapsed;
                 wait = left < wait ? left : wait;
             }
 

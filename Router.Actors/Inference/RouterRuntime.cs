@@ -50,6 +50,7 @@ public sealed class RouterRuntime : IRouterAdmin, IAsyncDisposable
 
     private readonly RouterRuntimeOptions _options;
     private readonly FrozenDictionary<string, BackendHandle> _backends;
+    private readonly BackendDirectory _directory;
     private readonly ImmutableArray<BackendSnapshot> _initialSnapshots;
     private readonly RoutingTable _table;
     private readonly SystemState _initialState;
@@ -82,12 +83,19 @@ public sealed class RouterRuntime : IRouterAdmin, IAsyncDisposable
         var initialMode = config.Routing.AutoOptimize ? EfficiencyMode.Auto : config.Routing.DefaultMode;
         _initialState = SystemState.Default with { Mode = initialMode, EffectiveMode = initialMode };
         _table = new RoutingTable(_initialSnapshots, _initialState);
-        var scoring = _options.Scoring ?? ScoringOptions.FromConfig(config.Routing);
-        Router = new InferenceRouter(_table, scoring, _backends, config.Routing, time, _options.Observer);
+        var scoring = _options.Scoring ?? ScoringOptions.FromConfig(config);
+        _directory = new BackendDirectory(_backends);
+        Router = new InferenceRouter(_table, scoring, _directory, config.Routing, time, _options.Observer);
     }
 
     public RouterConfig Config { get; }
     public IInferenceRouter Router { get; }
+
+    /// <summary>Every backend the request path can call: this router's own, and the fleet's while it runs.</summary>
+    internal BackendDirectory Backends => _directory;
+
+    /// <summary>The request path's clock.</summary>
+    internal TimeProvider TimeProvider => _options.TimeProvider;
 
     /// <summary>The actor system the actors run in, once started.</summary>
     public ActorSystem System => _system ?? throw new InvalidOperationException("The router's actors have not been started.");
@@ -166,7 +174,7 @@ public sealed class RouterRuntime : IRouterAdmin, IAsyncDisposable
         registry.Register<ThermalActor>(thermal);
         registry.Register<BackendsSupervisor>(backends);
         _actors = new Actors(efficiency, publisher, power, thermal, backends);
-        _materializer = system.Materializer(namePrefix: "token-stream");
+        _materializer = TokenStreams.CreateMaterializer(system);
 
         var started = Task.WhenAll(_backends.Values.Select(h => h.Slots.Started));
         try
@@ -202,6 +210,13 @@ public sealed class RouterRuntime : IRouterAdmin, IAsyncDisposable
     /// <summary>The running actor of one backend, for tests and tools (probe now, snapshot); null if unknown or not running.</summary>
     public IActorRef? GetBackendActor(string backendId) =>
         _backends.TryGetValue(backendId, out var handle) ? handle.Slots.Current?.Actor : null;
+
+    /// <summary>Where the request path logs what it must not let fail a request (a broken observer); the host sets it once its loggers exist.</summary>
+    public void UseLogger(Microsoft.Extensions.Logging.ILoggerFactory loggers)
+    {
+        ArgumentNullException.ThrowIfNull(loggers);
+        ((InferenceRouter)Router).Logger = loggers.CreateLogger("Router.Requests");
+    }
 
     /// <summary>Samples power and temperatures now instead of at the next interval.</summary>
     public void SampleNow()

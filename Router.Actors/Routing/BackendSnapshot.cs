@@ -56,4 +56,20 @@ public sealed record BackendSnapshot
     public long PreemptedTotal { get; init; }
     /// <summary>Monotonic per backend, so receivers can drop stale snapshots.</summary>
     public long Version { get; init; }
+
+    /// <summary>
+    /// The fleet node that owns the backend, or null for this router's own. A remote backend's
+    /// <see cref="Id"/> is <c>node/backend</c>.
+    /// </summary>
+    public string? Node { get; init; }
+    /// <summary>Measured round trip to <see cref="Node"/>: added to every latency estimate (0 for local backends).</summary>
+    public double NetworkRoundTripMs { get; init; }
+    /// <summary>How <see cref="Node"/> is powered; null for local backends, whose power is in <see cref="SystemState"/>.</summary>
+    public NodePowerState? NodePower { get; init; }
+    /// <summary>A remote backend's device temperature as its node published it; local ones are in <see cref="SystemState.ThermalByBackend"/>.</summary>
+    public DeviceThermal? Thermal { get; init; }
 }
+
+/// <summary>How a fleet node is powered, as it publishes it with its backends.</summary>
+/// <param name="Hot">Its hottest sensor is at or above its hot threshold, or it throttles.</param>
+public sealed record NodePowerState(bool OnAcPower, double? BatteryPercent, bool Hot);

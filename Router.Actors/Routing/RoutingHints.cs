@@ -18,4 +18,9 @@ public sealed record RoutingHints
     public Priority Priority { get; init; } = Priority.Normal;
     public string? MediaType { get; init; }
     public string? RequestId { get; init; }
+    /// <summary>
+    /// Only this router's own backends may serve the request: a fleet peer forwarded it here (the
+    /// hop header), and a request is never forwarded twice.
+    /// </summary>
+    public bool LocalOnly { get; init; }
 }

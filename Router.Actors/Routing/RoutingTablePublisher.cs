@@ -10,6 +10,12 @@ public sealed class GetRoutingView
     private GetRoutingView() { }
 }
 
+/// <summary>
+/// The fleet's backends as this node sees them now (every remote backend, replacing the previous
+/// set); sent by the fleet, never published on the event stream.
+/// </summary>
+public sealed record RemoteBackendsChanged(ImmutableArray<BackendSnapshot> Backends);
+
 /// <summary>The backends and system state requests are routed by.</summary>
 public sealed record RoutingView(ImmutableArray<BackendSnapshot> Backends, SystemState State);
 
@@ -28,6 +34,8 @@ public sealed class RoutingTablePublisher : ReceiveActor
     private readonly Dictionary<string, int> _index = new(StringComparer.Ordinal);
     private readonly RoutingTable _table;
     private SystemState _state;
+    // The fleet's backends, after this router's own in every published table.
+    private ImmutableArray<BackendSnapshot> _remote = ImmutableArray<BackendSnapshot>.Empty;
 
     public RoutingTablePublisher(IReadOnlyList<BackendSnapshot> initial, SystemState state, RoutingTable table)
     {
@@ -48,7 +56,15 @@ public sealed class RoutingTablePublisher : ReceiveActor
             _state = s;
             Publish();
         });
-        Receive<GetRoutingView>(_ => Sender.Tell(new RoutingView(ImmutableArray.Create(_backends), _state)));
+        Receive<RemoteBackendsChanged>(m =>
+        {
+            _remote = m.Backends.IsDefault ? ImmutableArray<BackendSnapshot>.Empty : m.Backends;
+            Publish();
+            // The fleet tells this actor directly (from its own actor system); surfaces outside
+            // routing (D-Bus) follow the router's event stream, so the news goes on there.
+            Context.System.EventStream.Publish(new RemoteBackendsChanged(_remote));
+        });
+        Receive<GetRoutingView>(_ => Sender.Tell(new RoutingView(ImmutableArray.Create(_backends).AddRange(_remote), _state)));
     }
 
     /// <summary>
@@ -80,5 +96,17 @@ public sealed class RoutingTablePublisher : ReceiveActor
     }
 
     // Copy on publish: readers keep the array they got while the actor goes on changing its own.
-    private void Publish() => _table.Publish((BackendSnapshot[])_backends.Clone(), _state);
+    private void Publish()
+    {
+        if (_remote.IsEmpty)
+        {
+            _table.Publish((BackendSnapshot[])_backends.Clone(), _state);
+            return;
+        }
+
+        var all = new BackendSnapshot[_backends.Length + _remote.Length];
+        _backends.CopyTo(all, 0);
+        _remote.CopyTo(all, _backends.Length);
+        _table.Publish(all, _state);
+    }
 }

@@ -2,71 +2,90 @@ namespace Router.Actors.Routing;
 
 public static partial class Scorer
 {
-    /// <summary>Added to the cost of a candidate outside Auto-Efficiency's interactive budget, so any candidate within it wins.</summary>
-    private const double OutsideBudgetCost = 1e9;
-
     /// <summary>
     /// The cost of each candidate; lower is better.
     /// <list type="bullet">
-    /// <item>latency-critical: expected latency (queue included). It overrides the mode's preference,
-    /// not the hard filters: in Ultra Efficiency only backends under 10 W remain to choose from.</item>
-    /// <item>prefer power efficiency: power draw.</item>
+    /// <item>latency-critical: expected first token (queue included). It overrides the mode's
+    /// preference, not the hard filters: in Ultra Efficiency only backends under 10 W remain to
+    /// choose from. In Efficiency, the least energy among the devices whose first token comes
+    /// within the request's wait budget of the fastest (see <see cref="LeastEnergyWithinSlack"/>).</item>
+    /// <item>prefer power efficiency: expected energy (a 28 W device three times slower than a 55 W
+    /// one is not the efficient choice).</item>
     /// <item>Performance: expected completion; power ignored.</item>
-    /// <item>Balanced: weighted expected completion, power and requests ahead
-    /// (see <see cref="ScoringOptions.BalancedLatencyWeightPerSecond"/>).</item>
-    /// <item>Efficiency and Ultra Efficiency: expected energy; in Auto-reached Efficiency, candidates
-    /// outside the interactive latency budget come last.</item>
+    /// <item>Balanced: the least energy among the devices whose first token comes within the
+    /// request's wait budget of the fastest (<see cref="LeastEnergyWithinSlack"/>); with power-aware
+    /// off, expected completion.</item>
+    /// <item>Efficiency and Ultra Efficiency: expected energy.</item>
     /// <item>Quiet: power draw (high-power and hot devices are already filtered out).</item>
-    /// <item>Efficiency and Quiet put candidates with a queue wait beyond
-    /// <see cref="ScoringOptions.FrugalMaxWaitMs"/> last.</item>
     /// </list>
-    /// Every cost is then multiplied by the heat factor and, for a Degraded backend, its penalty.
+    /// Wherever energy or power counts, a battery-powered candidate's counts
+    /// <see cref="ScoringOptions.BatteryEnergyWeight"/> times when other candidates run on mains
+    /// (fleet nodes on different power). Every cost is then multiplied by the heat factor and, for
+    /// a Degraded backend, its penalty; last, a candidate over the request's wait budget goes after
+    /// those within it (see <see cref="WithWaitBudget"/>).
     /// </summary>
     private static void Cost(ReadOnlySpan<int> candidates, IReadOnlyList<BackendSnapshot> backends, ReadOnlySpan<Estimate> estimates, Span<double> costs, in Inputs inputs)
     {
         RoutingHints hints = inputs.Request.Hints;
         ScoringOptions options = inputs.Options;
+        bool mixedPower = MixedPower(candidates, backends, inputs.State);
+        double fastestLatencyMs = FastestLatencyMs(candidates, estimates);
 
         foreach (int i in candidates)
         {
             BackendSnapshot backend = backends[i];
             Estimate estimate = estimates[i];
+            double battery = mixedPower && OnBattery(backend, inputs.State) ? options.BatteryEnergyWeight : 1;
             double cost;
             if (hints.LatencyCritical)
             {
-                cost = estimate.LatencyMs;
+                cost = inputs.Mode == EfficiencyMode.Efficiency
+                    ? LeastEnergyWithinSlack(backend, in estimate, fastestLatencyMs, in inputs, battery)
+                    : estimate.LatencyMs;
             }
             else if (hints.PreferPowerEfficiency)
             {
-                cost = backend.PowerWatts;
+                cost = estimate.EnergyWh(backend.PowerWatts) * battery;
             }
             else
             {
                 cost = inputs.Mode switch
                 {
                     EfficiencyMode.Performance => estimate.CompletionMs,
-                    EfficiencyMode.Efficiency =>
-                        estimate.EnergyWh(backend.PowerWatts)
-                        + (inputs.InteractiveBudgetMs is { } budget && estimate.LatencyMs > budget ? OutsideBudgetCost : 0)
-                        + FrugalWaitCost(in estimate, options),
-                    EfficiencyMode.UltraEfficiency => estimate.EnergyWh(backend.PowerWatts),
-                    EfficiencyMode.Quiet => backend.PowerWatts + FrugalWaitCost(in estimate, options),
-                    _ => (options.BalancedLatencyWeightPerSecond * estimate.CompletionMs / 1000)
-                        + (options.BalancedPowerWeightPerWatt * backend.PowerWatts)
-                        + (options.BalancedQueueWeightPerRequest * estimate.QueueAhead),
+                    EfficiencyMode.Efficiency or EfficiencyMode.UltraEfficiency => estimate.EnergyWh(backend.PowerWatts) * battery,
+                    EfficiencyMode.Quiet => backend.PowerWatts * battery,
+                    _ => options.BalancedWeighsEnergy
+                        ? LeastEnergyWithinSlack(backend, in estimate, fastestLatencyMs, in inputs, battery)
+                        : estimate.CompletionMs,
                 };
             }
 
-            cost *= HeatFactor(backend, in inputs);
+            double penalty = HeatFactor(backend, in inputs);
             if (backend.Health == BackendHealth.Degraded)
             {
-                cost *= options.DegradedPenalty;
+                penalty *= options.DegradedPenalty;
             }
 
-            costs[i] = cost;
+            costs[i] = WithWaitBudget(cost * penalty, penalty, in estimate, in inputs);
         }
     }
 
-    private static double FrugalWaitCost(in Estimate estimate, ScoringOptions options) =>
-        options.FrugalMaxWaitMs is { } maxWait && estimate.WaitMs > maxWait ? OutsideBudgetCost : 0;
+    /// <summary>Whether some candidates draw on a battery and others on mains.</summary>
+    private static bool MixedPower(ReadOnlySpan<int> candidates, IReadOnlyList<BackendSnapshot> backends, SystemState state)
+    {
+        bool battery = false, mains = false;
+        foreach (int i in candidates)
+        {
+            if (OnBattery(backends[i], state))
+            {
+                battery = true;
+            }
+            else
+            {
+                mains = true;
+            }
+        }
+
+        return battery && mains;
+    }
 }

@@ -63,7 +63,7 @@ public static partial class Scorer
         double serviceMs = Math.Max(0, ttftMs) + (inputs.Tokens * 1000.0 / tokensPerSecond);
         int ahead = QueueAhead(backend, inputs.Priority, inputs.Options.CriticalPreemptsBelow);
         double waitMs = ahead * serviceMs / Math.Max(1, backend.MaxConcurrent);
-        return new Estimate(Math.Max(0, ttftMs), serviceMs, waitMs, ahead);
+        return new Estimate(Math.Max(0, ttftMs), serviceMs, waitMs, ahead, Math.Max(0, backend.NetworkRoundTripMs));
     }
 
     private static bool TryGetLiveMetrics(BackendSnapshot backend, in Inputs inputs, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ModelMetrics? metrics)
@@ -84,7 +84,12 @@ public static partial class Scorer
     }
 
     private static DeviceThermal? ThermalOf(BackendSnapshot backend, SystemState state) =>
-        state.ThermalByBackend.TryGetValue(backend.Id, out DeviceThermal? thermal) ? thermal : null;
+        backend.Node is not null ? backend.Thermal
+        : state.ThermalByBackend.TryGetValue(backend.Id, out DeviceThermal? thermal) ? thermal : null;
+
+    /// <summary>Whether the device's energy comes from a battery: its node's, or this machine's for a local backend.</summary>
+    private static bool OnBattery(BackendSnapshot backend, SystemState state) =>
+        backend.NodePower is { } power ? !power.OnAcPower : !state.OnAcPower;
 
     private static bool IsHot(BackendSnapshot backend, SystemState state) =>
         ThermalOf(backend, state) is { TemperatureC: { } c } thermal && c >= thermal.HotC;
@@ -105,13 +110,14 @@ public static partial class Scorer
     }
 
     /// <summary>The figures behind one candidate, in milliseconds.</summary>
-    private readonly record struct Estimate(double TtftMs, double ServiceMs, double WaitMs, int QueueAhead)
+    /// <param name="NetworkMs">The round trip to the fleet node that owns the backend (0 for local ones).</param>
+    private readonly record struct Estimate(double TtftMs, double ServiceMs, double WaitMs, int QueueAhead, double NetworkMs = 0)
     {
-        /// <summary>Expected time to first token, queue included.</summary>
-        public double LatencyMs => WaitMs + TtftMs;
+        /// <summary>Expected time to first token, queue and network included.</summary>
+        public double LatencyMs => WaitMs + TtftMs + NetworkMs;
 
-        /// <summary>Expected time to the last token, queue included.</summary>
-        public double CompletionMs => WaitMs + ServiceMs;
+        /// <summary>Expected time to the last token, queue and network included.</summary>
+        public double CompletionMs => WaitMs + ServiceMs + NetworkMs;
 
         /// <summary>Power × busy time (the queue costs this request no energy).</summary>
         public double EnergyWh(double powerWatts) => powerWatts * ServiceMs / 3_600_000.0;

@@ -20,7 +20,7 @@ public static partial class Scorer
         MaxPower,
         /// <summary>Expected latency, queue included, within the request's max latency.</summary>
         MaxLatency,
-        /// <summary>The mode's caps: Ultra Efficiency under 10 W; Quiet not above 30 W and not hot.</summary>
+        /// <summary>The mode's caps: Ultra Efficiency under 10 W; Quiet not above 15 W (ScoringOptions.QuietMaxWatts) and not hot.</summary>
         ModeCap,
         /// <summary>Device not above its temperature limit.</summary>
         Heat,

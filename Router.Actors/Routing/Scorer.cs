@@ -23,7 +23,8 @@ namespace Router.Actors.Routing;
 /// dropped when any Healthy or Degraded backend also passed them. At start-up, before the first
 /// probes, requests still get served.</item>
 /// <item>A cost per candidate (see <see cref="Cost"/>); lowest wins, ties broken by higher
-/// <see cref="BackendSnapshot.ConfiguredPriority"/>, then by id.</item>
+/// <see cref="BackendSnapshot.ConfiguredPriority"/>, then by the shorter round trip (this
+/// router's own backends before a fleet node's), then by id.</item>
 /// </list>
 /// </remarks>
 public static partial class Scorer
@@ -53,7 +54,7 @@ public static partial class Scorer
         int count;
         if (inputs.Target is { } target)
         {
-            count = SelectTarget(target, backends, current);
+            count = SelectTarget(target, backends, current, inputs.Request.Hints.LocalOnly);
             if (count == 0)
             {
                 return UnknownTarget(target, backends);
@@ -61,12 +62,20 @@ public static partial class Scorer
         }
         else
         {
+            count = 0;
             for (int i = 0; i < n; i++)
             {
-                current[i] = i;
+                if (!inputs.Request.Hints.LocalOnly || backends[i].Node is null)
+                {
+                    current[count++] = i;
+                }
             }
 
-            count = n;
+            if (count == 0)
+            {
+                return new RouteFailure(RouteFailureKind.NoHealthyBackend,
+                    "a fleet peer forwarded this request, but this node has no backend of its own to serve it", TimeSpan.FromSeconds(5));
+            }
         }
 
         for (int j = 0; j < count; j++)
@@ -124,7 +133,7 @@ public static partial class Scorer
     {
         ArgumentNullException.ThrowIfNull(backends);
         Span<int> selected = backends.Count <= StackThreshold ? stackalloc int[backends.Count] : new int[backends.Count];
-        int count = SelectTarget(target, backends, selected);
+        int count = SelectTarget(target, backends, selected, localOnly: false);
         unknown = count == 0 ? UnknownTarget(target, backends) : null;
         var result = new BackendSnapshot[count];
         for (int j = 0; j < count; j++)
@@ -135,11 +144,16 @@ public static partial class Scorer
         return result;
     }
 
-    private static int SelectTarget(string target, IReadOnlyList<BackendSnapshot> backends, Span<int> into)
+    /// <summary>
+    /// A backend id (a fleet node's as <c>node/backend</c>), else the fleet's backends of that id on
+    /// any node, else every backend of that hardware kind. A forwarded request
+    /// (<paramref name="localOnly"/>) sees only this node's own.
+    /// </summary>
+    private static int SelectTarget(string target, IReadOnlyList<BackendSnapshot> backends, Span<int> into, bool localOnly)
     {
         for (int i = 0; i < backends.Count; i++)
         {
-            if (string.Equals(backends[i].Id, target, StringComparison.OrdinalIgnoreCase))
+            if ((!localOnly || backends[i].Node is null) && string.Equals(backends[i].Id, target, StringComparison.OrdinalIgnoreCase))
             {
                 into[0] = i;
                 return 1;
@@ -147,9 +161,25 @@ public static partial class Scorer
         }
 
         int count = 0;
+        if (!localOnly)
+        {
+            for (int i = 0; i < backends.Count; i++)
+            {
+                if (backends[i].Node is { } node && IsNodeBackend(backends[i].Id, node, target))
+                {
+                    into[count++] = i;
+                }
+            }
+
+            if (count > 0)
+            {
+                return count;
+            }
+        }
+
         for (int i = 0; i < backends.Count; i++)
         {
-            if (string.Equals(backends[i].Hardware, target, StringComparison.OrdinalIgnoreCase))
+            if ((!localOnly || backends[i].Node is null) && string.Equals(backends[i].Hardware, target, StringComparison.OrdinalIgnoreCase))
             {
                 into[count++] = i;
             }
@@ -157,6 +187,11 @@ public static partial class Scorer
 
         return count;
     }
+
+    /// <summary>Whether <paramref name="id"/> (<c>node/backend</c>) names <paramref name="backend"/> on <paramref name="node"/>.</summary>
+    private static bool IsNodeBackend(string id, string node, string backend) =>
+        id.Length == node.Length + 1 + backend.Length
+        && id.AsSpan(node.Length + 1).Equals(backend, StringComparison.OrdinalIgnoreCase);
 
     private static int DropUnknownIfAnyKnown(Span<int> candidates, IReadOnlyList<BackendSnapshot> backends)
     {
@@ -215,6 +250,12 @@ public static partial class Scorer
         if (x.ConfiguredPriority != y.ConfiguredPriority)
         {
             return x.ConfiguredPriority > y.ConfiguredPriority;
+        }
+
+        // Fleet: of two equal devices, the nearer (this router's own first) saves the network.
+        if (x.NetworkRoundTripMs != y.NetworkRoundTripMs)
+        {
+            return x.NetworkRoundTripMs < y.NetworkRoundTripMs;
         }
 
         return string.CompareOrdinal(x.Id, y.Id) < 0;
@@ -313,11 +354,7 @@ public static partial class Scorer
             // Auto is resolved by the efficiency actor before routing; should an unresolved Auto
             // arrive, Balanced is the mode that surprises nobody.
             Mode = state.EffectiveMode == EfficiencyMode.Auto ? EfficiencyMode.Balanced : state.EffectiveMode;
-            InteractiveBudgetMs =
-                Mode == EfficiencyMode.Efficiency && state.Mode == EfficiencyMode.Auto
-                && request.Hints.MaxLatencyMs is null && Priority >= Priority.Normal
-                    ? options.AutoEfficiencyLatencyBudgetMs
-                    : null;
+            WaitBudgetMs = options.WaitBudget is { } waitBudget ? waitBudget.For(Priority).TotalMilliseconds : null;
         }
 
         public RouteRequest Request { get; }
@@ -329,6 +366,7 @@ public static partial class Scorer
         public Priority Priority { get; }
         public int Tokens { get; }
         public EfficiencyMode Mode { get; }
-        public double? InteractiveBudgetMs { get; }
+        /// <summary>The longest expected queue wait the request's priority accepts before a candidate loses its place (<see cref="WithWaitBudget"/>).</summary>
+        public double? WaitBudgetMs { get; }
     }
 }

@@ -5,7 +5,7 @@ namespace Router.Actors.Routing;
 
 /// <summary>
 /// The scorer's knobs: defaults for what live metrics do not yet say, the modes' caps and the
-/// Balanced weights. Immutable; the selector builds it once from <see cref="RoutingConfig"/>.
+/// wait budgets. Immutable; the selector builds it once from <see cref="RoutingConfig"/>.
 /// </summary>
 public sealed record ScoringOptions
 {
@@ -37,24 +37,20 @@ public sealed record ScoringOptions
     /// <summary>Ultra Efficiency serves only backends drawing strictly less than this.</summary>
     public double UltraEfficiencyMaxWatts { get; init; } = 10;
 
-    /// <summary>Quiet excludes backends drawing more than this (and devices at or above their hot threshold).</summary>
-    public double QuietMaxWatts { get; init; } = 30;
+    /// <summary>
+    /// Quiet excludes backends drawing more than this (and devices at or above their hot
+    /// threshold). 15 W keeps the NPU and the integrated GPU, which cannot get hot on their own,
+    /// and leaves out the 28 W CPU, whose fan a long answer spins up (scripts/bench-routing counts
+    /// the seconds each device spends above its hot threshold).
+    /// </summary>
+    public double QuietMaxWatts { get; init; } = 15;
 
     /// <summary>
-    /// Balanced cost = latency weight × expected completion in seconds + power weight × watts +
-    /// queue weight × requests ahead. The defaults trade 1 s of expected completion for 5 W of
-    /// draw and for 2 requests queued ahead (on top of the wait they already add). Absolute
-    /// units, not ratios to the best candidate, so removing a backend never flips the order of
-    /// two others. On the default devices a 128-token answer goes to the iGPU (4.6 s at 12 W),
-    /// an embedding to the NPU, a 512-token answer to the NVIDIA GPU.
+    /// Balanced weighs energy: the least energy among the devices whose first token comes within
+    /// the request's wait budget of the fastest. False (legacy <c>power_aware: false</c>): Balanced
+    /// ranks by expected completion, power ignored.
     /// </summary>
-    public double BalancedLatencyWeightPerSecond { get; init; } = 1.0;
-
-    /// <inheritdoc cref="BalancedLatencyWeightPerSecond"/>
-    public double BalancedPowerWeightPerWatt { get; init; } = 0.2;
-
-    /// <inheritdoc cref="BalancedLatencyWeightPerSecond"/>
-    public double BalancedQueueWeightPerRequest { get; init; } = 0.5;
+    public bool BalancedWeighsEnergy { get; init; } = true;
 
     /// <summary>
     /// A device above its hot threshold costs up to (1 + this) times more, growing linearly
@@ -66,21 +62,12 @@ public sealed record ScoringOptions
     public double DegradedPenalty { get; init; } = 1.5;
 
     /// <summary>
-    /// When Efficiency is in force because Auto chose it (battery 20–50 %), a request of Normal
-    /// priority or above that sets no max latency is kept interactive: backends whose expected
-    /// latency is within this budget are preferred, least energy among them. The user did not ask
-    /// to wait, so Auto saves energy without making answers noticeably slower. A user who picks
-    /// Efficiency gets least energy within the request's own limits. Null disables the budget.
+    /// The longest expected queue wait each priority accepts (<c>routing.wait-budget</c>): in every
+    /// mode, a candidate over it comes after every candidate within it. Soft: when every candidate
+    /// is over it, the one that starts soonest serves. It is also how much later than the fastest a
+    /// first token may come where a mode trades latency for energy (Balanced). Null disables both.
     /// </summary>
-    public double? AutoEfficiencyLatencyBudgetMs { get; init; } = 500;
-
-    /// <summary>
-    /// Efficiency and Quiet minimise energy or power, which a queue does not change, so left alone
-    /// they would pile every request onto the NPU. A candidate whose expected queue wait exceeds
-    /// this comes after every candidate that does not (a soft limit: with none inside it, the
-    /// frugal order stands). Null disables it.
-    /// </summary>
-    public double? FrugalMaxWaitMs { get; init; }
+    public QueueWaits? WaitBudget { get; init; } = RoutingConfig.DefaultWaitBudget;
 
     /// <summary>
     /// Set when backends preempt: a critical request cancels a request in flight below this
@@ -88,6 +75,20 @@ public sealed record ScoringOptions
     /// default): backends never preempt, every request in flight is waited for.
     /// </summary>
     public Priority? CriticalPreemptsBelow { get; init; }
+
+    /// <summary>
+    /// When a request's candidates draw on both a battery and mains power (fleet nodes), the energy
+    /// (or power) of a battery-powered candidate counts this many times. Candidates on one kind of
+    /// power are compared as before, so a single machine routes exactly as without a fleet.
+    /// </summary>
+    public double BatteryEnergyWeight { get; init; } = 3;
+
+    /// <summary>Options from the routing and fleet configuration, defaults elsewhere.</summary>
+    public static ScoringOptions FromConfig(RouterConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return FromConfig(config.Routing) with { BatteryEnergyWeight = config.Cluster.BatteryEnergyWeight };
+    }
 
     /// <summary>Options from the routing configuration, defaults elsewhere.</summary>
     public static ScoringOptions FromConfig(RoutingConfig config)
@@ -98,8 +99,9 @@ public sealed record ScoringOptions
             MinSamples = config.MinSamplesForLiveMetrics,
             DefaultExpectedTokens = config.DefaultExpectedTokens,
             CriticalPreemptsBelow = config.CriticalPreemptsBelow,
+            WaitBudget = config.WaitBudget,
             // Legacy power_aware: false means Balanced ignores power.
-            BalancedPowerWeightPerWatt = config.PowerAware ? Default.BalancedPowerWeightPerWatt : 0,
+            BalancedWeighsEnergy = config.PowerAware,
         };
     }
 

@@ -238,7 +238,7 @@ internal static class QuickActorBenchmark
     private static void StreamCost(int streams)
     {
         using var holder = new SystemHolder();
-        var materializer = holder.System.Materializer();
+        var materializer = TokenStreams.CreateMaterializer(holder.System);
         var writer = new DiscardingWriter();
         var one = new StreamEvent[] { new StreamCompleted(BackendUsage.None) };
         var tokens = Enumerable.Range(0, 255).Select(_ => (StreamEvent)new StreamChunk(new byte[] { (byte)'x' }, "x")).Append(new StreamCompleted(BackendUsage.None)).ToArray();

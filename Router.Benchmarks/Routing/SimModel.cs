@@ -6,15 +6,25 @@ namespace Router.Benchmarks.Routing;
 /// <summary>One simulated device: what it costs to serve a request there.</summary>
 /// <param name="TtftMs">Time to first token for a short prompt (the figure the router is configured with).</param>
 /// <param name="PrefillTokensPerSecond">Prompt processing speed: a long prompt adds to the first-token time.</param>
-internal sealed record DeviceProfile(string Id, string Hardware, double TtftMs, double TokensPerSecond, double PrefillTokensPerSecond, double Watts)
+/// <param name="TemperatureRiseC">Degrees above ambient after long continuous load (the daemon's simulated devices use the same figures).</param>
+internal sealed record DeviceProfile(string Id, string Hardware, double TtftMs, double TokensPerSecond, double PrefillTokensPerSecond, double Watts, double TemperatureRiseC)
 {
+    /// <summary>Where every device idles, in °C.</summary>
+    public const double AmbientC = 40;
+
+    /// <summary>The devices' configured hot threshold (backend-defaults.sensors.hot-c) and limit (limit-c).</summary>
+    public const double HotC = 80, LimitC = 95;
+
+    /// <summary>How fast a device's temperature follows its load (first-order lag), in ms.</summary>
+    public const double ThermalTimeConstantMs = 30_000;
+
     /// <summary>The four default devices (issue 3), with generation speeds matching the scorer's defaults.</summary>
     public static ImmutableArray<DeviceProfile> Defaults { get; } =
     [
-        new("ollama-npu", "npu", 800, 15, 600, 3),
-        new("ollama-igpu", "igpu", 350, 30, 1200, 12),
-        new("ollama-nvidia", "nvidia", 150, 80, 6000, 55),
-        new("ollama-cpu", "cpu", 1200, 10, 250, 28),
+        new("ollama-npu", "npu", 800, 15, 600, 3, 15),
+        new("ollama-igpu", "igpu", 350, 30, 1200, 12, 35),
+        new("ollama-nvidia", "nvidia", 150, 80, 6000, 55, 42),
+        new("ollama-cpu", "cpu", 1200, 10, 250, 28, 45),
     ];
 
     public double FirstTokenMs(WorkItem item) => TtftMs + (item.PromptTokens * 1000.0 / PrefillTokensPerSecond);

@@ -10,7 +10,9 @@ namespace Router.DBus.Export;
 
 /// <summary>
 /// /ie/fio/OllamaProxy/Backends: one row per backend, one backend's details, the counts, and
-/// BackendHealthChanged. Reads the snapshots the backend actors publish; asks no backend anything.
+/// BackendHealthChanged. Reads the snapshots the backend actors publish, and, in a fleet, the
+/// other nodes' backends (their ids <c>node/backend</c>, their node in GetBackend's <c>node</c>);
+/// asks no backend anything.
 /// </summary>
 internal sealed class BackendsObject : ExportedObject
 {
@@ -19,6 +21,8 @@ internal sealed class BackendsObject : ExportedObject
     private readonly Lock _lock = new();
     // Replaced whole under _lock, read without it.
     private ImmutableDictionary<string, BackendSnapshot> _snapshots;
+    // The fleet's other nodes' backends, replaced whole when the fleet's view changes.
+    private BackendSnapshot[] _remote = [];
 
     public BackendsObject(BusLink bus, IEnumerable<BackendConfig> configs, IEnumerable<BackendSnapshot> initial, SystemStateWatch state, ILogger logger)
         : base(BusContract.Backends, bus, logger)
@@ -33,8 +37,8 @@ internal sealed class BackendsObject : ExportedObject
         var snapshots = Volatile.Read(ref _snapshots);
         return name switch
         {
-            "Count" => DBusValue.UInt32((uint)_configs.Length),
-            "HealthyCount" => DBusValue.UInt32((uint)snapshots.Values.Count(static s => s.Health is BackendHealth.Healthy or BackendHealth.Unknown)),
+            "Count" => DBusValue.UInt32((uint)(_configs.Length + Volatile.Read(ref _remote).Length)),
+            "HealthyCount" => DBusValue.UInt32((uint)snapshots.Values.Concat(Volatile.Read(ref _remote)).Count(static s => s.Health is BackendHealth.Healthy or BackendHealth.Unknown)),
             _ => throw new ArgumentOutOfRangeException(nameof(name), name, null),
         };
     }
@@ -52,6 +56,13 @@ internal sealed class BackendsObject : ExportedObject
             Volatile.Write(ref _snapshots, _snapshots.SetItem(snapshot.Id, snapshot));
         }
 
+        AnnounceChanges();
+    }
+
+    /// <summary>The fleet's view of the other nodes' backends changed.</summary>
+    public void OnRemoteBackends(ImmutableArray<BackendSnapshot> remote)
+    {
+        Volatile.Write(ref _remote, remote.IsDefault ? [] : [.. remote]);
         AnnounceChanges();
     }
 
@@ -73,7 +84,8 @@ internal sealed class BackendsObject : ExportedObject
         {
             case "ListBackends":
             {
-                var rows = _configs.Select(c => Row(c, snapshots.GetValueOrDefault(c.Id))).ToArray();
+                var rows = _configs.Select(c => Row(c, snapshots.GetValueOrDefault(c.Id)))
+                    .Concat(Volatile.Read(ref _remote).Select(RemoteRow)).ToArray();
                 Reply(context, "a(sssssdduu)", (ref MessageWriter writer) =>
                 {
                     var start = writer.WriteArrayStart(DBusType.Struct);
@@ -100,14 +112,20 @@ internal sealed class BackendsObject : ExportedObject
             {
                 var id = context.Request.GetBodyReader().ReadString();
                 var config = _configs.FirstOrDefault(c => c.Id == id);
-                if (config is null)
+                var remote = Volatile.Read(ref _remote).FirstOrDefault(s => s.Id == id);
+                if (config is null && remote is null)
                 {
-                    return ValueTask.FromResult<DBusError?>(DBusErrors.UnknownBackend(id, _configs.Select(static c => c.Id)));
+                    return ValueTask.FromResult<DBusError?>(DBusErrors.UnknownBackend(id, _configs.Select(static c => c.Id).Concat(Volatile.Read(ref _remote).Select(static s => s.Id))));
                 }
 
-                var snapshot = snapshots.GetValueOrDefault(id);
-                var row = Row(config, snapshot);
-                double? temperature = _state.Current.ThermalByBackend.TryGetValue(id, out var thermal) ? thermal.TemperatureC : null;
+                var snapshot = remote ?? snapshots.GetValueOrDefault(id);
+                var row = config is null ? RemoteRow(remote!) : Row(config, snapshot);
+                var endpoint = config?.Endpoint.ToString() ?? "";
+                var maxConcurrent = (uint)Math.Max(0, snapshot?.MaxConcurrent ?? config?.MaxConcurrent ?? 0);
+                var node = remote?.Node;
+                var roundTrip = remote?.NetworkRoundTripMs ?? 0;
+                double? temperature = remote is not null ? remote.Thermal?.TemperatureC
+                    : _state.Current.ThermalByBackend.TryGetValue(id, out var thermal) ? thermal.TemperatureC : null;
                 var models = DBusValue.Strings([.. (snapshot?.Models ?? []).Order(StringComparer.Ordinal)]);
                 Reply(context, "a{sv}", (ref MessageWriter writer) =>
                 {
@@ -121,16 +139,22 @@ internal sealed class BackendsObject : ExportedObject
                     VariantDict.Entry(ref writer, "latency_ms", row.LatencyMs);
                     VariantDict.Entry(ref writer, "in_flight", row.InFlight);
                     VariantDict.Entry(ref writer, "queued", row.Queued);
-                    VariantDict.Entry(ref writer, "endpoint", config.Endpoint.ToString());
+                    VariantDict.Entry(ref writer, "endpoint", endpoint);
                     VariantDict.Entry(ref writer, "status_message", snapshot?.StatusMessage ?? "");
                     VariantDict.Entry(ref writer, "models", models);
                     VariantDict.Entry(ref writer, "error_rate", snapshot?.ErrorRate ?? 0);
                     VariantDict.Entry(ref writer, "requests_total", (ulong)Math.Max(0, snapshot?.RequestsTotal ?? 0));
                     VariantDict.Entry(ref writer, "failures_total", (ulong)Math.Max(0, snapshot?.FailuresTotal ?? 0));
-                    VariantDict.Entry(ref writer, "max_concurrent", (uint)Math.Max(0, snapshot?.MaxConcurrent ?? config.MaxConcurrent));
+                    VariantDict.Entry(ref writer, "max_concurrent", maxConcurrent);
                     if (temperature is { } celsius)
                     {
                         VariantDict.Entry(ref writer, "temperature_c", celsius);
+                    }
+
+                    if (node is not null)
+                    {
+                        VariantDict.Entry(ref writer, "node", node);
+                        VariantDict.Entry(ref writer, "network_round_trip_ms", roundTrip);
                     }
 
                     writer.WriteDictionaryEnd(start);
@@ -161,6 +185,18 @@ internal sealed class BackendsObject : ExportedObject
 
         return new BackendRow(snapshot.Id, snapshot.Name, snapshot.Type, snapshot.Hardware, HealthId(snapshot.Health),
             snapshot.PowerWatts, LiveLatencyMs(snapshot), (uint)Math.Max(0, snapshot.InFlight), (uint)queued);
+    }
+
+    private static BackendRow RemoteRow(BackendSnapshot snapshot)
+    {
+        var queued = 0;
+        foreach (var depth in snapshot.QueueDepthByPriority.IsDefault ? [] : snapshot.QueueDepthByPriority)
+        {
+            queued += depth;
+        }
+
+        return new BackendRow(snapshot.Id, snapshot.Name, snapshot.Type, snapshot.Hardware, HealthId(snapshot.Health),
+            snapshot.PowerWatts, LiveLatencyMs(snapshot) + Math.Max(0, snapshot.NetworkRoundTripMs), (uint)Math.Max(0, snapshot.InFlight), (uint)queued);
     }
 
     /// <summary>The measured time to first token, averaged over the models by samples; else the configured latency.</summary>

@@ -226,6 +226,8 @@ internal sealed partial class RouterBus : IAsyncDisposable
 
     public void OnBackendHealthChanged(BackendHealthChanged change) => Backends.OnHealthChanged(change);
 
+    public void OnRemoteBackends(RemoteBackendsChanged change) => Backends.OnRemoteBackends(change.Backends);
+
     public void OnThermalEvent(ThermalEvent e) => Thermal.OnThermalEvent(e);
 
     public async ValueTask DisposeAsync()

@@ -27,6 +27,10 @@ internal static class AdminCommands
         backends.SetAction((r, ct) => RunAsync(r, ct, BackendsAsync));
         yield return backends;
 
+        var cluster = new Command("cluster", "The fleet: each member's state, whether it is reachable, its round trip and its backends.");
+        cluster.SetAction((r, ct) => RunAsync(r, ct, ClusterAsync));
+        yield return cluster;
+
         var actorPath = new Option<string?>("--path") { Description = "Show only the subtree at this actor path, e.g. /user/backends (default: /user)." };
         var actors = new Command("actors", "The actor tree: each actor's type, mailbox, messages waiting, restarts and last failure.") { actorPath };
         actors.SetAction((r, ct) => RunAsync(r, ct, (http, token) => ActorsAsync(http, r.GetValue(actorPath), token)));
@@ -132,14 +136,58 @@ internal static class AdminCommands
     {
         var json = await GetJsonAsync(http, "/backends", cancellationToken).ConfigureAwait(false);
         var list = json?["backends"] as JsonArray ?? json as JsonArray ?? [];
-        Console.WriteLine($"{"ID",-16} {"HW",-7} {"STATE",-10} {"W",5} {"MS",6} {"FLIGHT",6} {"QUEUE C/H/N/B",-14} MODELS");
+        // A fleet node's backends read node/backend: the column widens for them.
+        var idWidth = Math.Max(16, list.Max(b => b?["id"]?.ToString().Length ?? 0));
+        // The round trip to a fleet node is a column of its own only when the list has such backends.
+        var fleet = list.Any(b => b?["node"] is not null);
+        Console.WriteLine($"{"ID".PadRight(idWidth)} {"HW",-7} {"STATE",-10} {"W",5} {"MS",6}{(fleet ? $" {"RTT",5}" : "")} {"FLIGHT",6} {"QUEUE C/H/N/B",-14} MODELS");
         foreach (var backend in list)
         {
             // Queue depth per priority, critical first: "critical/high/normal/best-effort".
             var queue = backend?["queue"] is JsonObject q ? string.Join("/", q.Reverse().Select(p => p.Value?.ToString())) : "";
             var models = backend?["models"] is JsonArray m ? string.Join(", ", m.Select(x => x?.ToString())) : "";
             var characteristics = backend?["characteristics"];
-            Console.WriteLine($"{backend?["id"],-16} {backend?["hardware"],-7} {backend?["health"],-10} {characteristics?["power_watts"],5} {characteristics?["avg_latency_ms"],6} {backend?["metrics"]?["in_flight"],6} {queue,-14} {models}");
+            var roundTrip = backend?["node"] is null ? "-" : backend?["network_round_trip_ms"]?.GetValue<double>().ToString("0.0", CultureInfo.InvariantCulture);
+            Console.WriteLine($"{(backend?["id"]?.ToString() ?? "").PadRight(idWidth)} {backend?["hardware"],-7} {backend?["health"],-10} {characteristics?["power_watts"],5} {characteristics?["avg_latency_ms"],6}{(fleet ? $" {roundTrip,5}" : "")} {backend?["metrics"]?["in_flight"],6} {queue,-14} {models}");
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<int> ClusterAsync(HttpClient http, CancellationToken cancellationToken)
+    {
+        var json = await GetJsonAsync(http, "/cluster", cancellationToken).ConfigureAwait(false);
+        if (json?["enabled"]?.GetValue<bool>() != true)
+        {
+            Console.WriteLine(json?["message"]?.ToString() ?? "The fleet is off.");
+            return ExitCodes.Ok;
+        }
+
+        Console.WriteLine($"node:     {json["node"]} ({json["state"]}) at {json["address"]}");
+        if (json["message"] is { } message)
+        {
+            Console.WriteLine($"          {message}");
+        }
+
+        Console.WriteLine($"{"NODE",-16} {"STATE",-10} {"REACHABLE",-9} {"RTT MS",7} {"BACKENDS",8} {"POWER",-14} ADDRESS");
+        foreach (var member in json["members"] as JsonArray ?? [])
+        {
+            var self = member?["self"]?.GetValue<bool>() == true;
+            var roundTrip = self ? "-" : member?["round_trip_ms"] is { } rtt ? rtt.GetValue<double>().ToString("0.00", CultureInfo.InvariantCulture) : "?";
+            var power = member?["power"] is JsonObject p
+                ? p["on_ac_power"]?.GetValue<bool>() == true ? "AC" : $"battery {p["battery_percent"]}%"
+                : "?";
+            if (member?["power"]?["hot"]?.GetValue<bool>() == true)
+            {
+                power += ", hot";
+            }
+
+            var name = (member?["node"]?.ToString() ?? "?") + (self ? " *" : "");
+            Console.WriteLine($"{name,-16} {member?["state"],-10} {(member?["reachable"]?.GetValue<bool>() == true ? "yes" : "NO"),-9} {roundTrip,7} {member?["backends"],8} {power,-14} {member?["address"]}");
+            if (member?["message"] is { } note)
+            {
+                Console.WriteLine($"{"",-16} {note}");
+            }
         }
 
         return ExitCodes.Ok;

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Router.Actors.Inference;
 using Router.Actors.Routing;
 using Router.Actors.State;
+using Router.Gateway.Simulation;
 using Router.Gateway.Http;
 using Router.Telemetry.Metrics;
 
@@ -30,7 +31,7 @@ internal static class DaemonEndpoints
     ];
 
     /// <summary>Adds the daemon's routes to the HTTP port's route table (see <see cref="HttpSurfaces.MapHttpSurfaces(Microsoft.AspNetCore.Routing.IEndpointRouteBuilder, Action{HttpRouteTable}?)"/>).</summary>
-    public static void Map(HttpRouteTable routes, RouterRuntime runtime, RouterTelemetry telemetry, SimulatedMachine? machine, SimulationFaults? faults)
+    public static void Map(HttpRouteTable routes, RouterRuntime runtime, RouterTelemetry telemetry, SimulatedLaptop? machine, SimulationFaults? faults)
     {
         routes.Map(HttpMethods.Get, "/metrics", async context =>
         {
@@ -39,6 +40,7 @@ internal static class DaemonEndpoints
         });
 
         routes.Map(HttpMethods.Get, "/explain", context => ExplainAsync(context, runtime.Router));
+        routes.Map(HttpMethods.Get, "/cluster", context => FleetEndpoints.ClusterAsync(context, runtime));
 
         if (machine is not null)
         {
@@ -91,6 +93,7 @@ internal static class DaemonEndpoints
         {
             writer.WriteStartObject();
             writer.WriteString("backend", d.BackendId);
+            if (Router.Actors.Fleet.FleetHeaders.NodeOf(d.BackendId) is { } node) writer.WriteString("node", node); else writer.WriteNull("node");
             writer.WriteString("reason", d.Reason);
             writer.WriteString("effective_mode", WireNames.ToWire(d.EffectiveMode));
             writer.WriteNumber("estimated_latency_ms", Math.Round(d.Estimate.LatencyMs, 1));
@@ -101,17 +104,15 @@ internal static class DaemonEndpoints
         }).ConfigureAwait(false);
     }
 
-    private static async Task WriteMachineAsync(HttpContext context, SimulatedMachine machine, SimulationFaults? faults)
-    {
-        var thermal = await machine.ReadThermalAsync(context.RequestAborted).ConfigureAwait(false);
-        await JsonAnswer.WriteAsync(context, StatusCodes.Status200OK, (machine, thermal, faults), static (writer, s) =>
+    private static Task WriteMachineAsync(HttpContext context, SimulatedLaptop machine, SimulationFaults? faults) =>
+        JsonAnswer.WriteAsync(context, StatusCodes.Status200OK, (machine, faults), static (writer, s) =>
         {
             writer.WriteStartObject();
             writer.WriteBoolean("on_ac_power", s.machine.OnAcPower);
             JsonAnswer.WriteNumberOrNull(writer, "battery_percent", s.machine.BatteryPercent);
-            writer.WriteBoolean("throttling", s.thermal.Throttling);
+            writer.WriteBoolean("throttling", s.machine.Throttling);
             writer.WriteStartObject("temperatures");
-            foreach (var (backend, celsius) in s.thermal.TemperatureByBackend)
+            foreach (var (backend, celsius) in s.machine.Temperatures())
             {
                 writer.WriteNumber(backend, celsius);
             }
@@ -119,8 +120,7 @@ internal static class DaemonEndpoints
             writer.WriteEndObject();
             s.faults?.Write(writer);
             writer.WriteEndObject();
-        }).ConfigureAwait(false);
-    }
+        });
 
     /// <summary>
     /// Applies <c>{"on_ac_power": bool, "battery_percent": 0..100 | null, "throttling": bool,
@@ -128,7 +128,7 @@ internal static class DaemonEndpoints
     /// (faults: see <see cref="SimulationFaults"/>); every field is optional, and nothing changes
     /// unless the whole body is valid.
     /// </summary>
-    private static async Task SetMachineAsync(HttpContext context, SimulatedMachine machine, SimulationFaults? faults, RouterRuntime runtime, StatePublished published)
+    private static async Task SetMachineAsync(HttpContext context, SimulatedLaptop machine, SimulationFaults? faults, RouterRuntime runtime, StatePublished published)
     {
         var body = await RequestBody.ReadOrAnswerAsync(context, runtime.Config.Server.MaxRequestBodyBytes, ApiFlavor.OpenAI).ConfigureAwait(false);
         if (body is null) return;
@@ -279,7 +279,7 @@ internal static class DaemonEndpoints
     /// <summary>How long POST /simulation waits for the change to show in the published state; it answers with what it has then.</summary>
     private static readonly TimeSpan ChangeShowsWithin = TimeSpan.FromSeconds(5);
 
-    private static async Task<SystemState> AfterChangeAsync(RouterRuntime runtime, SimulatedMachine machine, Task changed, StatePublished published, CancellationToken cancellationToken)
+    private static async Task<SystemState> AfterChangeAsync(RouterRuntime runtime, SimulatedLaptop machine, Task changed, StatePublished published, CancellationToken cancellationToken)
     {
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limit.CancelAfter(ChangeShowsWithin);

@@ -13,6 +13,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Router.Actors.Config;
+using Router.Actors.Fleet;
 using Router.Actors.Inference;
 using Router.Actors.Routing;
 using Router.Actors.State;
@@ -45,7 +46,7 @@ internal sealed class RouterHost : IAsyncDisposable
     private readonly DesktopIntegration _desktop;
 
     private RouterHost(WebApplication app, RouterRuntime runtime, RouterConfig config, IReadOnlyList<SimulatedBackend> simulators,
-        SimulatedMachine? machine, RouterTelemetry telemetry, DesktopIntegration desktop, Uri httpEndpoint, Uri grpcEndpoint)
+        SimulatedLaptop? machine, RouterTelemetry telemetry, DesktopIntegration desktop, Uri httpEndpoint, Uri grpcEndpoint)
     {
         _desktop = desktop;
         _app = app;
@@ -64,11 +65,13 @@ internal sealed class RouterHost : IAsyncDisposable
     public Uri GrpcEndpoint { get; }
     /// <summary>The simulated devices, in simulation mode (else empty).</summary>
     public IReadOnlyList<SimulatedBackend> Simulators => _simulators;
-    /// <summary>The simulated battery, AC and temperatures, in simulation mode.</summary>
-    public SimulatedMachine? Machine { get; }
+    /// <summary>The simulated laptop (battery, AC, temperatures, fans, throttling), in simulation mode.</summary>
+    public SimulatedLaptop? Machine { get; }
     public IServiceProvider Services => _app.Services;
     /// <summary>The session bus the router is exported on (ie.fio.OllamaProxy), or null when D-Bus is off.</summary>
     public string? SessionBusAddress => _desktop.SessionBusAddress;
+    /// <summary>This router's place in the fleet, when <c>cluster.enabled</c>.</summary>
+    public FleetNode? Fleet { get; private set; }
 
     public static async Task<RouterHost> StartAsync(RouterConfig config, RouterHostOptions options, CancellationToken cancellationToken = default)
     {
@@ -77,7 +80,7 @@ internal sealed class RouterHost : IAsyncDisposable
         config = options.Apply(config);
         var runtimeOptions = options.Runtime;
         IReadOnlyList<SimulatedBackend> simulators = [];
-        SimulatedMachine? machine = null;
+        SimulatedLaptop? machine = null;
         SimulationFaults? faults = null;
         RouterRuntime? runtime = null;
         RouterTelemetry? telemetry = null;
@@ -88,18 +91,30 @@ internal sealed class RouterHost : IAsyncDisposable
             if (options.Simulate)
             {
                 simulators = await SimulatedFleet.StartDefaultAsync(options.SimulationTimeScale, cancellationToken: cancellationToken).ConfigureAwait(false);
-                config = SimulationSetup.PointAt(config, simulators);
+                config = SimulationSetup.PointAt(config, simulators, laptopSensors: true);
                 faults = SimulationFaults.For(config, simulators);
-                machine = new SimulatedMachine(runtimeOptions.TimeProvider);
-                runtimeOptions = runtimeOptions with
-                {
-                    PowerSource = runtimeOptions.PowerSource ?? machine,
-                    ThermalSource = runtimeOptions.ThermalSource ?? machine,
-                };
             }
 
             telemetry = RouterTelemetry.Create(config, ref runtimeOptions);
-            var sensors = LinuxSensors.UseUnlessSet(config, ref runtimeOptions, telemetry);
+            // Simulation: the simulated laptop is read through the same path as the real machine's
+            // sysfs (LinuxMachineSource), so its samples feed the actors, the energy meter and /metrics.
+            LinuxMachineSource? sensors;
+            if (options.Simulate)
+            {
+                machine = SimulationSetup.Laptop(config, simulators, options.SimulationTimeScale, runtimeOptions.TimeProvider);
+                sensors = new LinuxMachineSource(machine, config.Backends, runtimeOptions.TimeProvider, config.Telemetry.SampleInterval,
+                    telemetry.Energy, telemetry.State);
+                runtimeOptions = runtimeOptions with
+                {
+                    PowerSource = runtimeOptions.PowerSource ?? sensors,
+                    ThermalSource = runtimeOptions.ThermalSource ?? sensors,
+                };
+            }
+            else
+            {
+                sensors = LinuxSensors.UseUnlessSet(config, ref runtimeOptions, telemetry);
+            }
+
             // Desktop (Router.DBus), before the runtime is built: UPower and power-profiles-daemon in
             // front of the power source, and a request observer for the D-Bus objects.
             (desktop, runtimeOptions) = await DesktopIntegration.PrepareAsync(config, runtimeOptions, options.DesktopBuses,
@@ -117,8 +132,15 @@ internal sealed class RouterHost : IAsyncDisposable
             // daemon of the user finds the bus name taken here and stops (its ports, the same as
             // the first one's unless told otherwise, usually failed to bind already).
             await desktop.StartAsync(runtime, app.Services.GetRequiredService<ILoggerFactory>(), telemetry.TotalEnergyWh, cancellationToken).ConfigureAwait(false);
-            return new RouterHost(app, runtime, config, simulators, machine, telemetry, desktop,
+            var host = new RouterHost(app, runtime, config, simulators, machine, telemetry, desktop,
                 Endpoint(listeners.Http!, config), Endpoint(listeners.Grpc!, config));
+            // Fleet (cluster { }): joined once the HTTP listener is bound, since peers forward to its port.
+            if (config.Cluster.Enabled)
+            {
+                host.Fleet = await FleetNode.StartAsync(runtime, host.HttpEndpoint, app.Services.GetRequiredService<ILoggerFactory>(), cancellationToken).ConfigureAwait(false);
+            }
+
+            return host;
         }
         catch
         {
@@ -157,7 +179,7 @@ internal sealed class RouterHost : IAsyncDisposable
             }).SetMinimumLevel(LogLevel.Information))
         : Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
 
-    private static WebApplication Build(RouterConfig config, RouterHostOptions options, RouterRuntime runtime, SimulatedMachine? machine,
+    private static WebApplication Build(RouterConfig config, RouterHostOptions options, RouterRuntime runtime, SimulatedLaptop? machine,
         SimulationFaults? faults, RouterTelemetry telemetry, LinuxMachineSource? sensors, Listeners listeners)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
@@ -207,6 +229,7 @@ internal sealed class RouterHost : IAsyncDisposable
                 await runtime.StartActorsAsync(system).ConfigureAwait(false);
                 // Before the listeners open, so that metrics, logs and gRPC health see every request.
                 var loggers = services.GetRequiredService<ILoggerFactory>();
+                runtime.UseLogger(loggers);
                 RouterHostLog.Attach(runtime, loggers.CreateLogger("Router"));
                 await telemetry.AttachAsync(runtime, loggers, sensors, CancellationToken.None).ConfigureAwait(false);
                 GrpcHealthBridge.Attach(services, runtime);
@@ -220,6 +243,9 @@ internal sealed class RouterHost : IAsyncDisposable
         app.Use(RefuseNewWorkWhileStopping(app.Services.GetRequiredService<ShutdownDrain>()));
         // Who may call: on the HTTP port the Host, the browser's Origin and the API key; on the gRPC
         // port the API key, answered as gRPC.
+        // A peer's forwarded request (hop header) carries the fleet's secret instead of a key; one
+        // with the right secret is taken as authenticated by the access control below.
+        app.UseWhen(context => !IsOnGrpcListener(context), http => http.UseFleetForwarding());
         app.UseWhen(IsOnGrpcListener, grpc => grpc.UseGrpcAccessControl());
         app.UseWhen(context => !IsOnGrpcListener(context), http => http.UseAccessControl());
         app.MapHttpSurfaces(routes => DaemonEndpoints.Map(routes, runtime, telemetry, machine, faults));
@@ -329,6 +355,12 @@ internal sealed class RouterHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // The fleet first: peers drop this node's backends at once instead of after their failure detector.
+        if (Fleet is not null)
+        {
+            await Fleet.DisposeAsync().ConfigureAwait(false);
+        }
+
         // Stop accepting, let the surfaces finish (each open stream is cancelled and frees its
         // slot), then Akka's coordinated shutdown stops the actors; then the desktop and the simulated devices.
         await _app.StopAsync().ConfigureAwait(false);

@@ -24,6 +24,9 @@ public static class AccessControl
         var keys = new ApiKeys(server.ApiKeys);
         return app.Use((context, next) =>
         {
+            // A fleet peer's forwarded request, its secret checked already (FleetForwarding): a
+            // server-to-server call, addressed to this node's address, with no browser and no key.
+            if (context.Items.ContainsKey(FleetForwarding.AuthenticatedItem)) return next(context);
             if (hosts.Check(context) is { } hostRefused) return hostRefused;
             if (origins.Check(context) is { } originAnswered) return originAnswered;
             var verdict = keys.Check(context.Request);

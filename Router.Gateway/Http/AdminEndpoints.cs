@@ -206,6 +206,8 @@ internal sealed class AdminEndpoints
     {
         writer.WriteStartObject();
         writer.WriteString("id", snapshot.Id);
+        if (snapshot.Node is null) writer.WriteNull("node"); else writer.WriteString("node", snapshot.Node);
+        writer.WriteNumber("network_round_trip_ms", Math.Round(snapshot.NetworkRoundTripMs, 3));
         writer.WriteString("name", snapshot.Name);
         writer.WriteString("type", snapshot.Type);
         writer.WriteString("hardware", snapshot.Hardware);

@@ -33,6 +33,10 @@ internal static class RoutingHeaders
     public static void WriteDecision(IHeaderDictionary headers, RoutingDecision decision)
     {
         headers[BackendUsed] = decision.BackendId;
+        if (Router.Actors.Fleet.FleetHeaders.NodeOf(decision.BackendId) is { } node)
+        {
+            headers[Router.Actors.Fleet.FleetHeaders.BackendNode] = node;
+        }
         headers[EstimatedLatencyMs] = Number(decision.Estimate.LatencyMs);
         headers[EstimatedPowerW] = Number(decision.Estimate.PowerWatts);
         headers[RoutingReason] = decision.Reason;
@@ -98,6 +102,11 @@ internal static class RoutingHintsParser
         if (Single(headers, RoutingHeaders.MediaType, ref error) is { } mediaType)
         {
             hints = hints with { MediaType = mediaType };
+        }
+        // The fleet middleware let it through only with the shared secret (FleetForwarding).
+        if (headers.ContainsKey(Router.Actors.Fleet.FleetHeaders.Hop))
+        {
+            hints = hints with { LocalOnly = true };
         }
         var requestId = Single(headers, RoutingHeaders.RequestId, ref error);
         if (requestId is not null && !IsValidRequestId(requestId))

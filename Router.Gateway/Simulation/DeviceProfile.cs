@@ -14,7 +14,7 @@ public sealed record DeviceProfile(string Name, TimeSpan TimeToFirstToken, doubl
 
     public static readonly DeviceProfile Npu = new("npu", TimeSpan.FromMilliseconds(800), 15, 3)
     {
-        IdlePowerWatts = 0.3, MaxTemperatureRiseC = 15,
+        IdlePowerWatts = 0.3, MaxTemperatureRiseC = 15, FanMaxRpm = 0,
     };
 
     public static readonly DeviceProfile Igpu = new("igpu", TimeSpan.FromMilliseconds(350), 30, 12)
@@ -48,6 +48,9 @@ public sealed record DeviceProfile(string Name, TimeSpan TimeToFirstToken, doubl
 
     /// <summary>How fast the temperature follows the load (first-order lag), in simulated time.</summary>
     public TimeSpan ThermalTimeConstant { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The fan's top speed (at 90 °C); 0 for a passively cooled device (the NPU).</summary>
+    public double FanMaxRpm { get; init; } = 5000;
 
     /// <summary>Models this device holds (served by /api/tags and /v1/models).</summary>
     public ImmutableArray<string> Models { get; init; } = DefaultModels;

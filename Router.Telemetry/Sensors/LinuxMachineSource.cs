@@ -138,8 +138,17 @@ public sealed partial class LinuxMachineSource : IPowerSource, IThermalSource
             }
         }
 
-        return new PowerReading(sample.Power.OnAcPower, sample.Power.BatteryPercent, watts.ToImmutable(), sample.Timestamp);
+        return new PowerReading(sample.Power.OnAcPower, sample.Power.BatteryPercent, watts.ToImmutable(), sample.Timestamp)
+        {
+            TimeToEmpty = TimeToEmpty(sample.Power),
+        };
     }
+
+    /// <summary>Remaining energy over the present draw while the battery discharges (as UPower works it out); else null.</summary>
+    internal static TimeSpan? TimeToEmpty(PowerSupplyReading power) =>
+        power.BatteryStatus == BatteryStatus.Discharging && power.BatteryEnergyWh is { } energy && power.BatteryPowerWatts is > 0 and var watts
+            ? TimeSpan.FromHours(energy / watts)
+            : null;
 
     /// <summary>The thermal reading of a sample: each backend's device temperature, the hottest sensor, throttling since <paramref name="previousThrottle"/>, fans.</summary>
     internal CoreThermalReading ToThermalReading(SystemSample sample, ThrottleReading? previousThrottle)

@@ -235,15 +235,29 @@ public sealed class BackendFailureTests
         Assert.InRange(blockedAt, capacity, Requested / 10);
         Assert.False(reader.Completion.IsCompleted);
 
+        // Reading again lets the device write again: more tokens, or the rest of its answer (which
+        // the model's context caps at 4096 tokens without num_ctx, which OpenAI's API cannot set).
         using CancellationTokenSource patience = new(Patience);
-        while (sim.TokensWritten <= blockedAt + 1000)
+        var completed = false;
+        while (sim.TokensWritten <= blockedAt && !completed)
         {
-            Assert.IsType<StreamChunk>(await reader.ReadAsync(patience.Token));
+            completed = await reader.ReadAsync(patience.Token) is StreamCompleted;
         }
 
-        // Leaving while a read is pending for the next event closes the connection: the device stops.
+        Assert.True(completed || sim.TokensWritten > blockedAt, $"the device wrote nothing more after {blockedAt} tokens although the reader took every event");
+        if (completed)
+        {
+            return;
+        }
+
+        // Leaving while a read is pending for the next event closes the connection: the device stops
+        // short of its answer. (Unless the buffers the reads freed held the rest of it: then the device
+        // had written its last token before we left, and served the whole context.)
         await cts.CancelAsync();
         await sim.WaitUntilAsync(s => s.ActiveRequests == 0, Timeout());
-        Assert.Equal(0, sim.RequestsServed);
+        if (sim.RequestsServed != 0)
+        {
+            Assert.InRange(sim.TokensWritten, SimulatorOptions.OllamaDefaultContextLength / 2, SimulatorOptions.OllamaDefaultContextLength);
+        }
     }
 }

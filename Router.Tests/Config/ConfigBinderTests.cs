@@ -41,11 +41,14 @@ public sealed class ConfigBinderTests
         "routing.panic-threshold = 2",
         "routing.panic-threshold: 2 is out of range (test.conf:1); use a value from 0 to 1")]
     [InlineData(
+        "routing.wait-budget { urgent = 1s }",
+        "routing.wait-budget.urgent: unknown setting (test.conf:1); valid settings here: best-effort, normal, high, critical")]
+    [InlineData(
         "routing.max-queue-wait { urgent = 1s }",
         "routing.max-queue-wait.urgent: unknown setting (test.conf:1); valid settings here: best-effort, normal, high, critical")]
     [InlineData(
         "servers.http-port = 1",
-        "servers: unknown setting (test.conf:1); did you mean server? valid settings here: server, routing, telemetry, dbus, desktop, backend-defaults, backends, akka")]
+        "servers: unknown setting (test.conf:1); did you mean server? valid settings here: server, routing, telemetry, dbus, desktop, backend-defaults, backends, cluster, akka")]
     [InlineData(
         "backends = [ { id = a, endpoint = \"http://localhost:1\", power-wats = 3 } ]",
         "backends[0].power-wats: unknown setting (test.conf:1); did you mean power-watts? valid settings here: id, type, name, hardware, enabled, endpoint, power-watts, avg-latency-ms, priority, max-concurrent, queue-limits, api-key, timeouts, health, sensors")]

@@ -34,6 +34,16 @@ public sealed class EnvironmentOverridesTests
         Assert.Equal(TimeSpan.FromSeconds(3), config.Server.DrainTimeout);
     }
 
+    [Fact]
+    public void LoadDefault_WaitBudgetVariable_ReachesTheScorer()
+    {
+        var config = LoadWith(("OLLAMA_PROXY_ROUTING_WAIT_BUDGET_NORMAL", "5s"));
+
+        var budget = Router.Actors.Routing.ScoringOptions.FromConfig(config.Routing).WaitBudget!.Value;
+        Assert.Equal(TimeSpan.FromSeconds(5), budget.For(Priority.Normal));
+        Assert.Equal(RoutingConfig.DefaultWaitBudget.For(Priority.Critical), budget.For(Priority.Critical));
+    }
+
     [Theory]
     [InlineData("OLLAMA_PROXY_SERVER_MAX_REQUEST_BODY", "1MiB", "1048576")]
     [InlineData("OLLAMA_PROXY_ROUTING_AGING_INTERVAL", "2s", "00:00:02")]

@@ -174,8 +174,14 @@ public sealed class RealDaemon : IAsyncLifetime
         Host.Runtime.SampleNow();
         await Host.Runtime.SetModeAsync(EfficiencyMode.Balanced, CancellationToken.None);
         // A probe now instead of at the next interval, so a backend failed on purpose recovers at once.
+        // Waited for until answered: a probe still out when the next test makes a device fail would
+        // report that failure before the test's own request meets it.
+        var probedFrom = DateTimeOffset.UtcNow;
         ProbeAll();
         await WaitForIdleAndHealthyAsync();
+        await WaitUntilAsync(async () =>
+            (await Host.Runtime.GetBackendsAsync(CancellationToken.None)).All(b => b.LastCheck >= probedFrom),
+            "every backend's probe since the reset answered");
     }
 
     /// <summary>Every backend probes its device now instead of at its next interval.</summary>

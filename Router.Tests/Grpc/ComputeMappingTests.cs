@@ -220,6 +220,17 @@ public sealed class ComputeMappingTests
         Assert.Equal(["a", "z"], info.Capabilities.Models);
         Assert.Equal(150, info.Metrics.AvgLatencyMs);
         Assert.Equal(55.5f, info.Metrics.PowerWatts);
+        Assert.Equal("", info.Node);
+    }
+
+    [Fact]
+    public void ToBackendInfo_FleetNodesBackend_CarriesItsNodeAndRoundTrip()
+    {
+        var info = ComputeGrpcService.ToBackendInfo(new BackendSnapshot { Id = "desktop/ollama-nvidia", Node = "desktop", NetworkRoundTripMs = 0.4 });
+
+        Assert.Equal("desktop/ollama-nvidia", info.Id);
+        Assert.Equal("desktop", info.Node);
+        Assert.Equal(0.4, info.NetworkRoundTripMs);
     }
 
     private static string Json(BackendRequest request) => Encoding.UTF8.GetString(request.Body.Span);

@@ -380,4 +380,48 @@ public sealed class InferenceRouterTests
         Assert.Equal(1, nvidia.PreemptedTotal);
         Assert.Equal(BackendHealth.Healthy, nvidia.Health);
     }
+
+    [Fact]
+    public async Task Observer_Throws_RequestIsServedAndTheFailureLogged()
+    {
+        var logs = new CapturingLoggers();
+        await using var router = await SimulatedRouter.StartAsync(EfficiencyMode.Performance, observer: new ThrowingObserver());
+        router.Runtime.UseLogger(logs);
+
+        var result = await router.Router.SendAsync(SimulatedRouter.Generate(stream: false), CancellationToken.None);
+
+        Assert.True(result.IsOk);
+        var logged = Assert.Single(logs.Entries, e => e.EventId == 1300);
+        Assert.IsType<InvalidOperationException>(logged.Exception);
+    }
+
+    private sealed class ThrowingObserver : IRequestObserver
+    {
+        public void OnRequestFinished(RequestRecord record) => throw new InvalidOperationException("metrics broke");
+
+        public void OnRequestRejected(RouteFailureKind kind, Priority priority) => throw new InvalidOperationException("metrics broke");
+    }
+
+    private sealed class CapturingLoggers : Microsoft.Extensions.Logging.ILoggerFactory, Microsoft.Extensions.Logging.ILogger
+    {
+        public void AddProvider(Microsoft.Extensions.Logging.ILoggerProvider provider)
+        {
+        }
+
+        public System.Collections.Concurrent.ConcurrentQueue<(int EventId, Exception? Exception)> Entries { get; } = new();
+
+        public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => this;
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Entries.Enqueue((eventId.Id, exception));
+
+        public void Dispose()
+        {
+        }
+    }
 }

@@ -36,7 +36,8 @@ internal sealed class SimulatedRouter : IAsyncDisposable
         double timeScale = 0.01,
         Func<BackendConfig, BackendConfig>? backend = null,
         Func<DeviceProfile, DeviceProfile>? profile = null,
-        int maxAttempts = 3)
+        int maxAttempts = 3,
+        IRequestObserver? observer = null)
     {
         var ids = new[] { ("ollama-npu", DeviceProfile.Npu, 1), ("ollama-igpu", DeviceProfile.Igpu, 2), ("ollama-nvidia", DeviceProfile.Nvidia, 3), ("ollama-cpu", DeviceProfile.Cpu, 0) };
         var simulators = ImmutableDictionary.CreateBuilder<string, SimulatedBackend>();
@@ -72,6 +73,7 @@ internal sealed class SimulatedRouter : IAsyncDisposable
             var runtime = await RouterRuntime.StartAsync(routerConfig, new RouterRuntimeOptions
             {
                 Scoring = ScoringOptions.FromConfig(routerConfig.Routing) with { MinSamples = int.MaxValue },
+                Observer = observer,
             });
             var router = new SimulatedRouter(runtime, simulators.ToImmutable());
             await router.WaitForBackendsAsync(b => b.Health == BackendHealth.Healthy && b.ModelsKnown);

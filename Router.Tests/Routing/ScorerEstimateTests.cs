@@ -54,21 +54,6 @@ public sealed class ScorerEstimateTests
         Assert.Equal(Igpu, decision.BackendId);
     }
 
-    [Theory]
-    [InlineData(false, 128, Igpu)]
-    [InlineData(true, 128, Npu)]
-    [InlineData(false, 512, Nvidia)]
-    [InlineData(false, 16, Npu)]
-    public void Route_Balanced_TradesSecondsForWatts(bool embedding, int tokens, string expected)
-    {
-        // 128 tokens: iGPU; short answers and embeddings: the NPU's speed barely matters; long ones: NVIDIA.
-        var request = Request() with { IsEmbedding = embedding, ExpectedTokens = tokens };
-
-        var decision = Routed(Scorer.Route(request, DefaultBackends(), InMode(EfficiencyMode.Balanced), ScoringOptions.Default));
-
-        Assert.Equal(expected, decision.BackendId);
-    }
-
     [Fact]
     public void Route_Embedding_BusyTimeIsFirstTokenOnly()
     {
@@ -147,20 +132,41 @@ public sealed class ScorerEstimateTests
         Assert.Equal(Nvidia, decision.BackendId);
     }
 
-    /// <summary>Efficiency piles work onto the NPU unless told how long a queue is too long.</summary>
+    /// <summary>
+    /// Rule "wait budget": the NPU busy with three normal requests waiting (4 × 9.33 s ≈ 37 s of
+    /// wait). Every mode that would pick it spills to a device within the priority's budget; best
+    /// effort (100 s) still queues there; without a budget the mode's order stands.
+    /// </summary>
     [Theory]
-    [InlineData(null, Npu)]
-    [InlineData(60_000.0, Npu)]
-    [InlineData(30_000.0, Igpu)]
-    public void Route_EfficiencyWithLongNpuQueue_FrugalWaitCapSpills(double? maxWaitMs, string expected)
+    [InlineData(EfficiencyMode.Efficiency, Priority.Normal, true, Igpu)]
+    [InlineData(EfficiencyMode.Efficiency, Priority.Normal, false, Npu)]
+    [InlineData(EfficiencyMode.Efficiency, Priority.BestEffort, true, Npu)]
+    [InlineData(EfficiencyMode.Quiet, Priority.Normal, true, Igpu)]
+    [InlineData(EfficiencyMode.Quiet, Priority.Normal, false, Npu)]
+    [InlineData(EfficiencyMode.Balanced, Priority.Normal, true, Igpu)]
+    [InlineData(EfficiencyMode.UltraEfficiency, Priority.Normal, true, Npu)] // nothing else is under 10 W
+    public void Route_FrugalDeviceQueueOverWaitBudget_GoesToADeviceWithinIt(EfficiencyMode mode, Priority priority, bool budget, string expected)
     {
-        // NPU busy with three normal requests waiting: 4 × 9.33 s ≈ 37 s of wait.
         var backends = With(Npu, b => b with { InFlight = 1, QueueDepthByPriority = Queue(normal: 3) });
-        var options = ScoringOptions.Default with { FrugalMaxWaitMs = maxWaitMs };
+        var options = budget ? ScoringOptions.Default : ScoringOptions.Default with { WaitBudget = null };
 
-        var decision = Routed(Scorer.Route(Request(), backends, InMode(EfficiencyMode.Efficiency), options));
+        var decision = Routed(Scorer.Route(Request(Hints(priority)), backends, InMode(mode), options));
 
         Assert.Equal(expected, decision.BackendId);
+    }
+
+    /// <summary>Rule "wait budget", when no candidate is within it: the one whose first token comes soonest, not the mode's favourite.</summary>
+    [Fact]
+    public void Route_EveryCandidateOverWaitBudget_SoonestFirstTokenServes()
+    {
+        var backends = DefaultBackends()
+            .Select(b => b with { InFlight = 1, QueueDepthByPriority = b.Id == Cpu ? Queue(normal: 1) : Queue(normal: 4) })
+            .ToImmutableArray();
+
+        var decision = Routed(Scorer.Route(Request(), backends, InMode(EfficiencyMode.Efficiency), ScoringOptions.Default));
+
+        // NVIDIA: 5 × 1.75 s ahead; the CPU: 2 × 14 s; the iGPU 5 × 4.6 s; the NPU 5 × 9.3 s.
+        Assert.Equal(Nvidia, decision.BackendId);
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Router.Actors.Routing;
 using static Router.Tests.Routing.RoutingFixtures;
 
@@ -9,11 +10,11 @@ public sealed class ScorerRulesTests
     [Theory]
     [InlineData(true, null, Nvidia, EfficiencyMode.Performance)]
     [InlineData(true, 15.0, Nvidia, EfficiencyMode.Performance)]
-    [InlineData(false, 90.0, Igpu, EfficiencyMode.Balanced)]
-    [InlineData(false, 50.0, Igpu, EfficiencyMode.Balanced)]
-    [InlineData(false, 49.0, Igpu, EfficiencyMode.Efficiency)]
-    [InlineData(false, 35.0, Igpu, EfficiencyMode.Efficiency)]
-    [InlineData(false, 20.0, Igpu, EfficiencyMode.Efficiency)]
+    [InlineData(false, 90.0, Npu, EfficiencyMode.Balanced)]
+    [InlineData(false, 50.0, Npu, EfficiencyMode.Balanced)]
+    [InlineData(false, 49.0, Npu, EfficiencyMode.Efficiency)]
+    [InlineData(false, 35.0, Npu, EfficiencyMode.Efficiency)]
+    [InlineData(false, 20.0, Npu, EfficiencyMode.Efficiency)]
     [InlineData(false, 19.0, Npu, EfficiencyMode.UltraEfficiency)]
     [InlineData(false, 5.0, Npu, EfficiencyMode.UltraEfficiency)]
     public void Route_AutoFollowsPowerSource_PicksDeviceForBattery(bool onAc, double? battery, string expected, EfficiencyMode effective)
@@ -43,9 +44,7 @@ public sealed class ScorerRulesTests
     [Theory]
     [InlineData(EfficiencyMode.Performance, null, Nvidia)]
     [InlineData(EfficiencyMode.Balanced, null, Nvidia)]
-    [InlineData(EfficiencyMode.Efficiency, null, Nvidia)]
     [InlineData(EfficiencyMode.Balanced, Nvidia, Igpu)]
-    [InlineData(EfficiencyMode.Efficiency, Nvidia, Igpu)]
     [InlineData(EfficiencyMode.Balanced, Igpu, Nvidia)]
     // Latency-critical overrides the mode's preference, not its caps: Quiet never runs a 55 W
     // device and Ultra Efficiency nothing at 10 W or more.
@@ -80,7 +79,7 @@ public sealed class ScorerRulesTests
     [Theory]
     [InlineData(EfficiencyMode.Performance, Igpu, new[] { Npu })]
     [InlineData(EfficiencyMode.Efficiency, Npu, new[] { Igpu })]
-    [InlineData(EfficiencyMode.Balanced, Igpu, new[] { Npu })]
+    [InlineData(EfficiencyMode.Balanced, Npu, new[] { Igpu })]
     public void Route_MaxPower15W_ExcludesNvidiaAndCpu(EfficiencyMode mode, string expected, string[] alternatives)
     {
         var hints = RoutingHints.Default with { MaxPowerWatts = 15 };
@@ -149,13 +148,14 @@ public sealed class ScorerRulesTests
     }
 
     /// <summary>
-    /// The NVIDIA GPU is busy with one request and five best-effort ones wait. A critical request's
-    /// expected latency counts only the one in flight, so it still goes there; a best-effort one
-    /// counts all six and goes to the iGPU.
+    /// The NVIDIA GPU is busy with one request and five best-effort ones wait. A normal request's
+    /// expected latency counts only the one in flight (1.75 s, within its 2 s wait budget), so it
+    /// still goes there; a best-effort one counts all six and goes to the iGPU; for critical and
+    /// high work 1.75 s is over their wait budget (0.5 s, 1 s), so the idle iGPU serves them.
     /// </summary>
     [Theory]
-    [InlineData(Priority.Critical, Nvidia, 150 + 1750)]
-    [InlineData(Priority.High, Nvidia, 150 + 1750)]
+    [InlineData(Priority.Critical, Igpu, 350)]
+    [InlineData(Priority.High, Igpu, 350)]
     [InlineData(Priority.Normal, Nvidia, 150 + 1750)]
     [InlineData(Priority.BestEffort, Igpu, 350)]
     public void Route_BestEffortQueuedAhead_IgnoredByHigherPriorities(Priority priority, string expected, double latencyMs)
@@ -186,7 +186,7 @@ public sealed class ScorerRulesTests
 
     [Theory]
     [InlineData(EfficiencyMode.Performance, Nvidia, RouteReasons.ModePerformance)]
-    [InlineData(EfficiencyMode.Balanced, Igpu, RouteReasons.ModeBalanced)]
+    [InlineData(EfficiencyMode.Balanced, Npu, RouteReasons.ModeBalanced)]
     [InlineData(EfficiencyMode.Efficiency, Npu, RouteReasons.ModeEfficiency)]
     [InlineData(EfficiencyMode.Quiet, Npu, RouteReasons.ModeQuiet)]
     [InlineData(EfficiencyMode.UltraEfficiency, Npu, RouteReasons.OnlyCandidate)]
@@ -200,30 +200,57 @@ public sealed class ScorerRulesTests
     }
 
     /// <summary>
-    /// Efficiency reached through Auto keeps interactive requests interactive (the iGPU); a
-    /// best-effort request, or one that states its own latency budget, gets least energy.
+    /// Rule "least energy within slack" (Balanced): the least energy among the devices whose first
+    /// token comes within the priority's wait budget of the fastest (NVIDIA, 150 ms, idle). Critical
+    /// (0.5 s): the iGPU (350 ms) but not the NPU (800 ms); high (1 s) and below: the NPU. With
+    /// power-aware off, Balanced ignores energy: the fastest completion.
     /// </summary>
     [Theory]
-    [InlineData(Priority.Critical, null, Igpu)]
-    [InlineData(Priority.Normal, null, Igpu)]
-    [InlineData(Priority.BestEffort, null, Npu)]
-    [InlineData(Priority.Normal, 1000, Npu)]
-    public void Route_AutoEfficiency_HonoursInteractiveBudget(Priority priority, int? maxLatencyMs, string expected)
+    [InlineData(Priority.Critical, true, Igpu)]
+    [InlineData(Priority.High, true, Npu)]
+    [InlineData(Priority.Normal, true, Npu)]
+    [InlineData(Priority.BestEffort, true, Npu)]
+    [InlineData(Priority.Normal, false, Nvidia)]
+    public void Route_Balanced_LeastEnergyWithinWaitBudgetOfFastest(Priority priority, bool powerAware, string expected)
     {
-        var hints = Hints(priority) with { MaxLatencyMs = maxLatencyMs };
+        var options = ScoringOptions.FromConfig(new Router.Actors.Config.RoutingConfig { PowerAware = powerAware });
 
-        var decision = Routed(Scorer.Route(Request(hints), DefaultBackends(), Auto(onAc: false, battery: 35), ScoringOptions.Default));
+        var decision = Routed(Scorer.Route(Request(Hints(priority)), DefaultBackends(), InMode(EfficiencyMode.Balanced), options));
 
         Assert.Equal(expected, decision.BackendId);
     }
 
-    [Fact]
-    public void Route_AutoEfficiencyWhenIgpuBusy_SpillsToNvidiaNotNpu()
+    /// <summary>
+    /// Rule "least energy within slack" for latency-critical requests in Efficiency: the NPU when its
+    /// first token is within the wait budget of the fastest, else the next most frugal within it.
+    /// Other modes keep the fastest.
+    /// </summary>
+    [Theory]
+    [InlineData(EfficiencyMode.Efficiency, Priority.Normal, Npu)]
+    [InlineData(EfficiencyMode.Efficiency, Priority.Critical, Igpu)]
+    [InlineData(EfficiencyMode.Balanced, Priority.Critical, Nvidia)]
+    [InlineData(EfficiencyMode.Performance, Priority.Normal, Nvidia)]
+    public void Route_LatencyCriticalInEfficiency_LeastEnergyWithinWaitBudgetOfFastest(EfficiencyMode mode, Priority priority, string expected)
     {
-        var backends = With(Igpu, b => b with { InFlight = 1 });
+        var hints = Hints(priority) with { LatencyCritical = true };
 
-        var decision = Routed(Scorer.Route(Request(), backends, Auto(onAc: false, battery: 35), ScoringOptions.Default));
+        var decision = Routed(Scorer.Route(Request(hints), DefaultBackends(), InMode(mode), ScoringOptions.Default));
 
+        Assert.Equal(expected, decision.BackendId);
+    }
+
+    /// <summary>Rule "power-efficient by energy": the CPU draws less than the NVIDIA GPU but spends four times its energy on an answer.</summary>
+    [Fact]
+    public void Route_PowerEfficientWithNpuAndIgpuDown_LeastEnergyNotLeastDraw()
+    {
+        var backends = DefaultBackends()
+            .Select(b => b.Id is Npu or Igpu ? b with { Health = BackendHealth.Unhealthy } : b)
+            .ToImmutableArray();
+        var hints = RoutingHints.Default with { PreferPowerEfficiency = true };
+
+        var decision = Routed(Scorer.Route(Request(hints), backends, InMode(EfficiencyMode.Balanced), ScoringOptions.Default));
+
+        // NVIDIA: 55 W × 1.75 s = 27 mWh; the CPU: 28 W × 14 s = 109 mWh.
         Assert.Equal(Nvidia, decision.BackendId);
     }
 }

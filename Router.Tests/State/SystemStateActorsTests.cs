@@ -18,14 +18,14 @@ public sealed class SystemStateActorsTests : Akka.TestKit.Xunit2.TestKit
     private readonly ImmutableDictionary<string, SensorConfig> _sensors = ImmutableDictionary<string, SensorConfig>.Empty
         .Add("ollama-nvidia", new SensorConfig { HotC = 80, LimitC = 95 })
         .Add("ollama-npu", new SensorConfig { HotC = 80, LimitC = 95 });
-    private readonly SimulatedMachine _machine;
+    private readonly SettableMachine _machine;
     private readonly IActorRef _efficiency;
     private readonly TestProbe _events;
 
     public SystemStateActorsTests()
         : base(AkkaTestConfig.VirtualTime, nameof(SystemStateActorsTests))
     {
-        _machine = new SimulatedMachine(_time);
+        _machine = new SettableMachine(_time);
         _events = CreateTestProbe();
         Sys.EventStream.Subscribe(_events.Ref, typeof(EfficiencyModeChanged));
         Sys.EventStream.Subscribe(_events.Ref, typeof(ThermalEvent));

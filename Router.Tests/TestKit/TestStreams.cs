@@ -14,5 +14,5 @@ internal static class TestStreams
     public static IServiceCollection AddTestStreams(this IServiceCollection services) =>
         services
             .AddSingleton(_ => ActorSystem.Create("test-streams", ActorSystemConfig.Defaults))
-            .AddSingleton<IMaterializer>(provider => provider.GetRequiredService<ActorSystem>().Materializer());
+            .AddSingleton(provider => Router.Actors.Inference.TokenStreams.CreateMaterializer(provider.GetRequiredService<ActorSystem>()));
 }

@@ -182,6 +182,8 @@ internal sealed class ComputeGrpcService(
             Type = backend.Type,
             Name = backend.Name,
             Hardware = backend.Hardware,
+            Node = backend.Node ?? "",
+            NetworkRoundTripMs = backend.NetworkRoundTripMs,
             Status = new BackendStatus
             {
                 State = HealthName(backend.Health),

@@ -59,7 +59,8 @@ public sealed class RouterOnBus : IAsyncLifetime
         await Awaiting.AwaitConditionAsync(async () =>
         {
             var state = await Host.Runtime.GetSystemStateAsync(CancellationToken.None);
-            return state.OnAcPower && state.BatteryPercent is null && !state.Throttling && state.MaxTemperatureC is null
+            // The simulated devices keep their own (idle, cool) temperatures once no longer held.
+            return state.OnAcPower && state.BatteryPercent is null && !state.Throttling && !(state.MaxTemperatureC >= 80)
                 && await BusTools.GetPropertyAsync(Bus.Address, "Efficiency", "Mode") == "s \"balanced\"";
         }, PrivateBus.Patience, "the machine and the mode back at the start");
     }

@@ -1,17 +1,20 @@
 using System.Collections.Immutable;
 
-namespace Router.Actors.State;
+using Router.Actors.State;
+
+namespace Router.Tests.State;
 
 /// <summary>
-/// A machine whose battery, AC and temperatures are set at run time (by tests, the simulator, or
-/// the admin API in --simulate mode). Thread-safe: each setter swaps an immutable state.
+/// A machine whose battery, AC and temperatures a test sets, for the state actors' tests (the
+/// daemon's --simulate machine is Router.Gateway's SimulatedLaptop). Thread-safe: each setter swaps
+/// an immutable state.
 /// </summary>
-public sealed class SimulatedMachine : IPowerSource, IThermalSource
+internal sealed class SettableMachine : IPowerSource, IThermalSource
 {
     private readonly TimeProvider _time;
     private State _state = new(true, null, ImmutableDictionary<string, double>.Empty, ImmutableDictionary<string, double>.Empty, false);
 
-    public SimulatedMachine(TimeProvider? time = null) => _time = time ?? TimeProvider.System;
+    public SettableMachine(TimeProvider? time = null) => _time = time ?? TimeProvider.System;
 
     private sealed record State(
         bool OnAc,
