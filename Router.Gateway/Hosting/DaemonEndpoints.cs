@@ -186,25 +186,33 @@ internal static class DaemonEndpoints
                         problem = "must be a number from 0 to 100, or null for no battery";
                         break;
                     case "temperatures" when value.ValueKind == JsonValueKind.Object:
+                        var devices = machine.Temperatures().Keys;
                         foreach (var device in value.EnumerateObject())
                         {
                             if (!JsonText.TryGetName(device, out var id))
                             {
                                 problem = $"the backend id {JsonText.Printable(device)} " + HttpErrorMap.NotText[3..];
                             }
+                            else if (!devices.Contains(id))
+                            {
+                                // Held for a device that does not exist, it would change nothing and say nothing.
+                                problem = $"temperatures.{id} is not a simulated backend; use one of {string.Join(", ", devices)}";
+                            }
                             else if (device.Value.ValueKind == JsonValueKind.Null)
                             {
                                 changes.Add(() => machine.SetTemperature(id, null));
                             }
-                            else if (device.Value.ValueKind == JsonValueKind.Number)
+                            else if (device.Value.ValueKind == JsonValueKind.Number && device.Value.GetDouble() is >= MinCelsius and <= MaxCelsius)
                             {
                                 var celsius = device.Value.GetDouble();
                                 changes.Add(() => machine.SetTemperature(id, celsius));
                             }
                             else
                             {
-                                problem = $"temperatures.{id} must be a number of degrees Celsius or null";
+                                problem = FormattableString.Invariant($"temperatures.{id} must be a number of degrees Celsius from {MinCelsius} to {MaxCelsius}, or null");
                             }
+
+                            if (problem is not null) break;
                         }
 
                         break;
@@ -275,6 +283,13 @@ internal static class DaemonEndpoints
             writer.WriteEndObject();
         }).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// The temperatures a simulated device may be held at: the range a device's hot-c and limit-c
+    /// may be configured in. Beyond it a held value (1e308 °C, say) is no test of anything: it kept
+    /// the device over its limit, and the whole laptop hot, until someone cleared it.
+    /// </summary>
+    private const double MinCelsius = -50, MaxCelsius = 200;
 
     /// <summary>How long POST /simulation waits for the change to show in the published state; it answers with what it has then.</summary>
     private static readonly TimeSpan ChangeShowsWithin = TimeSpan.FromSeconds(5);

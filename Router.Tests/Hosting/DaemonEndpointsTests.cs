@@ -56,6 +56,36 @@ public sealed class DaemonEndpointsTests : IAsyncLifetime
         Assert.Contains("UTF-8", message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// scripts/chaos's bad input: a temperature of 1e308 was taken and held, which left the device
+    /// over its limit and the laptop hot for the rest of the daemon's life; an unknown id was taken
+    /// and changed nothing.
+    /// </summary>
+    [Theory]
+    [InlineData("{\"temperatures\":{\"ollama-npu\":1e308}}", "from -50 to 200")]
+    [InlineData("{\"temperatures\":{\"ollama-npu\":-273.16}}", "from -50 to 200")]
+    [InlineData("{\"temperatures\":{\"ollama-gpu\":60}}", "ollama-gpu is not a simulated backend")]
+    public async Task Simulation_TemperatureOutOfRangeOrUnknownDevice_400AndNothingHeld(string json, string message)
+    {
+        var (status, body) = await PostAsync("/simulation", Encoding.UTF8.GetBytes(json));
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains(message, JsonDocument.Parse(body).RootElement.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+        using var shown = await _http.GetAsync(new Uri("/simulation", UriKind.Relative));
+        var temperatures = JsonDocument.Parse(await shown.Content.ReadAsStringAsync()).RootElement.GetProperty("temperatures");
+        Assert.All(temperatures.EnumerateObject(), t => Assert.InRange(t.Value.GetDouble(), -50, 200));
+    }
+
+    [Fact]
+    public async Task Simulation_TemperatureInRange_HeldAndShown()
+    {
+        var (status, _) = await PostAsync("/simulation", """{"temperatures":{"ollama-npu":91.5}}"""u8.ToArray());
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        using var shown = await _http.GetAsync(new Uri("/simulation", UriKind.Relative));
+        Assert.Equal(91.5, JsonDocument.Parse(await shown.Content.ReadAsStringAsync()).RootElement.GetProperty("temperatures").GetProperty("ollama-npu").GetDouble());
+    }
+
     [Fact]
     public async Task Simulation_KeyWithInvalidBytes_400()
     {
