@@ -56,15 +56,22 @@ internal static class BackendFaultsCheck
         var errorsBefore = daemon.ErrorLines;
         var clock = Stopwatch.StartNew();
         var switcher = CycleFaultsAsync(clients.Http, faulted, options);
+        using var loadOver = new CancellationTokenSource();
+        var modes = SampleModesAsync(clients.Http, loadOver.Token);
         await RunLoadAsync(clients, options, rate, switcher, byPriority, byKind).ConfigureAwait(false);
         var elapsed = clock.Elapsed;
+        await loadOver.CancelAsync().ConfigureAwait(false);
         var (phases, switchProblem) = await switcher.ConfigureAwait(false);
+        var modesSeen = await modes.ConfigureAwait(false);
 
         var lost = byPriority.Count(Verdict.Lost);
         var serverErrors = byPriority.Count(Verdict.ServerError);
         Console.WriteLine(FormattableString.Invariant(
             $"{byPriority.Total} requests in {elapsed.TotalSeconds:0.0} s ({byPriority.Total / elapsed.TotalSeconds:0} a second): {byPriority.Count(Verdict.Served)} served, {byPriority.Count(Verdict.DocumentedError)} documented errors, {lost} lost, {serverErrors} server errors"));
         Console.WriteLine("  documented errors: " + byPriority.Breakdown(Verdict.DocumentedError));
+        var samples = modesSeen.Values.Sum();
+        Console.WriteLine("  mode in effect while it ran (Auto, the default): " + string.Join(", ", modesSeen.OrderByDescending(m => m.Value)
+            .Select(m => FormattableString.Invariant($"{m.Key} {100.0 * m.Value / Math.Max(1, samples):0} %"))));
         foreach (var phase in phases)
         {
             Console.WriteLine(FormattableString.Invariant(
@@ -104,6 +111,32 @@ internal static class BackendFaultsCheck
 
         return lost == 0 && serverErrors == 0 && settled && !daemon.HasExited && switchProblem is null
             && phases.Count >= Phases.Length * options.Cycles && unmet.Count == 0;
+    }
+
+    /// <summary>
+    /// The mode in effect and why (GET /efficiency), sampled every 250 ms until cancelled: Auto
+    /// moves with the simulated laptop's heat and battery, and a mode that leaves out devices
+    /// answers more requests with excluded_by_mode.
+    /// </summary>
+    private static async Task<Dictionary<string, int>> SampleModesAsync(HttpClient http, CancellationToken loadOver)
+    {
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        while (!loadOver.IsCancellationRequested)
+        {
+            try
+            {
+                using var document = JsonDocument.Parse(await http.GetStringAsync(new Uri("/efficiency", UriKind.Relative), loadOver).ConfigureAwait(false));
+                var mode = document.RootElement.GetProperty("effective_mode").GetString() + " (" + document.RootElement.GetProperty("reason").GetString() + ")";
+                seen[mode] = seen.GetValueOrDefault(mode) + 1;
+                await Task.Delay(250, loadOver).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+
+        return seen;
     }
 
     /// <summary>Where a normal request for the model goes now (GET /explain): the backend whose faults hurt most.</summary>

@@ -34,6 +34,7 @@ internal static class BadInputCheck
     {
         _ = options;
         var errorsBefore = daemon.ErrorLines;
+        var stateBefore = await StateAsync(clients.Http).ConfigureAwait(false);
         var failures = new ConcurrentQueue<string>();
         var answers = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
         void Count(string answer) => answers.AddOrUpdate(answer, 1, static (_, n) => n + 1);
@@ -127,6 +128,11 @@ internal static class BadInputCheck
         var served = await clients.SendAsync(new ChaosRequest(-1, RequestKind.ChatStream, 1, 8, false, CaseLimit)).ConfigureAwait(false);
         var errorLines = daemon.ErrorLines - errorsBefore;
         Console.WriteLine($"afterwards: daemon {(daemon.HasExited ? "EXITED" : "running")}, {errorLines} error lines in its log, backends {string.Join(", ", states.Select(s => $"{s.Id} {s.Health}"))}, a fine request {served[0].What}");
+        // Bad input changes nothing: not the mode, not a simulated device's temperature.
+        var stateAfter = await StateAsync(clients.Http).ConfigureAwait(false);
+        Console.WriteLine($"  mode before {stateBefore.Mode} (in effect {stateBefore.EffectiveMode}), after {stateAfter.Mode} (in effect {stateAfter.EffectiveMode}); devices over their limit: {(stateAfter.OverLimit.Count == 0 ? "none" : string.Join(", ", stateAfter.OverLimit))}");
+        if (stateAfter.Mode != stateBefore.Mode) failures.Enqueue($"the bad input changed the mode from {stateBefore.Mode} to {stateAfter.Mode}");
+        foreach (var device in stateAfter.OverLimit) failures.Enqueue("the bad input left a device over its temperature limit: " + device);
         foreach (var line in daemon.ErrorSamples())
         {
             Console.WriteLine("  log: " + line);
@@ -139,6 +145,17 @@ internal static class BadInputCheck
 
         Console.WriteLine($"  500s, dropped connections, crashes: {failures.Count}");
         return failures.IsEmpty && !daemon.HasExited && settled && ejected.Count == 0 && served[0].Verdict == Verdict.Served;
+    }
+
+    /// <summary>The mode set and in effect (GET /efficiency), and the devices over their temperature limit (GET /thermal).</summary>
+    private static async Task<(string Mode, string EffectiveMode, List<string> OverLimit)> StateAsync(HttpClient http)
+    {
+        using var efficiency = JsonDocument.Parse(await http.GetStringAsync(new Uri("/efficiency", UriKind.Relative)).ConfigureAwait(false));
+        using var thermal = JsonDocument.Parse(await http.GetStringAsync(new Uri("/thermal", UriKind.Relative)).ConfigureAwait(false));
+        var overLimit = thermal.RootElement.GetProperty("backends").EnumerateObject()
+            .Where(b => b.Value.GetProperty("state").GetString() == "over-limit")
+            .Select(b => $"{b.Name} at {b.Value.GetProperty("temperature_c")} °C").ToList();
+        return (efficiency.RootElement.GetProperty("mode").GetString()!, efficiency.RootElement.GetProperty("effective_mode").GetString()!, overLimit);
     }
 
     private static Task ForEachAsync<T>(IEnumerable<T> items, Func<T, Task> run) => ForEachAsync(items, Parallel, run);

@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace Router.Benchmarks.Chaos;
@@ -8,11 +10,41 @@ namespace Router.Benchmarks.Chaos;
 /// The daemon under test, in a process of its own as users run it: <c>ollama-proxy --simulate</c>
 /// on ports the system picks (read back from its "listening" line), with the settings the suite
 /// needs passed as <c>OLLAMA_PROXY_*</c> variables. Its output goes to a log file; the error lines
-/// are counted. Disposing kills it if it is still running.
+/// are counted. Disposing kills it if it is still running, and so does the suite's end however it
+/// comes (Ctrl-C, SIGTERM, SIGHUP, an exception out of Main): no daemon outlives the suite.
 /// </summary>
 internal sealed class ChaosDaemon : IAsyncDisposable
 {
     private const string ListeningPrefix = "ollama-proxy listening: ";
+
+    /// <summary>The daemons started and not yet disposed.</summary>
+    private static readonly ConcurrentDictionary<ChaosDaemon, bool> Running = new();
+
+    /// <summary>
+    /// Kill the running daemons when the suite is told to stop, then let the signal end the suite as
+    /// it would have (the handlers do not cancel it). Kept in a field: a registration that is
+    /// collected stops handling.
+    /// </summary>
+    private static readonly PosixSignalRegistration[] StopOnSignals =
+        [.. new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP, PosixSignal.SIGQUIT }
+            .Select(signal => PosixSignalRegistration.Create(signal, _ => KillRunning()))];
+
+    static ChaosDaemon() => AppDomain.CurrentDomain.ProcessExit += (_, _) => KillRunning();
+
+    private static void KillRunning()
+    {
+        foreach (var daemon in Running.Keys)
+        {
+            try
+            {
+                daemon._process.Kill(entireProcessTree: true);
+            }
+            catch (InvalidOperationException)
+            {
+                // It had exited already.
+            }
+        }
+    }
 
     private readonly Process _process;
     private readonly StreamWriter _log;
@@ -67,6 +99,7 @@ internal sealed class ChaosDaemon : IAsyncDisposable
         daemon._process.ErrorDataReceived += (_, e) => daemon.OnLine(e.Data);
         daemon._process.Exited += (_, _) => daemon._listening.TrySetException(new InvalidOperationException($"the daemon exited with {daemon._process.ExitCode} before listening"));
         daemon._process.Start();
+        Running.TryAdd(daemon, true);
         daemon._process.BeginOutputReadLine();
         daemon._process.BeginErrorReadLine();
         try
@@ -206,6 +239,8 @@ internal sealed class ChaosDaemon : IAsyncDisposable
             _process.Kill(entireProcessTree: true);
             await _process.WaitForExitAsync().ConfigureAwait(false);
         }
+
+        Running.TryRemove(this, out _);
 
         _process.Dispose();
         lock (_tail)

@@ -57,20 +57,20 @@ internal static class ChaosSuite
 
         // The mixed load and the bad input on the default slots (one per device, so requests queue),
         // at a pace where a short answer takes milliseconds.
-        await OnDaemonAsync("daemon 1", options.TimeScale, maxConcurrent: null, async (daemon, clients, check) =>
-        {
-            await check("bad input", () => BadInputCheck.RunAsync(daemon, clients, options)).ConfigureAwait(false);
-            await check("backend faults", () => BackendFaultsCheck.RunAsync(daemon, clients, options)).ConfigureAwait(false);
-        }).ConfigureAwait(false);
+        await OnDaemonAsync("daemon 1", options.TimeScale, maxConcurrent: null,
+        [
+            ("bad input", (daemon, clients) => BadInputCheck.RunAsync(daemon, clients, options)),
+            ("backend faults", (daemon, clients) => BackendFaultsCheck.RunAsync(daemon, clients, options)),
+        ]).ConfigureAwait(false);
 
         // Streams that stay open: 64 slots per device, so every never-reading client holds a stream
         // and every client of the SIGTERM check is under way when the signal comes, at a pace where
         // the long answers outlast the drain.
-        await OnDaemonAsync("daemon 2", SlowTimeScale, maxConcurrent: 64, async (daemon, clients, check) =>
-        {
-            await check("clients that never read", () => NeverReadCheck.RunAsync(daemon, clients, options)).ConfigureAwait(false);
-            await check("SIGTERM under load", () => SigtermCheck.RunAsync(daemon, clients, options)).ConfigureAwait(false);
-        }).ConfigureAwait(false);
+        await OnDaemonAsync("daemon 2", SlowTimeScale, maxConcurrent: 64,
+        [
+            ("clients that never read", (daemon, clients) => NeverReadCheck.RunAsync(daemon, clients, options)),
+            ("SIGTERM under load", (daemon, clients) => SigtermCheck.RunAsync(daemon, clients, options)),
+        ]).ConfigureAwait(false);
 
         if (failedLogs.Count == 0) work.Delete(recursive: true);
         var failed = results.Count(r => !r.Passed);
@@ -79,8 +79,10 @@ internal static class ChaosSuite
             $"chaos: {results.Count} checks, {results.Count - failed} passed, {failed} failed{(failed > 0 ? " (" + string.Join(", ", results.Where(r => !r.Passed).Select(r => r.Name)) + ")" : "")} in {clock.Elapsed.TotalSeconds:0} s"));
         return failed == 0 ? 0 : 1;
 
-        async Task OnDaemonAsync(string name, double timeScale, int? maxConcurrent, Func<ChaosDaemon, ChaosClients, Func<string, Func<Task<bool>>, Task>, Task> checks)
+        async Task OnDaemonAsync(string name, double timeScale, int? maxConcurrent, (string Name, Func<ChaosDaemon, ChaosClients, Task<bool>> Run)[] checks)
         {
+            checks = [.. checks.Where(c => options.Only is not { } only || c.Name.StartsWith(only, StringComparison.OrdinalIgnoreCase))];
+            if (checks.Length == 0) return;
             var log = Path.Combine(work.FullName, name.Replace(' ', '-') + ".log");
             ChaosDaemon daemon;
             try
@@ -89,8 +91,9 @@ internal static class ChaosSuite
             }
             catch (Exception e) when (e is TimeoutException or InvalidOperationException or IOException or HttpRequestException)
             {
+                // Its checks could not run: each counts as failed, so the suite's count stays the same.
                 Console.WriteLine($"chaos: {name} did not start: {e.Message} (log: {log})");
-                results.Add((name + " start", false));
+                results.AddRange(checks.Select(c => (c.Name, false)));
                 failedLogs.Add(log);
                 return;
             }
@@ -102,15 +105,14 @@ internal static class ChaosSuite
             await using (daemon.ConfigureAwait(false))
             {
                 using var clients = new ChaosClients(daemon.Http, daemon.Grpc);
-                await checks(daemon, clients, async (check, run) =>
+                foreach (var (check, run) in checks)
                 {
-                    if (options.Only is { } only && !check.StartsWith(only, StringComparison.OrdinalIgnoreCase)) return;
                     Console.WriteLine();
                     Console.WriteLine($"[{check}]");
                     bool passed;
                     try
                     {
-                        passed = await run().ConfigureAwait(false);
+                        passed = await run(daemon, clients).ConfigureAwait(false);
                     }
                     catch (Exception e) when (e is not OutOfMemoryException)
                     {
@@ -120,7 +122,7 @@ internal static class ChaosSuite
 
                     Console.WriteLine(passed ? "PASS" : "FAIL");
                     results.Add((check, passed));
-                }).ConfigureAwait(false);
+                }
 
                 if (results.Count(r => !r.Passed) > before)
                 {
