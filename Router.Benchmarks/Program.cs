@@ -20,12 +20,15 @@ internal static class Program
             case "grpc":
                 // The gRPC surface alone, then the daemon against its device: scripts/bench-grpc.
                 return await Grpc.GrpcBenchmark.RunAsync(rest);
+            case "chaos":
+                // The reliability suite against the real daemon: scripts/chaos [--short].
+                return await Chaos.ChaosSuite.RunAsync(rest);
             case "bdn":
                 // Full BenchmarkDotNet runs, e.g. `bdn --filter *Tell*`.
                 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(rest);
                 return 0;
             default:
-                Console.Error.WriteLine("usage: Router.Benchmarks actors [--quick] | routing-sim [--seed N] | grpc [unary-calls] [streams] [tokens] [repo] | bdn [BenchmarkDotNet arguments]");
+                Console.Error.WriteLine("usage: Router.Benchmarks actors [--quick] | routing-sim [--seed N] | grpc [unary-calls] [streams] [tokens] [repo] | chaos [--short] [--requests N] [--concurrency N] [--seed N] | bdn [BenchmarkDotNet arguments]");
                 return 2;
         }
     }

@@ -118,7 +118,20 @@ public sealed class StreamEventSink : GraphStageWithMaterializedValue<SinkShape<
                 StreamFailed => StreamOutcome.Failed,
                 _ => null,
             };
-            Write(_writer.WriteAsync(item, _token));
+            ValueTask<bool> pending;
+            try
+            {
+                pending = _writer.WriteAsync(item, _token);
+            }
+#pragma warning disable CA1031 // A write that throws at once (a pipe flushed with a cancelled token, a gone connection) is the client's problem, reported as the outcome; thrown out of the stage, Akka would log it as the stage's error.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                OnWritten((false, ex));
+                return;
+            }
+
+            Write(pending);
         }
 
         public override void OnUpstreamFinish()
@@ -193,7 +206,19 @@ public sealed class StreamEventSink : GraphStageWithMaterializedValue<SinkShape<
         {
             _writing = true;
             _afterWrite = StreamOutcome.Truncated;
-            var pending = _writer.WriteTruncatedAsync(_token);
+            ValueTask pending;
+            try
+            {
+                pending = _writer.WriteTruncatedAsync(_token);
+            }
+#pragma warning disable CA1031 // As in OnPush.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                OnWritten((false, ex));
+                return;
+            }
+
             if (pending.IsCompletedSuccessfully)
             {
                 OnWritten((true, null));

@@ -95,8 +95,11 @@ internal sealed partial class GrpcCallPolicy(IHostApplicationLifetime lifetime, 
 
     private async ValueTask<Call> StartAsync(ServerCallContext context)
     {
+        // The request message was read: a failure from here on is the handler's (see GrpcUnreadableMessageStatus).
+        var http = context.GetHttpContext();
+        http.Items[GrpcUnreadableMessageStatus.HandlerStartedItem] = true;
         // The server keeps its protocol headers out of context.RequestHeaders.
-        var headers = context.GetHttpContext().Request.Headers;
+        var headers = http.Request.Headers;
         if (IsGzip(headers[EncodingHeader]) && Accepts(headers[AcceptEncodingHeader], Gzip))
         {
             // Sends the response headers now; a failure later still reaches the client, in trailers.

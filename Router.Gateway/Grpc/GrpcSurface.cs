@@ -3,6 +3,7 @@ using Grpc.Net.Compression;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Router.Gateway.Grpc.Health;
 using Router.Gateway.Grpc.Services;
 using Router.Telemetry.Metrics;
@@ -61,6 +62,11 @@ internal static class GrpcSurface
         services.TryAddSingleton<ComputeGrpcService>();
         services.TryAddSingleton<OllamaProxyGrpcService>();
         services.TryAddSingleton<EfficiencyGrpcService>();
+        // This category's errors are messages the library could not read or write: a client's
+        // unreadable message is its own fault, answered with INTERNAL and a message that says so
+        // (GrpcUnreadableMessageStatus), and must not put an error in the journal per bad call.
+        // A handler that throws is logged by GrpcCallPolicy.
+        services.Configure<LoggerFilterOptions>(filters => filters.AddFilter("Grpc.AspNetCore.Server.ServerCallHandler", LogLevel.Critical));
         return services;
     }
 
@@ -69,6 +75,7 @@ internal static class GrpcSurface
     {
         ArgumentNullException.ThrowIfNull(app);
         app.UseGrpcMessageLimitStatus(app.Services.GetRequiredService<GrpcServerOptions>().MaxReceiveMessageSize);
+        app.UseGrpcUnreadableMessageStatus();
         app.MapGrpcService<ComputeGrpcService>();
         app.MapGrpcService<OllamaProxyGrpcService>();
         app.MapGrpcService<EfficiencyGrpcService>();

@@ -31,7 +31,7 @@ internal static class DaemonEndpoints
     ];
 
     /// <summary>Adds the daemon's routes to the HTTP port's route table (see <see cref="HttpSurfaces.MapHttpSurfaces(Microsoft.AspNetCore.Routing.IEndpointRouteBuilder, Action{HttpRouteTable}?)"/>).</summary>
-    public static void Map(HttpRouteTable routes, RouterRuntime runtime, RouterTelemetry telemetry, SimulatedLaptop? machine)
+    public static void Map(HttpRouteTable routes, RouterRuntime runtime, RouterTelemetry telemetry, SimulatedLaptop? machine, SimulationFaults? faults)
     {
         routes.Map(HttpMethods.Get, "/metrics", async context =>
         {
@@ -45,8 +45,8 @@ internal static class DaemonEndpoints
         if (machine is not null)
         {
             var published = new StatePublished(runtime);
-            routes.Map(HttpMethods.Get, "/simulation", context => WriteMachineAsync(context, machine));
-            routes.Map(HttpMethods.Post, "/simulation", context => SetMachineAsync(context, machine, runtime, published));
+            routes.Map(HttpMethods.Get, "/simulation", context => WriteMachineAsync(context, machine, faults));
+            routes.Map(HttpMethods.Post, "/simulation", context => SetMachineAsync(context, machine, faults, runtime, published));
         }
     }
 
@@ -104,29 +104,31 @@ internal static class DaemonEndpoints
         }).ConfigureAwait(false);
     }
 
-    private static Task WriteMachineAsync(HttpContext context, SimulatedLaptop machine) =>
-        JsonAnswer.WriteAsync(context, StatusCodes.Status200OK, machine, static (writer, m) =>
+    private static Task WriteMachineAsync(HttpContext context, SimulatedLaptop machine, SimulationFaults? faults) =>
+        JsonAnswer.WriteAsync(context, StatusCodes.Status200OK, (machine, faults), static (writer, s) =>
         {
             writer.WriteStartObject();
-            writer.WriteBoolean("on_ac_power", m.OnAcPower);
-            JsonAnswer.WriteNumberOrNull(writer, "battery_percent", m.BatteryPercent);
-            writer.WriteBoolean("throttling", m.Throttling);
+            writer.WriteBoolean("on_ac_power", s.machine.OnAcPower);
+            JsonAnswer.WriteNumberOrNull(writer, "battery_percent", s.machine.BatteryPercent);
+            writer.WriteBoolean("throttling", s.machine.Throttling);
             writer.WriteStartObject("temperatures");
-            foreach (var (backend, celsius) in m.Temperatures())
+            foreach (var (backend, celsius) in s.machine.Temperatures())
             {
                 writer.WriteNumber(backend, celsius);
             }
 
             writer.WriteEndObject();
+            s.faults?.Write(writer);
             writer.WriteEndObject();
         });
 
     /// <summary>
     /// Applies <c>{"on_ac_power": bool, "battery_percent": 0..100 | null, "throttling": bool,
-    /// "temperatures": {"backend-id": celsius | null}}</c>; every field is optional, and nothing
-    /// changes unless the whole body is valid.
+    /// "temperatures": {"backend-id": celsius | null}, "faults": {"backend-id": {…} | null}}</c>
+    /// (faults: see <see cref="SimulationFaults"/>); every field is optional, and nothing changes
+    /// unless the whole body is valid.
     /// </summary>
-    private static async Task SetMachineAsync(HttpContext context, SimulatedLaptop machine, RouterRuntime runtime, StatePublished published)
+    private static async Task SetMachineAsync(HttpContext context, SimulatedLaptop machine, SimulationFaults? faults, RouterRuntime runtime, StatePublished published)
     {
         var body = await RequestBody.ReadOrAnswerAsync(context, runtime.Config.Server.MaxRequestBodyBytes, ApiFlavor.OpenAI).ConfigureAwait(false);
         if (body is null) return;
@@ -141,6 +143,7 @@ internal static class DaemonEndpoints
             return;
         }
 
+        Func<Task>? applyFaults = null;
         using (document)
         {
             var changes = new List<Action>();
@@ -183,27 +186,44 @@ internal static class DaemonEndpoints
                         problem = "must be a number from 0 to 100, or null for no battery";
                         break;
                     case "temperatures" when value.ValueKind == JsonValueKind.Object:
+                        var devices = machine.Temperatures().Keys;
                         foreach (var device in value.EnumerateObject())
                         {
                             if (!JsonText.TryGetName(device, out var id))
                             {
                                 problem = $"the backend id {JsonText.Printable(device)} " + HttpErrorMap.NotText[3..];
                             }
+                            else if (!devices.Contains(id))
+                            {
+                                // Held for a device that does not exist, it would change nothing and say nothing.
+                                problem = $"temperatures.{id} is not a simulated backend; use one of {string.Join(", ", devices)}";
+                            }
                             else if (device.Value.ValueKind == JsonValueKind.Null)
                             {
                                 changes.Add(() => machine.SetTemperature(id, null));
                             }
-                            else if (device.Value.ValueKind == JsonValueKind.Number)
+                            else if (device.Value.ValueKind == JsonValueKind.Number && device.Value.GetDouble() is >= MinCelsius and <= MaxCelsius)
                             {
                                 var celsius = device.Value.GetDouble();
                                 changes.Add(() => machine.SetTemperature(id, celsius));
                             }
                             else
                             {
-                                problem = $"temperatures.{id} must be a number of degrees Celsius or null";
+                                problem = FormattableString.Invariant($"temperatures.{id} must be a number of degrees Celsius from {MinCelsius} to {MaxCelsius}, or null");
                             }
+
+                            if (problem is not null) break;
                         }
 
+                        break;
+                    case "faults" when faults is not null:
+                        if (!faults.TryRead(value, out var apply, out var faultError))
+                        {
+                            await faultError!.WriteAsync(context, ApiFlavor.OpenAI).ConfigureAwait(false);
+                            return;
+                        }
+
+                        applyFaults = apply;
                         break;
                     case "on_ac_power" or "throttling":
                         problem = "must be true or false";
@@ -212,7 +232,7 @@ internal static class DaemonEndpoints
                         problem = "must be an object of backend id to degrees Celsius";
                         break;
                     default:
-                        await HttpErrorMap.InvalidField(name, "is not a simulation setting; use on_ac_power, battery_percent, throttling or temperatures")
+                        await HttpErrorMap.InvalidField(name, "is not a simulation setting; use on_ac_power, battery_percent, throttling, temperatures or faults")
                             .WriteAsync(context, ApiFlavor.OpenAI).ConfigureAwait(false);
                         return;
                 }
@@ -230,23 +250,46 @@ internal static class DaemonEndpoints
             }
         }
 
+        if (applyFaults is not null)
+        {
+            try
+            {
+                await applyFaults().ConfigureAwait(false);
+            }
+            catch (IOException ex)
+            {
+                // A device told to accept connections again could not take its port back.
+                await new HttpError(503, HttpErrorMap.Unavailable, "simulator_unavailable", "A simulated device could not listen again: " + ex.Message)
+                    .WriteAsync(context, ApiFlavor.OpenAI).ConfigureAwait(false);
+                return;
+            }
+        }
+
         // Sample now rather than at the next interval, and answer once the state the actors publish
         // has taken the change in (the samplers and the efficiency actor work on their own time):
         // the answer is the state after the change, with the mode Auto chose for it.
         var changed = published.Next();
         runtime.SampleNow();
         var state = await AfterChangeAsync(runtime, machine, changed, published, context.RequestAborted).ConfigureAwait(false);
-        await JsonAnswer.WriteAsync(context, StatusCodes.Status200OK, state, static (writer, s) =>
+        await JsonAnswer.WriteAsync(context, StatusCodes.Status200OK, (state, faults), static (writer, s) =>
         {
             writer.WriteStartObject();
-            writer.WriteString("mode", WireNames.ToWire(s.Mode));
-            writer.WriteString("effective_mode", WireNames.ToWire(s.EffectiveMode));
-            writer.WriteString("reason", s.ModeReason);
-            writer.WriteBoolean("on_ac_power", s.OnAcPower);
-            JsonAnswer.WriteNumberOrNull(writer, "battery_percent", s.BatteryPercent);
+            writer.WriteString("mode", WireNames.ToWire(s.state.Mode));
+            writer.WriteString("effective_mode", WireNames.ToWire(s.state.EffectiveMode));
+            writer.WriteString("reason", s.state.ModeReason);
+            writer.WriteBoolean("on_ac_power", s.state.OnAcPower);
+            JsonAnswer.WriteNumberOrNull(writer, "battery_percent", s.state.BatteryPercent);
+            s.faults?.Write(writer);
             writer.WriteEndObject();
         }).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// The temperatures a simulated device may be held at: the range a device's hot-c and limit-c
+    /// may be configured in. Beyond it a held value (1e308 °C, say) is no test of anything: it kept
+    /// the device over its limit, and the whole laptop hot, until someone cleared it.
+    /// </summary>
+    private const double MinCelsius = -50, MaxCelsius = 200;
 
     /// <summary>How long POST /simulation waits for the change to show in the published state; it answers with what it has then.</summary>
     private static readonly TimeSpan ChangeShowsWithin = TimeSpan.FromSeconds(5);

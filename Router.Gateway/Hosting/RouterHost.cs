@@ -81,6 +81,7 @@ internal sealed class RouterHost : IAsyncDisposable
         var runtimeOptions = options.Runtime;
         IReadOnlyList<SimulatedBackend> simulators = [];
         SimulatedLaptop? machine = null;
+        SimulationFaults? faults = null;
         RouterRuntime? runtime = null;
         RouterTelemetry? telemetry = null;
         DesktopIntegration? desktop = null;
@@ -91,6 +92,7 @@ internal sealed class RouterHost : IAsyncDisposable
             {
                 simulators = await SimulatedFleet.StartDefaultAsync(options.SimulationTimeScale, cancellationToken: cancellationToken).ConfigureAwait(false);
                 config = SimulationSetup.PointAt(config, simulators, laptopSensors: true);
+                faults = SimulationFaults.For(config, simulators);
             }
 
             telemetry = RouterTelemetry.Create(config, ref runtimeOptions);
@@ -124,7 +126,7 @@ internal sealed class RouterHost : IAsyncDisposable
 
             runtime = new RouterRuntime(config, runtimeOptions);
             var listeners = new Listeners();
-            app = Build(config, options, runtime, machine, telemetry, sensors, listeners);
+            app = Build(config, options, runtime, machine, faults, telemetry, sensors, listeners);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             // Desktop (Router.DBus): the objects on the session bus, once the actors run. A second
             // daemon of the user finds the bus name taken here and stops (its ports, the same as
@@ -178,7 +180,7 @@ internal sealed class RouterHost : IAsyncDisposable
         : Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
 
     private static WebApplication Build(RouterConfig config, RouterHostOptions options, RouterRuntime runtime, SimulatedLaptop? machine,
-        RouterTelemetry telemetry, LinuxMachineSource? sensors, Listeners listeners)
+        SimulationFaults? faults, RouterTelemetry telemetry, LinuxMachineSource? sensors, Listeners listeners)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -246,7 +248,7 @@ internal sealed class RouterHost : IAsyncDisposable
         app.UseWhen(context => !IsOnGrpcListener(context), http => http.UseFleetForwarding());
         app.UseWhen(IsOnGrpcListener, grpc => grpc.UseGrpcAccessControl());
         app.UseWhen(context => !IsOnGrpcListener(context), http => http.UseAccessControl());
-        app.MapHttpSurfaces(routes => DaemonEndpoints.Map(routes, runtime, telemetry, machine));
+        app.MapHttpSurfaces(routes => DaemonEndpoints.Map(routes, runtime, telemetry, machine, faults));
         app.MapRouterGrpc();
         return app;
     }
@@ -318,14 +320,20 @@ internal sealed class RouterHost : IAsyncDisposable
     }
 
     /// <summary>Once the stop has begun, a request that arrives is refused (503, or UNAVAILABLE on gRPC): only the work in flight drains.</summary>
-    private static Func<HttpContext, RequestDelegate, Task> RefuseNewWorkWhileStopping(ShutdownDrain drain) => (context, next) =>
+    internal static Func<HttpContext, RequestDelegate, Task> RefuseNewWorkWhileStopping(ShutdownDrain drain) => (context, next) =>
     {
         if (!drain.IsStopping)
         {
             return next(context);
         }
 
-        context.Response.Headers.Connection = "close";
+        // HTTP/1.1: no more requests on this connection. HTTP/2 has no such header (Kestrel would
+        // strip it with a warning per call); its GOAWAY tells the client instead.
+        if (!HttpProtocol.IsHttp2(context.Request.Protocol))
+        {
+            context.Response.Headers.Connection = "close";
+        }
+
         if (context.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true)
         {
             // Trailers-only: the status in the headers, as a gRPC server answers a call it will not serve.

@@ -120,7 +120,7 @@ internal sealed class AdminEndpoints
         await WriteEfficiencyAsync(context, state).ConfigureAwait(false);
     }
 
-    /// <summary>POST /efficiency {"mode": "..."}: any spelling of a mode; anything else is a 400 listing the valid ones.</summary>
+    /// <summary>POST /efficiency {"mode": "..."}: any spelling of a mode; anything else is a 400 listing the valid ones, and any other field a 400 naming it (nothing changes).</summary>
     public async Task SetEfficiencyAsync(HttpContext context, long bodyLimit)
     {
         var body = await RequestBody.ReadOrAnswerAsync(context, bodyLimit, ApiFlavor.OpenAI).ConfigureAwait(false);
@@ -130,6 +130,11 @@ internal sealed class AdminEndpoints
         {
             using var document = JsonDocument.Parse(body);
             var root = document.RootElement;
+            if (root.ValueKind == JsonValueKind.Object && JsonText.TryFindInvalidName(root, out var badName))
+            {
+                await HttpErrorMap.InvalidName(badName).WriteAsync(context, ApiFlavor.OpenAI).ConfigureAwait(false);
+                return;
+            }
             if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("mode", out var mode) || mode.ValueKind == JsonValueKind.Null)
             {
                 await HttpErrorMap.MissingField("mode", "one of " + WireNames.ValidModes).WriteAsync(context, ApiFlavor.OpenAI).ConfigureAwait(false);
@@ -139,6 +144,17 @@ internal sealed class AdminEndpoints
             {
                 await HttpErrorMap.InvalidText("mode").WriteAsync(context, ApiFlavor.OpenAI).ConfigureAwait(false);
                 return;
+            }
+            // A field this endpoint does not know is a mistake (a misspelt setting, a request meant for
+            // another endpoint), not something to drop while the mode changes anyway; /simulation does the same.
+            foreach (var property in root.EnumerateObject())
+            {
+                if (property.Name != "mode")
+                {
+                    await HttpErrorMap.InvalidField(property.Name, "is not an efficiency setting; the body is {\"mode\": \"<mode>\"} alone")
+                        .WriteAsync(context, ApiFlavor.OpenAI).ConfigureAwait(false);
+                    return;
+                }
             }
             requested = mode.ValueKind == JsonValueKind.String ? mode.GetString() : mode.GetRawText();
         }

@@ -97,6 +97,10 @@ internal static class HttpErrorMap
     public static HttpError InvalidText(string field) =>
         InvalidField(field, NotText);
 
+    /// <summary>A property name that is not Unicode text, shown with its escapes (see <see cref="JsonText.Printable(System.Text.Json.JsonProperty)"/>).</summary>
+    public static HttpError InvalidName(string printable) =>
+        InvalidField(printable, "the name " + NotText[3..]);
+
     /// <summary>Why a string or a key was refused, for the messages that name it.</summary>
     public const string NotText = "it is not Unicode text (bytes that are not UTF-8, or an escaped surrogate without its pair such as \\ud800); send UTF-8 text";
 

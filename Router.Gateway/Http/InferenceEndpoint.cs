@@ -243,7 +243,13 @@ internal sealed partial class InferenceEndpoint
     {
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueTextEquals("model"u8))
+            // Comparing a name decodes it, which throws on one that is not Unicode text.
+            if (!JsonText.IsValidString(ref reader))
+            {
+                fields.NotText ??= HttpErrorMap.InvalidName(JsonText.Printable(ref reader));
+                reader.Read();
+            }
+            else if (reader.ValueTextEquals("model"u8))
             {
                 reader.Read();
                 fields.Model = null;

@@ -61,6 +61,31 @@ internal static class JsonText
     /// </summary>
     public static string Printable(JsonProperty property) => Encoding.UTF8.GetString(JsonMarshal.GetRawUtf8PropertyName(property));
 
+    /// <summary>The name (or string) the reader stands on, shown as <see cref="Printable(JsonProperty)"/> shows one.</summary>
+    public static string Printable(ref Utf8JsonReader reader) =>
+        Encoding.UTF8.GetString(reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan);
+
+    /// <summary>
+    /// The first name of an object that is not Unicode text, as <see cref="Printable(JsonProperty)"/>
+    /// shows it. Looking a property up by name (<see cref="JsonElement.TryGetProperty(string, out JsonElement)"/>)
+    /// decodes the names it compares and throws on such a name, so an object a client sent is checked
+    /// with this first.
+    /// </summary>
+    public static bool TryFindInvalidName(JsonElement element, out string printable)
+    {
+        foreach (var property in element.EnumerateObject())
+        {
+            if (!IsValid(JsonMarshal.GetRawUtf8PropertyName(property)))
+            {
+                printable = Printable(property);
+                return true;
+            }
+        }
+
+        printable = "";
+        return false;
+    }
+
     // The parser has checked that every escape is well formed: a backslash is followed by one of
     // its escape letters, and \u by four hex digits.
     private static bool SurrogateEscapesPaired(ReadOnlySpan<byte> raw)

@@ -149,6 +149,11 @@ internal sealed class ModelEndpoints
         {
             using var document = JsonDocument.Parse(body);
             var root = document.RootElement;
+            if (root.ValueKind == JsonValueKind.Object && JsonText.TryFindInvalidName(root, out var badName))
+            {
+                await HttpErrorMap.InvalidName(badName).WriteAsync(context, ApiFlavor.Ollama).ConfigureAwait(false);
+                return;
+            }
             // Ollama's own clients send "model"; older ones "name".
             foreach (var field in ShowModelFields)
             {

@@ -100,6 +100,20 @@ public sealed class RealRoutingTests : IClassFixture<RealDaemon>, IAsyncLifetime
         }
     }
 
+    /// <summary>scripts/chaos's bad input: {"mode":"auto","turbo":true} was a 200 that switched to Auto and dropped the rest.</summary>
+    [Fact]
+    public async Task PostEfficiency_FieldBesideTheMode_400NamingItAndTheModeUnchanged()
+    {
+        var before = (await _daemon.GetJsonAsync("/efficiency")).GetProperty("mode").GetString();
+        var other = before == "quiet" ? "performance" : "quiet";
+
+        using var response = await _daemon.PostJsonAsync("/efficiency", new { mode = other, turbo = true });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("turbo", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(before, (await _daemon.GetJsonAsync("/efficiency")).GetProperty("mode").GetString());
+    }
+
     [Fact]
     public async Task AutoMode_BatteryAt15Percent_UltraEfficiencyInEffectAndNpuServes()
     {

@@ -71,6 +71,21 @@ public sealed class ComputeMappingTests
     }
 
     [Theory]
+    [InlineData(float.NaN, 0.9f, "options.temperature")]
+    [InlineData(float.PositiveInfinity, 0.9f, "options.temperature")]
+    [InlineData(0.7f, float.NaN, "options.top_p")]
+    [InlineData(0.7f, float.NegativeInfinity, "options.top_p")]
+    public void Generation_NotAFiniteNumber_InvalidArgumentNamingTheOption(float temperature, float topP, string field)
+    {
+        var options = new GenerationOptions { Temperature = temperature, TopP = topP };
+
+        var error = Assert.Throws<RpcException>(() => GenerationInputMapper.Generation("m", "p", null, options, RoutingHints.Default, stream: false));
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.StartsWith(field + " must be a finite number", error.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData(RouteFailureKind.UnknownTarget, StatusCode.InvalidArgument)]
     [InlineData(RouteFailureKind.ModelNotAvailable, StatusCode.NotFound)]
     [InlineData(RouteFailureKind.QueueFull, StatusCode.ResourceExhausted)]

@@ -136,6 +136,48 @@ public sealed class GrpcCallPolicyTests : IAsyncLifetime
         Assert.False(_server.Router.Requests.TryPeek(out _), "the router saw a request");
     }
 
+    public static TheoryData<string, byte[], string?> UnreadableMessages() => new()
+    {
+        // Field 1 as a varint with its continuation bit set to the end: not protobuf.
+        { "not protobuf", [0xFF, 0xFF, 0xFF, 0xFF, 0x0F], null },
+        // Field 2 (model), length-delimited, holding bytes that are not UTF-8.
+        { "a string of invalid UTF-8", [0x12, 0x02, 0xC3, 0x28], null },
+        { "gzip that does not inflate", [0x1F, 0x8B, 0x00, 0x01, 0x02], "gzip" },
+    };
+
+    /// <summary>
+    /// A message Grpc.AspNetCore cannot read fails before any handler runs; the library's own
+    /// answer is UNKNOWN "Exception was thrown by handler.", which reads as a crash. gRPC's status
+    /// table says INTERNAL, and the message says what is wrong with the request.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(UnreadableMessages))]
+    public async Task Generate_MessageCannotBeRead_InternalSayingWhy(string what, byte[] message, string? encoding)
+    {
+        _ = what;
+        using var http = new HttpClient(new SocketsHttpHandler()) { Timeout = Patience };
+        var framed = new byte[5 + message.Length];
+        framed[0] = encoding is null ? (byte)0 : (byte)1;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(framed.AsSpan(1), (uint)message.Length);
+        message.CopyTo(framed, 5);
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_server.Address, "/compute.v1.ComputeService/Generate"))
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Content = new ByteArrayContent(framed),
+        };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/grpc");
+        request.Headers.TE.ParseAdd("trailers");
+        if (encoding is not null) request.Headers.Add("grpc-encoding", encoding);
+
+        using var response = await http.SendAsync(request);
+        await response.Content.ReadAsByteArrayAsync();
+
+        Assert.Equal("13", response.Headers.GetValues("grpc-status").Single());
+        Assert.StartsWith("The request message of /compute.v1.ComputeService/Generate could not be read", response.Headers.GetValues("grpc-message").Single(), StringComparison.Ordinal);
+        Assert.False(_server.Router.Requests.TryPeek(out _), "the router saw a request");
+    }
+
     private static async Task<string> CallOutcomeAsync(HttpClient http, HttpRequestMessage request)
     {
         try

@@ -56,6 +56,36 @@ public sealed class DaemonEndpointsTests : IAsyncLifetime
         Assert.Contains("UTF-8", message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// scripts/chaos's bad input: a temperature of 1e308 was taken and held, which left the device
+    /// over its limit and the laptop hot for the rest of the daemon's life; an unknown id was taken
+    /// and changed nothing.
+    /// </summary>
+    [Theory]
+    [InlineData("{\"temperatures\":{\"ollama-npu\":1e308}}", "from -50 to 200")]
+    [InlineData("{\"temperatures\":{\"ollama-npu\":-273.16}}", "from -50 to 200")]
+    [InlineData("{\"temperatures\":{\"ollama-gpu\":60}}", "ollama-gpu is not a simulated backend")]
+    public async Task Simulation_TemperatureOutOfRangeOrUnknownDevice_400AndNothingHeld(string json, string message)
+    {
+        var (status, body) = await PostAsync("/simulation", Encoding.UTF8.GetBytes(json));
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains(message, JsonDocument.Parse(body).RootElement.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+        using var shown = await _http.GetAsync(new Uri("/simulation", UriKind.Relative));
+        var temperatures = JsonDocument.Parse(await shown.Content.ReadAsStringAsync()).RootElement.GetProperty("temperatures");
+        Assert.All(temperatures.EnumerateObject(), t => Assert.InRange(t.Value.GetDouble(), -50, 200));
+    }
+
+    [Fact]
+    public async Task Simulation_TemperatureInRange_HeldAndShown()
+    {
+        var (status, _) = await PostAsync("/simulation", """{"temperatures":{"ollama-npu":91.5}}"""u8.ToArray());
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        using var shown = await _http.GetAsync(new Uri("/simulation", UriKind.Relative));
+        Assert.Equal(91.5, JsonDocument.Parse(await shown.Content.ReadAsStringAsync()).RootElement.GetProperty("temperatures").GetProperty("ollama-npu").GetDouble());
+    }
+
     [Fact]
     public async Task Simulation_KeyWithInvalidBytes_400()
     {
@@ -90,6 +120,75 @@ public sealed class DaemonEndpointsTests : IAsyncLifetime
             Assert.Equal(battery, state.GetProperty("battery_percent").ValueKind == JsonValueKind.Null ? null : state.GetProperty("battery_percent").GetDouble());
             Assert.Equal(effective, state.GetProperty("effective_mode").GetString());
         }
+    }
+
+    [Fact]
+    public async Task Simulation_Faults_SwitchTheNamedDeviceAndShowInTheAnswer()
+    {
+        var nvidia = _host.Simulators.Single(s => s.Profile.Hardware == "nvidia");
+        using var direct = new HttpClient { BaseAddress = nvidia.Endpoint, Timeout = TimeSpan.FromSeconds(20) };
+
+        var (status, answer) = await PostAsync("/simulation", """{"faults":{"ollama-nvidia":{"error_status":503,"slow_token_ms":5,"drop_after_tokens":3}}}"""u8.ToArray());
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        var faults = JsonDocument.Parse(answer).RootElement.GetProperty("faults");
+        Assert.Equal(503, faults.GetProperty("ollama-nvidia").GetProperty("error_status").GetInt32());
+        Assert.Equal(3, faults.GetProperty("ollama-nvidia").GetProperty("drop_after_tokens").GetInt32());
+        Assert.Equal(5, faults.GetProperty("ollama-nvidia").GetProperty("slow_token_ms").GetDouble());
+        Assert.Equal(0, faults.GetProperty("ollama-npu").GetProperty("error_status").GetInt32());
+        using (var version = await direct.GetAsync(new Uri("/api/version", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, version.StatusCode);
+        }
+
+        // Refusing stops the device's listener; accepting brings it back on the same port.
+        (status, _) = await PostAsync("/simulation", """{"faults":{"ollama-nvidia":{"refuse_connections":true}}}"""u8.ToArray());
+        Assert.Equal(HttpStatusCode.OK, status);
+        await Assert.ThrowsAsync<HttpRequestException>(() => direct.GetAsync(new Uri("/api/version", UriKind.Relative)));
+        using (var shown = await _http.GetAsync(new Uri("/simulation", UriKind.Relative)))
+        {
+            var device = JsonDocument.Parse(await shown.Content.ReadAsStringAsync()).RootElement.GetProperty("faults").GetProperty("ollama-nvidia");
+            Assert.True(device.GetProperty("refuse_connections").GetBoolean());
+            Assert.Equal(503, device.GetProperty("error_status").GetInt32());
+        }
+
+        // null clears every fault of the device, the refusal included.
+        (status, answer) = await PostAsync("/simulation", """{"faults":{"ollama-nvidia":null}}"""u8.ToArray());
+        Assert.Equal(HttpStatusCode.OK, status);
+        var cleared = JsonDocument.Parse(answer).RootElement.GetProperty("faults").GetProperty("ollama-nvidia");
+        Assert.False(cleared.GetProperty("refuse_connections").GetBoolean());
+        Assert.Equal(0, cleared.GetProperty("error_status").GetInt32());
+        Assert.Equal(JsonValueKind.Null, cleared.GetProperty("drop_after_tokens").ValueKind);
+        using (var version = await direct.GetAsync(new Uri("/api/version", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.OK, version.StatusCode);
+        }
+    }
+
+    [Theory]
+    [InlineData("""{"faults":{"ollama-gpu":{"hang":true}}}""", "faults.ollama-gpu", "ollama-nvidia")]
+    [InlineData("""{"faults":{"ollama-nvidia":{"hang":true,"error_status":200}}}""", "faults.ollama-nvidia.error_status", "400 to 599")]
+    [InlineData("""{"faults":{"ollama-nvidia":{"hang":"yes"}}}""", "faults.ollama-nvidia.hang", "true or false")]
+    [InlineData("""{"faults":{"ollama-nvidia":{"hang":true,"slow_token_ms":-1}}}""", "faults.ollama-nvidia.slow_token_ms", "milliseconds")]
+    [InlineData("""{"faults":{"ollama-nvidia":{"drop_after_tokens":1.5}}}""", "faults.ollama-nvidia.drop_after_tokens", "tokens")]
+    [InlineData("""{"faults":{"ollama-nvidia":{"hang":true,"explode":true}}}""", "faults.ollama-nvidia.explode", "refuse_connections")]
+    [InlineData("""{"faults":{"ollama-nvidia":true}}""", "faults.ollama-nvidia", "null to clear")]
+    [InlineData("""{"faults":[{"ollama-nvidia":{"hang":true}}]}""", "faults", "backend id")]
+    [InlineData("""{"faults":{"ollama-nvidia\ud800":null}}""", "faults", "UTF-8")]
+    [InlineData("""{"on_ac_power":false,"faults":{"ollama-nvidia":{"hang":true,"refuse_connections":1}}}""", "faults.ollama-nvidia.refuse_connections", "true or false")]
+    public async Task Simulation_BadFaults_400NamingTheField_NothingChanges(string json, string field, string says)
+    {
+        var (status, body) = await PostAsync("/simulation", Encoding.UTF8.GetBytes(json));
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        var error = JsonDocument.Parse(body).RootElement.GetProperty("error");
+        Assert.Equal(field, error.GetProperty("param").GetString());
+        Assert.Contains(says, error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        var nvidia = _host.Simulators.Single(s => s.Profile.Hardware == "nvidia").Faults;
+        Assert.False(nvidia.Hang);
+        Assert.False(nvidia.RefuseConnections);
+        Assert.Equal(0, nvidia.ErrorStatus);
+        Assert.True(_host.Machine!.OnAcPower);
     }
 
     [Theory]

@@ -95,6 +95,62 @@ public sealed class InvalidTextTests : IAsyncLifetime
         Assert.Empty(_router.Requests);
     }
 
+    public static TheoryData<string, string> BadNames()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var bad in new[] { LoneSurrogate, InvalidBytes })
+        {
+            data.Add("v1/chat/completions", $$$"""{"model{{{bad}}}":"x","model":"llama3.2","messages":[{"role":"user","content":"hi"}]}""");
+            data.Add("v1/completions", $$"""{"{{bad}}":1,"model":"llama3.2","prompt":"hi"}""");
+            data.Add("v1/embeddings", $$"""{"model":"nomic","input":"hi","dimensions{{bad}}":5}""");
+            data.Add("api/generate", $$"""{"model":"llama3.2","prompt":"hi","{{bad}}":true}""");
+            data.Add("api/chat", $$$"""{"model":"llama3.2","messages":[{"role":"user","content":"hi"}],"stream{{{bad}}}":false}""");
+            data.Add("api/embed", $$"""{"{{bad}}model":"nomic","model":"nomic","input":"hi"}""");
+            data.Add("api/show", $$"""{"model{{bad}}":"llama3.2"}""");
+            data.Add("efficiency", $$"""{"{{bad}}":1}""");
+            data.Add("efficiency", $$"""{"mode{{bad}}":"auto","mode":"auto"}""");
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(BadNames))]
+    public async Task Post_NameNotUnicodeText_400SayingSo(string path, string json)
+    {
+        var (status, body) = await PostAsync(path, Body(json));
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        var message = path.StartsWith("api/", StringComparison.Ordinal)
+            ? body.GetProperty("error").GetString()!
+            : body.GetProperty("error").GetProperty("message").GetString()!;
+        Assert.Contains("name", message, StringComparison.Ordinal);
+        Assert.Contains("UTF-8", message, StringComparison.Ordinal);
+        Assert.Empty(_router.Requests);
+    }
+
+    [Fact]
+    public async Task Socket_NameNotUnicodeText_ErrorFrameForThatRequestOthersGoOn()
+    {
+        using var socket = await ConnectAsync();
+        await socket.SendAsync(Encoding.UTF8.GetBytes("""{"request_id":"a","model":"slow","prompt":"go"}"""), WebSocketMessageType.Text, true, CancellationToken.None);
+        Assert.True((await ReceiveAsync(socket))!.Value.TryGetProperty("token", out _));
+
+        await socket.SendAsync(Body($$"""{"request_id":"b","model":"llama3.2","prompt":"go","{{LoneSurrogate}}":1}"""), WebSocketMessageType.Text, true, CancellationToken.None);
+        JsonElement error;
+        do error = (await ReceiveAsync(socket)) ?? throw new Xunit.Sdk.XunitException($"the socket closed: {socket.CloseStatus} {socket.CloseStatusDescription}");
+        while (!error.TryGetProperty("error", out _));
+
+        Assert.Equal("b", error.GetProperty("request_id").GetString());
+        Assert.Equal(400, error.GetProperty("code").GetInt32());
+        Assert.Contains("UTF-8", error.GetProperty("error").GetString()!, StringComparison.Ordinal);
+        JsonElement next;
+        do next = (await ReceiveAsync(socket))!.Value;
+        while (next.GetProperty("request_id").GetString() != "a");
+        Assert.True(next.TryGetProperty("token", out _));
+        Assert.Equal(WebSocketState.Open, socket.State);
+    }
+
     [Fact]
     public async Task Post_ContentWithLoneSurrogate_PassedOnAsItCame()
     {

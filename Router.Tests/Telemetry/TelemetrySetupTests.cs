@@ -8,6 +8,11 @@ using Router.Tests.Telemetry.Metrics;
 
 namespace Router.Tests.Telemetry;
 
+/// <summary>
+/// Run alone: a MeterProvider listens to every meter of the router's name in the process, so a
+/// daemon another test runs at the same time added its own requests to the exported counts.
+/// </summary>
+[Collection(MetricsListenerCollection.Name)]
 public sealed class TelemetrySetupTests
 {
     [Fact]
@@ -115,4 +120,11 @@ public sealed class TelemetrySetupTests
             }
         }
     }
+}
+
+/// <summary>Tests that listen to the process-wide router meter: run after the parallel tests, one at a time.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class MetricsListenerCollection
+{
+    public const string Name = "process-wide router meter";
 }

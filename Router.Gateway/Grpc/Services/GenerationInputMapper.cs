@@ -48,13 +48,17 @@ internal static class GenerationInputMapper
         {
             MaxTokens = options.MaxTokens > 0 ? options.MaxTokens : null,
             // Set explicitly (proto3 optional): a temperature of 0 is a real choice, not "unset".
-            Temperature = options.HasTemperature ? FromFloat(options.Temperature) : null,
-            TopP = options.TopP != 0 ? FromFloat(options.TopP) : null,
+            Temperature = options.HasTemperature ? FromFloat(Finite(options.Temperature, "temperature")) : null,
+            TopP = options.TopP != 0 ? FromFloat(Finite(options.TopP, "top_p")) : null,
             TopK = options.TopK > 0 ? options.TopK : null,
             Stop = options.Stop.Count > 0 ? [.. options.Stop] : ImmutableArray<string>.Empty,
             ContextLength = options.ContextLength > 0 ? options.ContextLength : null,
         };
     }
+
+    /// <summary>A float a backend can take: JSON has no NaN or infinity, and no backend a meaning for them.</summary>
+    private static float Finite(float value, string field) =>
+        float.IsFinite(value) ? value : throw GrpcErrors.InvalidArgument($"options.{field} must be a finite number, not {value.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
 
     /// <summary>0.9f is 0.899999976… as a double; its shortest decimal form is what the client meant.</summary>
     private static double FromFloat(float value) => double.Parse(value.ToString("R", System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture);

@@ -67,11 +67,23 @@ internal static class StreamFrames
         {
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object) return Malformed("the frame must be a JSON object");
-            if (!root.TryGetProperty("request_id", out var id) || id.ValueKind != JsonValueKind.String
+            // Looking a field up decodes the names it passes, which throws on one that is not
+            // Unicode text: such a name is found first, and is the request's error once its id is known.
+            string? badName = null;
+            JsonElement id = default;
+            foreach (var property in root.EnumerateObject())
+            {
+                if (!JsonText.TryGetName(property, out var name)) badName ??= JsonText.Printable(property);
+                else if (name == "request_id") id = property.Value;
+            }
+
+            if (id.ValueKind != JsonValueKind.String
                 || !JsonText.TryGetString(id, out var requestId) || requestId is null || !RoutingHintsParser.IsValidRequestId(requestId))
             {
                 return Malformed($"every frame needs a request_id: a string of 1-{RoutingHeaders.MaxRequestIdLength} visible ASCII characters");
             }
+
+            if (badName is not null) return Invalid(requestId, HttpErrorMap.InvalidName(badName));
 
             if (root.TryGetProperty("cancel", out var cancel) && cancel.ValueKind == JsonValueKind.True)
             {
