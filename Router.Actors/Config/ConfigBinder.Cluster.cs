@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Cryptography;
 using Router.Actors.Config.Hocon;
 using Router.Actors.Fleet;
 
@@ -45,7 +46,7 @@ internal static partial class ConfigBinder
         CheckNodeName(section, cluster.NodeName);
         foreach (var seed in cluster.SeedNodes)
         {
-            if (!FleetAddresses.TryParseSeed(seed, out _, out var problem))
+            if (!FleetAddresses.TryParseSeed(seed, cluster.Ssl.Enabled, out _, out var problem))
             {
                 ClusterError(section, "seed-nodes", $"\"{seed}\" is not a node address: {problem}",
                     $"write host:port, e.g. \"desktop.lan:{ClusterConfig.DefaultPort}\"");
@@ -84,6 +85,13 @@ internal static partial class ConfigBinder
         return cluster;
     }
 
+    private const string RetiredSuppressValidation = "suppress-validation";
+
+    private const string CertificateHint =
+        "give the path of a PKCS#12 (.pfx) file with the certificate and its private key, for TLS server and client use, the same file on every machine: "
+        + "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 -subj /CN=ollama-proxy-fleet "
+        + "-addext extendedKeyUsage=serverAuth,clientAuth -keyout fleet.key -out fleet.crt && openssl pkcs12 -export -in fleet.crt -inkey fleet.key -out fleet.pfx";
+
     private static void CheckNodeName(SettingsReader section, string name)
     {
         foreach (var c in name)
@@ -104,17 +112,47 @@ internal static partial class ConfigBinder
             return defaults;
         }
 
-        section.RejectUnknown(ConfigSchema.ClusterSslKeys);
+        if (section.Object.TryGet(RetiredSuppressValidation, out HoconValue? retired))
+        {
+            // It used to be passed to Akka, which then accepted every certificate: anyone could join.
+            section.Errors.Add(section.PathOf(RetiredSuppressValidation),
+                "is no longer a setting: a node now accepts exactly the fleet's certificate (the same cluster.ssl.certificate file on every machine), self-signed or not",
+                retired.Origin, "remove the line");
+        }
+
+        section.RejectUnknown([.. ConfigSchema.ClusterSslKeys, RetiredSuppressValidation]);
         var ssl = defaults with
         {
             Certificate = section.String("certificate", defaults.Certificate).Trim(),
             Password = section.String("password", defaults.Password),
-            SuppressValidation = section.Bool("suppress-validation", defaults.SuppressValidation),
         };
-        if (ssl.Enabled && !File.Exists(ssl.Certificate))
+        if (!ssl.Enabled)
         {
-            ClusterError(section, "certificate", $"no file at {ssl.Certificate}",
-                "give the path of a PKCS#12 (.pfx) file holding the certificate and its private key");
+            return ssl;
+        }
+
+        if (!File.Exists(ssl.Certificate))
+        {
+            ClusterError(section, "certificate", $"no file at {ssl.Certificate}", CertificateHint);
+            return ssl;
+        }
+
+        try
+        {
+            using var certificate = FleetTls.Load(ssl);
+            if (FleetTls.Problem(certificate, DateTime.Now) is { } problem)
+            {
+                ClusterError(section, "certificate", $"{ssl.Certificate} {problem}", CertificateHint);
+            }
+        }
+        catch (CryptographicException e) when (FleetTls.IsWrongPassword(e))
+        {
+            ClusterError(section, "password", $"does not open {ssl.Certificate}",
+                "give the password the file was exported with (openssl pkcs12 -export asks for it), e.g. in OLLAMA_PROXY_CLUSTER_SSL_PASSWORD");
+        }
+        catch (CryptographicException e)
+        {
+            ClusterError(section, "certificate", $"{ssl.Certificate} is not a PKCS#12 file ({e.Message})", CertificateHint);
         }
 
         return ssl;

@@ -57,7 +57,7 @@ internal static class ConfigSchema
         ClusterSsl, ClusterFailureDetector, ClusterSplitBrain,
     ];
 
-    public static readonly string[] ClusterSslKeys = ["certificate", "password", "suppress-validation"];
+    public static readonly string[] ClusterSslKeys = ["certificate", "password"];
     public static readonly string[] ClusterFailureDetectorKeys = ["heartbeat-interval", "acceptable-heartbeat-pause"];
     public static readonly string[] ClusterSplitBrainKeys = ["strategy", "stable-after", "down-if-alone"];
     public static readonly string[] SplitBrainStrategies = ["keep-majority", "keep-oldest"];

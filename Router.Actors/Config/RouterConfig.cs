@@ -279,14 +279,12 @@ public sealed record ClusterConfig
     public TimeSpan PublishInterval { get; init; } = TimeSpan.FromSeconds(2);
 }
 
-/// <summary>TLS for remoting: a PKCS#12 certificate (with its private key) every node trusts.</summary>
+/// <summary>TLS for remoting: one PKCS#12 certificate (with its private key), the same on every node; peers presenting another are refused.</summary>
 public sealed record ClusterSslConfig
 {
     /// <summary>Path of the PKCS#12 (.pfx/.p12) file; empty: no TLS.</summary>
     public string Certificate { get; init; } = "";
     public string Password { get; init; } = "";
-    /// <summary>Accept certificates that do not chain to a trusted root (a fleet's own self-signed certificate).</summary>
-    public bool SuppressValidation { get; init; }
     public bool Enabled => Certificate.Length > 0;
 }
 

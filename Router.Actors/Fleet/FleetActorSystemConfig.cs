@@ -8,7 +8,7 @@ namespace Router.Actors.Fleet;
 
 /// <summary>
 /// The Akka.NET settings of the fleet's own actor system, from the <c>cluster { }</c> section:
-/// the cluster provider, remoting over TCP (TLS when a certificate is given), the failure detector,
+/// the cluster provider, remoting over TCP (TLS when a certificate is given: see <see cref="FleetTls"/>), the failure detector,
 /// the split-brain resolver, and the one serializer fleet messages use.
 /// </summary>
 internal static class FleetActorSystemConfig
@@ -40,23 +40,12 @@ internal static class FleetActorSystemConfig
                 dot-netty.tcp {
                   hostname = {{Quote(cluster.Hostname)}}
                   port = {{cluster.Port}}
+                  # With TLS on, the certificate and the check of peers' certificates come from
+                  # FleetTls (a DotNettySslSetup), not from an ssl { } block here.
                   enable-ssl = {{(cluster.Ssl.Enabled ? "on" : "off")}}
                   # The fleet's traffic is light (views, pings); batching would hold a ping back for
                   # up to tens of milliseconds and spoil the round trip routing adds to estimates.
                   batching.enabled = off
-            """);
-        if (cluster.Ssl.Enabled)
-        {
-            hocon.AppendLine(CultureInfo.InvariantCulture, $$"""
-                      ssl {
-                        certificate { path = {{Quote(cluster.Ssl.Certificate)}}, password = {{Quote(cluster.Ssl.Password)}} }
-                        suppress-validation = {{(cluster.Ssl.SuppressValidation ? "on" : "off")}}
-                        require-mutual-authentication = on
-                      }
-                """);
-        }
-
-        hocon.AppendLine(CultureInfo.InvariantCulture, $$"""
                 }
               }
               cluster {

@@ -12,8 +12,18 @@ public static class FleetAddresses
     /// <summary>The member actor's path on every node, for the round-trip pings.</summary>
     public const string MemberPath = "/user/" + FleetMemberActor.Name;
 
-    /// <summary>Reads a seed written as <c>host:port</c> or as a full <c>akka.tcp://ollama-proxy-fleet@host:port</c>.</summary>
-    public static bool TryParseSeed(string text, [NotNullWhen(true)] out Address? address, [NotNullWhen(false)] out string? problem)
+    /// <summary>
+    /// The protocol of remoting's addresses: Akka names TLS remoting <c>akka.ssl.tcp</c>, and a node
+    /// only reaches peers under its own protocol.
+    /// </summary>
+    public static string Protocol(bool tls) => tls ? "akka.ssl.tcp" : "akka.tcp";
+
+    /// <summary>
+    /// Reads a seed written as <c>host:port</c> or as a full <c>akka.tcp://ollama-proxy-fleet@host:port</c>
+    /// (or <c>akka.ssl.tcp://…</c>), as an address under this node's protocol: with TLS on, every
+    /// peer is reached over TLS, whichever way its seed was written.
+    /// </summary>
+    public static bool TryParseSeed(string text, bool tls, [NotNullWhen(true)] out Address? address, [NotNullWhen(false)] out string? problem)
     {
         ArgumentNullException.ThrowIfNull(text);
         address = null;
@@ -30,13 +40,14 @@ public static class FleetAddresses
                 return false;
             }
 
-            if (address.System != SystemName || address.Host is null || address.Port is null)
+            if (address.Protocol is not ("akka.tcp" or "akka.ssl.tcp") || address.System != SystemName || address.Host is null || address.Port is null)
             {
-                problem = $"a fleet address reads akka.tcp://{SystemName}@host:port";
+                problem = $"a fleet address reads {Protocol(tls)}://{SystemName}@host:port";
                 address = null;
                 return false;
             }
 
+            address = new Address(Protocol(tls), SystemName, address.Host, address.Port);
             problem = null;
             return true;
         }
@@ -56,7 +67,7 @@ public static class FleetAddresses
             return false;
         }
 
-        address = new Address("akka.tcp", SystemName, host, port);
+        address = new Address(Protocol(tls), SystemName, host, port);
         problem = null;
         return true;
     }

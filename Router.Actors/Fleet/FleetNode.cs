@@ -124,6 +124,13 @@ public sealed partial class FleetNode : IAsyncDisposable
             setup = ActorSystemSetup.Create(BootstrapSetup.Create().WithConfig(config));
         }
 
+        if (_config.Ssl.Enabled)
+        {
+            // The certificate and the peer check are code, not HOCON: Akka's HOCON can only accept
+            // every certificate or validate chains, and the fleet accepts exactly its own (FleetTls).
+            setup = setup.And(FleetTls.SetupFor(_config.Ssl));
+        }
+
         var system = ActorSystem.Create(FleetAddresses.SystemName, setup);
         var cluster = Cluster.Get(system);
         var member = system.ActorOf(
@@ -134,7 +141,7 @@ public sealed partial class FleetNode : IAsyncDisposable
         var seeds = new List<Address>();
         foreach (var seed in _config.SeedNodes)
         {
-            if (FleetAddresses.TryParseSeed(seed, out var address, out _))
+            if (FleetAddresses.TryParseSeed(seed, _config.Ssl.Enabled, out var address, out _))
             {
                 seeds.Add(address);
             }
@@ -207,7 +214,7 @@ public sealed partial class FleetNode : IAsyncDisposable
             var status = await GetStatusAsync(_stopping.Token).ConfigureAwait(false);
             foreach (var member in status.Members)
             {
-                if (!member.Self && FleetAddresses.TryParseSeed(member.Address, out var address, out _))
+                if (!member.Self && FleetAddresses.TryParseSeed(member.Address, _config.Ssl.Enabled, out var address, out _))
                 {
                     peers.Add(address);
                 }

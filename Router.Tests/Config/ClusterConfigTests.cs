@@ -1,5 +1,9 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using Akka.Event;
 using Router.Actors.Config;
 using Router.Actors.Fleet;
+using Router.Tests.TestKit;
 
 namespace Router.Tests.Config;
 
@@ -147,14 +151,126 @@ public sealed class ClusterConfigTests
     }
 
     [Fact]
-    public void FleetActorSystem_WithCertificate_TurnsOnMutualTls()
+    public void FleetActorSystem_WithCertificate_TurnsOnMutualTlsThatAcceptsOnlyTheFleetsCertificate()
     {
-        var cluster = new ClusterConfig { Ssl = new ClusterSslConfig { Certificate = "/etc/fleet \"a\".pfx", Password = "p" } };
+        using var folder = new TempFolder();
+        var fleetPfx = TestCertificates.Write(folder.Path, "fleet");
+        var otherPfx = TestCertificates.Write(folder.Path, "other");
+        var ssl = new ClusterSslConfig { Certificate = fleetPfx, Password = TestCertificates.Password };
 
-        var akka = FleetActorSystemConfig.For(cluster);
+        var akka = FleetActorSystemConfig.For(new ClusterConfig { Ssl = ssl });
+        var setup = FleetTls.SetupFor(ssl);
 
         Assert.True(akka.GetBoolean("akka.remote.dot-netty.tcp.enable-ssl"));
-        Assert.Equal("/etc/fleet \"a\".pfx", akka.GetString("akka.remote.dot-netty.tcp.ssl.certificate.path"));
-        Assert.True(akka.GetBoolean("akka.remote.dot-netty.tcp.ssl.require-mutual-authentication"));
+        Assert.True(setup.RequireMutualAuthentication);
+        Assert.False(setup.SuppressValidation);
+        using var fleet = X509CertificateLoader.LoadPkcs12FromFile(fleetPfx, TestCertificates.Password);
+        using var other = X509CertificateLoader.LoadPkcs12FromFile(otherPfx, TestCertificates.Password);
+        // Both self-signed, so both fail chain validation: only the fleet's own is let in.
+        const SslPolicyErrors untrusted = SslPolicyErrors.RemoteCertificateChainErrors;
+        Assert.True(setup.CustomValidator!(fleet, null, "peer", untrusted, NoLogger.Instance));
+        Assert.False(setup.CustomValidator!(other, null, "peer", untrusted, NoLogger.Instance));
+        Assert.False(setup.CustomValidator!(other, null, "peer", SslPolicyErrors.None, NoLogger.Instance));
+        Assert.False(setup.CustomValidator!(null, null, "peer", SslPolicyErrors.RemoteCertificateNotAvailable, NoLogger.Instance));
+    }
+
+    [Theory]
+    [InlineData("desktop:4053", false, "akka.tcp://ollama-proxy-fleet@desktop:4053")]
+    [InlineData("desktop:4053", true, "akka.ssl.tcp://ollama-proxy-fleet@desktop:4053")]
+    [InlineData("akka.tcp://ollama-proxy-fleet@desktop:4053", true, "akka.ssl.tcp://ollama-proxy-fleet@desktop:4053")]
+    [InlineData("akka.ssl.tcp://ollama-proxy-fleet@desktop:4053", false, "akka.tcp://ollama-proxy-fleet@desktop:4053")]
+    public void Seed_IsReachedUnderThisNodesProtocol(string seed, bool tls, string expected)
+    {
+        Assert.True(FleetAddresses.TryParseSeed(seed, tls, out var address, out var problem), problem);
+        Assert.Equal(expected, address.ToString());
+    }
+
+    [Fact]
+    public void BeyondLoopback_WithTls_IsAccepted()
+    {
+        using var folder = new TempFolder();
+        var pfx = TestCertificates.Write(folder.Path, "fleet");
+
+        var config = Load(SslSection(pfx, TestCertificates.Password, """server { host = "0.0.0.0", insecure = true }, cluster.hostname = "192.168.1.10" """));
+
+        Assert.True(config.Cluster.Ssl.Enabled);
+        Assert.False(config.Cluster.Insecure);
+    }
+
+    [Fact]
+    public void TlsCertificate_WithTheWrongPassword_NamesThePassword()
+    {
+        using var folder = new TempFolder();
+        var pfx = TestCertificates.Write(folder.Path, "fleet");
+
+        var message = Errors(SslSection(pfx, "not-the-password"));
+
+        Assert.Contains($"cluster.ssl.password: does not open {pfx}", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TlsCertificate_WithoutItsPrivateKey_IsRefused()
+    {
+        using var folder = new TempFolder();
+        var pfx = TestCertificates.Write(folder.Path, "fleet", withPrivateKey: false);
+
+        var message = Errors(SslSection(pfx, TestCertificates.Password));
+
+        Assert.Contains($"cluster.ssl.certificate: {pfx} holds the certificate without its private key", message, StringComparison.Ordinal);
+        Assert.Contains("openssl pkcs12 -export", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TlsCertificate_ForServersOnly_IsRefused()
+    {
+        using var folder = new TempFolder();
+        var pfx = TestCertificates.Write(folder.Path, "fleet", clientAuthentication: false);
+
+        var message = Errors(SslSection(pfx, TestCertificates.Password));
+
+        Assert.Contains("does not allow both TLS server and TLS client authentication", message, StringComparison.Ordinal);
+        Assert.Contains("extendedKeyUsage=serverAuth,clientAuth", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TlsCertificate_Expired_SaysWhen()
+    {
+        using var folder = new TempFolder();
+        var pfx = TestCertificates.Write(folder.Path, "fleet", validFrom: DateTimeOffset.UtcNow.AddDays(-60));
+
+        Assert.Contains($"cluster.ssl.certificate: {pfx} holds a certificate that expired on", Errors(SslSection(pfx, TestCertificates.Password)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TlsCertificate_NotPkcs12_IsRefused()
+    {
+        using var folder = new TempFolder();
+        var pem = System.IO.Path.Combine(folder.Path, "fleet.crt");
+        File.WriteAllText(pem, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+
+        Assert.Contains($"cluster.ssl.certificate: {pem} is not a PKCS#12 file", Errors(SslSection(pem, "")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SuppressValidation_IsNoLongerASetting_AndSaysWhy()
+    {
+        var message = Errors("cluster.ssl.suppress-validation = true");
+
+        Assert.Contains("cluster.ssl.suppress-validation: is no longer a setting: a node now accepts exactly the fleet's certificate", message, StringComparison.Ordinal);
+        Assert.DoesNotContain("unknown setting", message, StringComparison.Ordinal);
+    }
+
+    private static string SslSection(string certificate, string password, string more = "") => $$"""
+        cluster { enabled = true, shared-secret = "{{Secret}}", ssl { certificate = "{{certificate}}", password = "{{password}}" } }
+        {{more}}
+        """;
+
+    private sealed class TempFolder : IDisposable
+    {
+        private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("ollama-proxy-certs-");
+
+        public string Path => _folder.FullName;
+
+        public void Dispose() => _folder.Delete(recursive: true);
     }
 }

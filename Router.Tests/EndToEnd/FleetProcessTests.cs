@@ -21,7 +21,7 @@ namespace Router.Tests.EndToEnd;
 /// dependence on firewall rules or Akka's test transports. SIGCONT then lets it find out that the
 /// fleet has downed it.
 /// </remarks>
-public sealed class FleetProcessTests(ITestOutputHelper output)
+public sealed partial class FleetProcessTests(ITestOutputHelper output)
 {
     private const string Secret = "fleet-test-secret-0123456789";
     private static readonly TimeSpan StartLimit = TimeSpan.FromSeconds(60);
@@ -199,7 +199,11 @@ public sealed class FleetProcessTests(ITestOutputHelper output)
 
         public HttpClient Http { get; }
 
-        public static async Task<FleetNode> StartAsync(string name, string? seed, params (string Name, string Value)[] environment)
+        public static Task<FleetNode> StartAsync(string name, string? seed, params (string Name, string Value)[] environment) =>
+            StartAsync(name, seed, untilUp: true, environment);
+
+        /// <param name="untilUp">Whether to wait until the node is up in the fleet, or only until its HTTP API listens.</param>
+        public static async Task<FleetNode> StartAsync(string name, string? seed, bool untilUp, params (string Name, string Value)[] environment)
         {
             var start = new ProcessStartInfo("dotnet") { WorkingDirectory = AppContext.BaseDirectory };
             foreach (var arg in new[] { CliProcess.GatewayDll, "--simulate", "--time-scale", "0.1", "--http-port", "0", "--grpc-port", "0" })
@@ -240,7 +244,11 @@ public sealed class FleetProcessTests(ITestOutputHelper output)
                 // "ollama-proxy listening: HTTP http://127.0.0.1:41234/  gRPC http://127.0.0.1:41235/  (simulated backends)"
                 var words = (await process.WaitForLineAsync("ollama-proxy listening:", StartLimit)).Split(' ', StringSplitOptions.RemoveEmptyEntries);
                 var node = new FleetNode(name, process, new Uri(words[3]));
-                await Awaiting.AwaitConditionAsync(async () => await node.StateAsync() == "up", StartLimit, $"{name} up in the fleet");
+                if (untilUp)
+                {
+                    await Awaiting.AwaitConditionAsync(async () => await node.StateAsync() == "up", StartLimit, $"{name} up in the fleet");
+                }
+
                 return node;
             }
             catch
@@ -254,8 +262,9 @@ public sealed class FleetProcessTests(ITestOutputHelper output)
         public async Task<string> ClusterAddressAsync()
         {
             using var status = JsonDocument.Parse(await Http.GetStringAsync("/cluster"));
-            var address = new Uri(status.RootElement.GetProperty("address").GetString()!.Replace("akka.tcp://ollama-proxy-fleet@", "tcp://", StringComparison.Ordinal));
-            return address.Host + ":" + address.Port.ToString(CultureInfo.InvariantCulture);
+            // akka.tcp://ollama-proxy-fleet@127.0.0.1:4053, or akka.ssl.tcp://… with TLS
+            var address = status.RootElement.GetProperty("address").GetString()!;
+            return address[(address.IndexOf('@', StringComparison.Ordinal) + 1)..];
         }
 
         public async Task<string?> StateAsync()
@@ -282,6 +291,18 @@ public sealed class FleetProcessTests(ITestOutputHelper output)
                 ? of.Count == 4 && of.All(b => b.GetProperty("health").GetString() == "healthy" && b.GetProperty("id").GetString()!.StartsWith(node + "/", StringComparison.Ordinal))
                 : of.Count == 0;
         }, FleetLimit, $"{Name}'s GET /backends to list {(present ? "the four healthy devices" : "no device")} of {node}");
+
+        /// <summary>The names of the members GET /cluster lists, in any state.</summary>
+        public async Task<List<string>> MembersAsync()
+        {
+            using var status = JsonDocument.Parse(await Http.GetStringAsync("/cluster"));
+            return [.. status.RootElement.GetProperty("members").EnumerateArray()
+                .Where(m => m.GetProperty("node").ValueKind == JsonValueKind.String)
+                .Select(m => m.GetProperty("node").GetString()!)];
+        }
+
+        /// <summary>Waits until the daemon's log (stdout) has printed <paramref name="text"/>.</summary>
+        public Task WaitForLogAsync(string text) => _process.WaitForTextAsync(text, FleetLimit);
 
         /// <summary>Waits until GET /cluster no longer lists <paramref name="node"/> (the split-brain resolver downed and removed it).</summary>
         public Task WaitForMemberGoneAsync(string node) => Awaiting.AwaitConditionAsync(async () =>
