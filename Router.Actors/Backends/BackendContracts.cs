@@ -115,6 +115,14 @@ public sealed record StreamChunk(ReadOnlyMemory<byte> Raw, string Text) : Stream
     /// chunk, and no chunk waits longer than the read it came in.
     /// </summary>
     public bool MoreFollows { get; internal set; }
+
+    /// <summary>
+    /// Set on the backend's final object when it is a chunk too (Ollama's <c>"done": true</c>, which
+    /// surfaces forward with its stats): the answer is whole once this chunk is delivered, and
+    /// <see cref="StreamCompleted"/> follows. Whatever happens to the call after it (a preemption,
+    /// the connection's drain) cannot turn a delivered answer into a failed one.
+    /// </summary>
+    public StreamCompleted? Completes { get; internal set; }
 }
 
 /// <summary>The stream ended normally. Always the last event of a successful stream.</summary>

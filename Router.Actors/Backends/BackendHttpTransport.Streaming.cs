@@ -287,13 +287,15 @@ internal sealed partial class BackendHttpTransport
         }
 
         state.Observe(info);
+        var chunk = new StreamChunk(raw, info.Text);
         if (info.Done)
         {
             // Ollama's final object is a chunk too (surfaces forward its stats), then the stream ends.
             state.PendingFinal = new StreamCompleted(state.Usage());
+            chunk.Completes = state.PendingFinal;
         }
 
-        return new StreamChunk(raw, info.Text);
+        return chunk;
     }
 
     /// <summary>Per-stream parsing state: what the chunks said so far.</summary>

@@ -25,6 +25,9 @@ internal sealed class InferenceStream : ChannelReader<StreamEvent>, IInferenceSt
     private readonly long _granted;
     // The first event (already read), or a failure made up for a preempted call: served before the inner channel.
     private StreamEvent? _first;
+    // The completion the backend's final chunk carried, until StreamCompleted itself is read: a call
+    // that ends otherwise after that chunk (preempted between the two) still completes.
+    private StreamCompleted? _completion;
     private double? _firstTokenMs;
     private int _chunks;
     private int _finished;
@@ -108,6 +111,14 @@ internal sealed class InferenceStream : ChannelReader<StreamEvent>, IInferenceSt
         {
         }
 
+        // The final chunk went out: the client has the whole answer, and gets its end, not an error
+        // line after it.
+        if (Interlocked.Exchange(ref _completion, null) is { } completion)
+        {
+            _first = completion;
+            return true;
+        }
+
         if (Volatile.Read(ref _finished) == 0 && _ticket.IsPreempted)
         {
             _first = new StreamFailed(InferenceRouter.Preempted(Decision.BackendId));
@@ -138,7 +149,14 @@ internal sealed class InferenceStream : ChannelReader<StreamEvent>, IInferenceSt
     {
         switch (item)
         {
+            case StreamChunk { Completes: { } completes }:
+                // The answer is whole: the slot goes back now, not after the connection's drain, and
+                // a critical request can no longer preempt a call that has nothing left to say.
+                Volatile.Write(ref _completion, completes);
+                Finish(CallOutcome.Succeeded, completes.Usage);
+                break;
             case StreamCompleted completed:
+                Volatile.Write(ref _completion, null);
                 Finish(CallOutcome.Succeeded, completed.Usage);
                 break;
             case StreamFailed failed:
