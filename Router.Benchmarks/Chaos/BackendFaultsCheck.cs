@@ -164,7 +164,10 @@ internal static class BackendFaultsCheck
 
             // Open arrivals at the rate, never more than the concurrency limit in flight.
             var due = TimeSpan.FromSeconds(number / rate);
-            if (due > clock.Elapsed) await Task.Delay(due - clock.Elapsed).ConfigureAwait(false);
+            // Read the clock once: read twice, the second reading can pass the due time the first
+            // was short of, and a negative delay throws.
+            var wait = due - clock.Elapsed;
+            if (wait > TimeSpan.Zero) await Task.Delay(wait).ConfigureAwait(false);
             await slots.WaitAsync().ConfigureAwait(false);
             running.Add(Task.Run(async () =>
             {
