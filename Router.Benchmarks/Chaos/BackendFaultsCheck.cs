@@ -209,11 +209,15 @@ internal static class BackendFaultsCheck
                     if (results.Count > 0) results[^1] = results[^1] with { Recovery = recovery };
                     var before = await CountersAsync(http, backend).ConfigureAwait(false);
                     await SetFaultsAsync(http, backend, faults).ConfigureAwait(false);
+                    // The mixed load goes where routing sends it, which may spare the faulted device
+                    // for a short phase; one request aimed at it makes sure every fault meets one.
+                    var aimed = SendAimedAsync(http, backend);
                     await Task.Delay(options.PhaseLength).ConfigureAwait(false);
                     var during = await CountersAsync(http, backend).ConfigureAwait(false);
                     await SetFaultsAsync(http, backend, "null").ConfigureAwait(false);
                     // Requests caught by a hang fail at their first-byte timeout, after the phase.
                     await Task.Delay(TimeSpan.FromSeconds(2.5)).ConfigureAwait(false);
+                    await aimed.ConfigureAwait(false);
                     var after = await CountersAsync(http, backend).ConfigureAwait(false);
                     results.Add(new PhaseResult(name, during.Requests - before.Requests, after.Failures - before.Failures, TimeSpan.Zero));
                 }
@@ -249,6 +253,26 @@ internal static class BackendFaultsCheck
         var metrics = document.RootElement.GetProperty("backends").EnumerateArray()
             .First(b => b.GetProperty("id").GetString() == backend).GetProperty("metrics");
         return (metrics.GetProperty("requests_total").GetInt64(), metrics.GetProperty("failures_total").GetInt64());
+    }
+
+    /// <summary>A short streamed chat for <paramref name="backend"/> alone; how it ends is the device's counters' business.</summary>
+    private static async Task SendAimedAsync(HttpClient http, string backend)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/v1/chat/completions", UriKind.Relative))
+        {
+            Content = new StringContent("{\"model\":\"" + ChaosClients.Model + "\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":8,\"stream\":true}", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("X-Target-Backend", backend);
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        try
+        {
+            using var response = await http.SendAsync(request, limit.Token).ConfigureAwait(false);
+            await response.Content.ReadAsStringAsync(limit.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException)
+        {
+            // A fault may well end it so (a refused or dropped stream): the phase counts it either way.
+        }
     }
 
     public static async Task SetFaultsAsync(HttpClient http, string backend, string faults)
