@@ -38,7 +38,7 @@ internal static class ConfigSchema
 
     /// <summary>Every leaf setting of <c>routing</c> as a relative path, e.g. <c>max-queue-wait.normal</c> (for environment overrides).</summary>
     public static IEnumerable<string> RoutingLeafPaths() =>
-        RoutingKeys.SelectMany(key => key is MaxQueueWait or WaitBudget ? QueueLimitKeys.Select(p => key + "." + p) : [key]);
+        LeafPaths(RoutingKeys, static key => key is MaxQueueWait or WaitBudget ? QueueLimitKeys : null);
 
     public static readonly string[] TelemetryKeys = ["sysfs-root", "sample-interval", "otlp-endpoint", "nvidia-smi"];
 
@@ -63,29 +63,13 @@ internal static class ConfigSchema
     public static readonly string[] SplitBrainStrategies = ["keep-majority", "keep-oldest"];
 
     /// <summary>Every leaf setting of the cluster section as a relative path, e.g. <c>ssl.certificate</c>.</summary>
-    public static IEnumerable<string> ClusterLeafPaths()
+    public static IEnumerable<string> ClusterLeafPaths() => LeafPaths(ClusterKeys, static key => key switch
     {
-        foreach (var key in ClusterKeys)
-        {
-            string[]? children = key switch
-            {
-                ClusterSsl => ClusterSslKeys,
-                ClusterFailureDetector => ClusterFailureDetectorKeys,
-                ClusterSplitBrain => ClusterSplitBrainKeys,
-                _ => null,
-            };
-            if (children is null)
-            {
-                yield return key;
-                continue;
-            }
-
-            foreach (var child in children)
-            {
-                yield return key + "." + child;
-            }
-        }
-    }
+        ClusterSsl => ClusterSslKeys,
+        ClusterFailureDetector => ClusterFailureDetectorKeys,
+        ClusterSplitBrain => ClusterSplitBrainKeys,
+        _ => null,
+    });
 
     public const string QueueLimits = "queue-limits";
     public const string Timeouts = "timeouts";
@@ -114,19 +98,21 @@ internal static class ConfigSchema
     public static readonly string[] BackendTypes = ["ollama", "openai"];
 
     /// <summary>Every leaf setting of one backend as a relative path, e.g. <c>timeouts.connect</c>.</summary>
-    public static IEnumerable<string> BackendLeafPaths()
+    public static IEnumerable<string> BackendLeafPaths() => LeafPaths(BackendKeys, static key => key switch
     {
-        foreach (var key in BackendKeys)
+        QueueLimits => QueueLimitKeys,
+        Timeouts => TimeoutKeys,
+        Health => HealthKeys,
+        Sensors => SensorKeys,
+        _ => null,
+    });
+
+    /// <summary>The keys of a section, each subsection's keys in its place as <c>subsection.key</c>.</summary>
+    private static IEnumerable<string> LeafPaths(string[] keys, Func<string, string[]?> subsectionKeys)
+    {
+        foreach (var key in keys)
         {
-            string[]? children = key switch
-            {
-                QueueLimits => QueueLimitKeys,
-                Timeouts => TimeoutKeys,
-                Health => HealthKeys,
-                Sensors => SensorKeys,
-                _ => null,
-            };
-            if (children is null)
+            if (subsectionKeys(key) is not { } children)
             {
                 yield return key;
                 continue;

@@ -95,9 +95,9 @@ internal sealed partial class GrpcCallPolicy(IHostApplicationLifetime lifetime, 
 
     private async ValueTask<Call> StartAsync(ServerCallContext context)
     {
-        // The request message was read: a failure from here on is the handler's (see GrpcUnreadableMessageStatus).
+        // The request message was read: a failure from here on is the handler's (see GrpcRefusalStatus).
         var http = context.GetHttpContext();
-        http.Items[GrpcUnreadableMessageStatus.HandlerStartedItem] = true;
+        http.Items[GrpcRefusalStatus.HandlerStartedItem] = true;
         // The server keeps its protocol headers out of context.RequestHeaders.
         var headers = http.Request.Headers;
         if (IsGzip(headers[EncodingHeader]) && Accepts(headers[AcceptEncodingHeader], Gzip))

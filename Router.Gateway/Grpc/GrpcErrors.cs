@@ -76,7 +76,7 @@ internal static class GrpcErrors
 
     /// <summary>
     /// Grpc.AspNetCore's own words for a request message over the limit; the client gets
-    /// <see cref="MessageTooLarge"/> instead (see <see cref="GrpcMessageLimitStatus"/>).
+    /// <see cref="MessageTooLarge"/> instead (see <see cref="GrpcRefusalStatus"/>).
     /// </summary>
     public const string LibraryMessageTooLarge = "Received message exceeds the maximum configured message size.";
 

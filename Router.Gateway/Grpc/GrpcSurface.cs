@@ -64,7 +64,7 @@ internal static class GrpcSurface
         services.TryAddSingleton<EfficiencyGrpcService>();
         // This category's errors are messages the library could not read or write: a client's
         // unreadable message is its own fault, answered with INTERNAL and a message that says so
-        // (GrpcUnreadableMessageStatus), and must not put an error in the journal per bad call.
+        // (GrpcRefusalStatus), and must not put an error in the journal per bad call.
         // A handler that throws is logged by GrpcCallPolicy.
         services.Configure<LoggerFilterOptions>(filters => filters.AddFilter("Grpc.AspNetCore.Server.ServerCallHandler", LogLevel.Critical));
         return services;
@@ -74,8 +74,7 @@ internal static class GrpcSurface
     public static WebApplication MapRouterGrpc(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.UseGrpcMessageLimitStatus(app.Services.GetRequiredService<GrpcServerOptions>().MaxReceiveMessageSize);
-        app.UseGrpcUnreadableMessageStatus();
+        app.UseGrpcRefusalStatus(app.Services.GetRequiredService<GrpcServerOptions>().MaxReceiveMessageSize);
         app.MapGrpcService<ComputeGrpcService>();
         app.MapGrpcService<OllamaProxyGrpcService>();
         app.MapGrpcService<EfficiencyGrpcService>();

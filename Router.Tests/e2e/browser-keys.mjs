@@ -5,9 +5,8 @@
 // bearer.<key>, the one way a browser's WebSocket can carry it); rebind.test stands for a site
 // whose DNS name was rebound to this machine. Prints "ok <check>" per check, "FAIL <check>: …"
 // for each failure, and exits 1 if any failed.
-import http from 'node:http';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
+import { openBrowser } from './browser-pages.mjs';
 import { check } from './checks.mjs';
 
 const [router, key] = process.argv.slice(2);
@@ -15,23 +14,7 @@ if (!router || !key) throw new Error('usage: node browser-keys.mjs <router-base-
 const routerPort = new URL(router).port;
 const wsUrl = router.replace(/^http/, 'ws') + '/v1/stream/ws';
 
-const pages = http.createServer((req, res) => {
-  res.writeHead(200, { 'Content-Type': 'text/html' });
-  res.end('<!doctype html><title>page</title>');
-});
-await new Promise((resolve) => pages.listen(0, '127.0.0.1', resolve));
-const port = pages.address().port;
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--host-resolver-rules=MAP allowed.test 127.0.0.1, MAP rebind.test 127.0.0.1'],
-});
-
-async function pageAt(host) {
-  const page = await browser.newPage();
-  await page.goto(`http://${host}:${port}/`);
-  return page;
-}
+const { browser, pageAt, close } = await openBrowser(['allowed.test', 'rebind.test']);
 
 const chat = JSON.stringify({ model: 'llama3.2:1b', messages: [{ role: 'user', content: 'hi' }], max_tokens: 3 });
 
@@ -88,6 +71,5 @@ try {
     assert.equal(body.error.code, 'host_not_allowed');
   });
 } finally {
-  await browser.close();
-  pages.close();
+  await close();
 }

@@ -3,32 +3,15 @@
 // server.allowed-origins = "http://allowed.test:*". Pages are served here from one local server
 // under two host names the browser maps to 127.0.0.1: allowed.test (listed) and blocked.test (not).
 // Prints "ok <check>" per check, "FAIL <check>: …" for each failure, and exits 1 if any failed.
-import http from 'node:http';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
+import { openBrowser } from './browser-pages.mjs';
 import { check } from './checks.mjs';
 
 const router = process.argv[2];
 if (!router) throw new Error('usage: node browser-origins.mjs <router-base-url>');
 const wsUrl = router.replace(/^http/, 'ws') + '/v1/stream/ws';
 
-const pages = http.createServer((req, res) => {
-  res.writeHead(200, { 'Content-Type': 'text/html' });
-  res.end('<!doctype html><title>page</title>');
-});
-await new Promise((resolve) => pages.listen(0, '127.0.0.1', resolve));
-const port = pages.address().port;
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--host-resolver-rules=MAP allowed.test 127.0.0.1, MAP blocked.test 127.0.0.1'],
-});
-
-async function pageAt(host) {
-  const page = await browser.newPage();
-  await page.goto(`http://${host}:${port}/`);
-  return page;
-}
+const { pageAt, close } = await openBrowser(['allowed.test', 'blocked.test']);
 
 // Whether a page on `host` gets the router's WebSocket open (a refused handshake is an error event).
 async function webSocketOpensFrom(host) {
@@ -105,6 +88,5 @@ try {
     assert.equal(await webSocketOpensFrom('blocked.test'), false);
   });
 } finally {
-  await browser.close();
-  pages.close();
+  await close();
 }
